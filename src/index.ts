@@ -1,0 +1,40 @@
+/**
+ * riptide's public surface: the server factory, the plugin interfaces and
+ * the types a plugin author needs.
+ */
+import { RiptideServer, type HttpServerKind } from './native-free-core/server.js'
+import { defaultConfig, loadConfigFile, validateConfig, type LoadedConfig } from './native-free-core/config/loader.js'
+import type { HttpServerAdapter } from './native-free-core/http/http-routes.js'
+import type { Logger } from './native-free-core/plugins/logger/logger.js'
+import { UwsHttpServer } from './workers/http/uws-server.js'
+import { NodeHttpServer } from './workers/http/node-server.js'
+
+export { RiptideServer, defaultConfig, loadConfigFile, validateConfig }
+export type { LoadedConfig, HttpServerKind, HttpServerAdapter }
+export type { Plugin, PluginContext, PluginOptions } from './native-free-core/plugins/plugin.js'
+export type { PluginApi, TimeoutKey } from './native-free-core/plugins/custom/custom-plugin.js'
+export type { Authentication, AuthResult, HandshakeData } from './native-free-core/plugins/auth/authentication.js'
+export type { Permission, PermissionRequest, RecordReader } from './native-free-core/plugins/permission/permission.js'
+export type { Cache, Storage, StoredRecord } from './native-free-core/plugins/cache/cache.js'
+export type { Logger, NamespacedLogger, LogLevel, LogMeta } from './native-free-core/plugins/logger/logger.js'
+export type { Monitoring } from './native-free-core/plugins/monitoring/monitoring.js'
+export type { ClusterNode } from './native-free-core/plugins/cluster-node/cluster-node.js'
+export type { ClusterRegistry } from './native-free-core/plugins/cluster-registry/cluster-registry.js'
+export type { LockRegistry } from './native-free-core/plugins/locks/locks.js'
+export type { StateRegistry, StateRegistryFactory } from './native-free-core/plugins/state-registry/state-registry.js'
+export type { SubscriptionRegistry, SubscriptionRegistryFactory } from './native-free-core/plugins/subscription-registry/subscription-registry.js'
+export type { ConnectionEndpoint, EndpointHost } from './native-free-core/plugins/endpoint/endpoint.js'
+export type { Message, JSONValue, JSONObject } from './native-free-core/protocol/message.js'
+export type { SessionEvent } from './native-free-core/connection/sessions.js'
+export type { HttpRequest, HttpResponse, HttpHandler } from './native-free-core/http/http-routes.js'
+export { RiptideError, ERROR_CODES } from './native-free-core/errors.js'
+export { hashPassword } from './native-free-core/plugins/auth/file-authentication.js'
+
+export function createHttpServer (kind: HttpServerKind): HttpServerAdapter {
+  return kind === 'node' ? new NodeHttpServer() : new UwsHttpServer()
+}
+
+/** Starts a server from a loaded config (see loadConfigFile / defaultConfig). */
+export function startServer (loaded: LoadedConfig, options: { logger?: Logger } = {}): Promise<RiptideServer> {
+  return RiptideServer.start(loaded, { createHttpServer, logger: options.logger })
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * riptide's command line:
+ *   riptide start [--config FILE] [--host H] [--port P] [--workers N] [--log-level L]
+ *                 [--disable-auth] [--disable-permissions]
+ *   riptide hash <password> [--config FILE]
+ */
+import { parseArgs } from 'node:util'
+import { RiptideError } from '../native-free-core/errors.js'
+import { defaultConfig, findConfigFile, loadConfigFile, type LoadedConfig } from '../native-free-core/config/loader.js'
+import { parseLogLevel } from '../native-free-core/plugins/logger/logger.js'
+import { hashPassword } from '../native-free-core/plugins/auth/file-authentication.js'
+import { startServer } from '../index.js'
+
+const USAGE = `usage:
+  riptide start [--config FILE] [--host HOST] [--port PORT] [--workers N] [--log-level LEVEL]
+                [--disable-auth] [--disable-permissions]
+  riptide hash <password> [--config FILE]`
+
+function fail (message: string): never {
+  process.stderr.write(`riptide: ${message}\n`)
+  process.exit(1)
+}
+
+function loadConfig (file: string | undefined): LoadedConfig {
+  const path = file ?? findConfigFile(process.cwd())
+  return path === null ? defaultConfig() : loadConfigFile(path)
+}
+
+async function start (values: Record<string, string | boolean | undefined>): Promise<void> {
+  const loaded = loadConfig(values.config as string | undefined)
+  const { config } = loaded
+  if (typeof values.host === 'string') config.httpServer.options.host = values.host
+  if (typeof values.port === 'string') {
+    const port = Number(values.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`)
+    config.httpServer.options.port = port
+  }
+  if (typeof values['log-level'] === 'string') {
+    if (parseLogLevel(values['log-level']) === null) fail(`--log-level must be one of debug, info, warn, error, off; got "${values['log-level']}"`)
+    config.logLevel = values['log-level']
+  }
+  if (typeof values.workers === 'string' && values.workers !== 'auto' && !/^[1-9]\d*$/.test(values.workers)) {
+    fail(`--workers must be "auto" or a positive whole number, got "${values.workers}"`)
+  }
+  if (values['disable-auth'] === true) config.auth = [{ type: 'none', options: {} }]
+  if (values['disable-permissions'] === true) config.permission = { type: 'none', options: {} }
+  const server = await startServer(loaded)
+  if (typeof values.workers === 'string' && values.workers !== '1') {
+    server.services.logger.warn('WORKERS', `--workers ${values.workers}: this build serves from one thread; multi-worker mode is not implemented yet`)
+  }
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    server.services.logger.info('SERVER_STOPPING', `${signal} received, shutting down`)
+    server.close().then(() => process.exit(0), (error: unknown) => {
+      process.stderr.write(`riptide: error while stopping: ${String(error)}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+async function hash (password: string | undefined, values: Record<string, string | boolean | undefined>): Promise<void> {
+  if (password === undefined) fail('hash needs a password')
+  const { config } = loadConfig(values.config as string | undefined)
+  const auths = Array.isArray(config.auth) ? config.auth : [config.auth]
+  const file = auths.find((a) => a.type === 'file')?.options ?? {}
+  const settings = {
+    hash: typeof file.hash === 'string' ? file.hash : 'md5',
+    iterations: typeof file.iterations === 'number' ? file.iterations : 100,
+    keyLength: typeof file.keyLength === 'number' ? file.keyLength : 32,
+  }
+  process.stdout.write(`${await hashPassword(password, settings)}\n`)
+}
+
+async function main (): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        workers: { type: 'string' },
+        'log-level': { type: 'string' },
+        'disable-auth': { type: 'boolean' },
+        'disable-permissions': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    fail(`${(error as Error).message}\n${USAGE}`)
+  }
+  const [command = 'start', ...rest] = parsed.positionals
+  if (parsed.values.help === true) {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  if (command === 'start') await start(parsed.values)
+  else if (command === 'hash') await hash(rest[0], parsed.values)
+  else fail(`unknown command "${command}"\n${USAGE}`)
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof RiptideError) fail(`${error.code}: ${error.message}`)
+  fail(error instanceof Error ? (error.stack ?? error.message) : String(error))
+})

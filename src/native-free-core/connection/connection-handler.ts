@@ -1,0 +1,178 @@
+/**
+ * The life of one WebSocket client (reference §2.5): CHALLENGE → ACCEPT,
+ * AUTH REQUEST → AUTH_SUCCESSFUL / AUTH_UNSUCCESSFUL / TOO_MANY_AUTH_ATTEMPTS,
+ * then the message pipeline. Owns the heartbeat check and the
+ * unauthenticated-client timeout of its endpoint.
+ */
+import { AUTH_ACTION, CONNECTION_ACTION, PARSER_ACTION, TOPIC } from '../protocol/constants.js'
+import type { Codec, JSONObject, Message } from '../protocol/message.js'
+import { ClientSocket } from './client-socket.js'
+import type { Transport, TransportSession, WebSocketRoute } from './transport.js'
+import type { HandshakeData, AuthResult, CombinedAuthentication } from '../plugins/auth/authentication.js'
+import type { MessageProcessor } from './message-processor.js'
+import type { CoreServices, TopicHandler } from '../handlers/services.js'
+import type { SocketEndpointOptions } from '../config/schema.js'
+
+export interface ConnectionHandlerDeps {
+  readonly services: CoreServices
+  readonly authentication: CombinedAuthentication
+  readonly processor: MessageProcessor
+  readonly handlers: Iterable<TopicHandler>
+}
+
+export class SocketEndpoint implements WebSocketRoute {
+  readonly path: string
+  readonly maxMessageSize: number
+  readonly idleTimeoutSeconds: number
+  private readonly sockets = new Set<ClientSocket>()
+  private heartbeat: NodeJS.Timeout | null = null
+
+  constructor (
+    readonly name: string,
+    private readonly codec: Codec,
+    private readonly options: SocketEndpointOptions,
+    private readonly deps: ConnectionHandlerDeps,
+  ) {
+    this.path = options.urlPath ?? (name === 'ws-json' ? '/deepstream-json' : '/deepstream')
+    this.maxMessageSize = options.maxMessageSize
+    // The adapter's idle timeout is a backstop; the heartbeat check below is the rule.
+    this.idleTimeoutSeconds = options.heartbeatInterval > 0 ? Math.max(8, Math.ceil((options.heartbeatInterval * 2) / 1000) + 2) : 0
+    if (options.heartbeatInterval > 0) {
+      this.heartbeat = setInterval(() => this.checkHeartbeats(), options.heartbeatInterval)
+      this.heartbeat.unref()
+    }
+  }
+
+  get connectionCount (): number { return this.sockets.size }
+
+  open (transport: Transport, handshake: HandshakeData): TransportSession {
+    const socket = new ClientSocket(this.codec, this.name, transport, handshake, this.deps.services.monitoring)
+    this.sockets.add(socket)
+    const timeout = this.options.unauthenticatedClientTimeout
+    if (timeout !== false && timeout > 0) {
+      socket.unauthenticatedTimer = setTimeout(() => {
+        socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.AUTHENTICATION_TIMEOUT })
+        socket.close('authentication timeout')
+      }, timeout)
+    }
+    return {
+      onMessage: (frame, isBinary) => this.onFrame(socket, frame, isBinary),
+      onClose: () => this.onClose(socket),
+    }
+  }
+
+  private onFrame (socket: ClientSocket, frame: ArrayBuffer | Uint8Array | string, isBinary: boolean): void {
+    socket.lastMessageAt = Date.now()
+    if (isBinary !== this.codec.isBinary) {
+      this.deps.services.logger.warn('INVALID_MESSAGE', `${isBinary ? 'binary' : 'text'} frame on ${this.name} endpoint`)
+      socket.close(`${this.name} accepts ${this.codec.isBinary ? 'binary' : 'text'} frames only`)
+      return
+    }
+    let message: Message
+    try {
+      message = this.codec.decode(frame)
+    } catch (error) {
+      if (socket.state === 'open') {
+        socket.send({ topic: TOPIC.PARSER, action: PARSER_ACTION.MESSAGE_PARSE_ERROR, data: JSON.stringify((error as Error).message) })
+      } else {
+        socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.INVALID_MESSAGE })
+      }
+      return
+    }
+    switch (socket.state) {
+      case 'open': this.deps.processor.process(socket, message); return
+      case 'awaiting-challenge': this.onChallenge(socket, message); return
+      case 'awaiting-auth': this.onAuthRequest(socket, message); return
+      default: // authenticating or closed: the client must wait for the auth answer
+    }
+  }
+
+  private onChallenge (socket: ClientSocket, message: Message): void {
+    if (message.topic === TOPIC.CONNECTION && message.action === CONNECTION_ACTION.PING) return
+    if (message.topic !== TOPIC.CONNECTION || message.action !== CONNECTION_ACTION.CHALLENGE) {
+      socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.INVALID_MESSAGE })
+      return
+    }
+    socket.sdk = { type: message.sdkType, version: message.sdkVersion }
+    socket.state = 'awaiting-auth'
+    socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.ACCEPT })
+  }
+
+  private onAuthRequest (socket: ClientSocket, message: Message): void {
+    if (message.topic === TOPIC.CONNECTION && message.action === CONNECTION_ACTION.PING) return
+    if (message.topic !== TOPIC.AUTH) {
+      socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.INVALID_MESSAGE })
+      return
+    }
+    let authData: unknown
+    try {
+      authData = message.action === AUTH_ACTION.REQUEST ? JSON.parse(message.data ?? '{}') : null
+    } catch {
+      authData = null
+    }
+    if (typeof authData !== 'object' || authData === null || Array.isArray(authData)) {
+      socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.INVALID_MESSAGE_DATA })
+      socket.close('invalid authentication data')
+      return
+    }
+    socket.state = 'authenticating'
+    this.deps.authentication.isValidUser(socket.handshake, authData as JSONObject).then(
+      (result) => this.onAuthResult(socket, result),
+      (error: unknown) => {
+        this.deps.services.logger.error('AUTH_ERROR', `authentication failed: ${(error as Error)?.message ?? String(error)}`)
+        this.onAuthResult(socket, { isValid: false, clientData: { error: 'authentication error' } })
+      },
+    )
+  }
+
+  private onAuthResult (socket: ClientSocket, result: AuthResult): void {
+    if (socket.isClosed) return
+    if (socket.unauthenticatedTimer !== null) {
+      clearTimeout(socket.unauthenticatedTimer)
+      socket.unauthenticatedTimer = null
+    }
+    const { monitoring, sessions } = this.deps.services
+    monitoring.onLogin(result.isValid, this.name)
+    const data = result.clientData === undefined ? undefined : JSON.stringify(result.clientData)
+    if (result.isValid) {
+      socket.user = { id: result.id ?? 'open', clientData: result.clientData ?? null, serverData: result.serverData ?? null }
+      socket.state = 'open'
+      socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_SUCCESSFUL, data })
+      sessions.add(socket)
+      return
+    }
+    socket.authAttempts++
+    if (socket.authAttempts >= this.options.maxAuthAttempts) {
+      socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.TOO_MANY_AUTH_ATTEMPTS })
+      const timer = setTimeout(() => socket.close('too many authentication attempts'), 10)
+      socket.onClose(() => clearTimeout(timer))
+      return // stays 'authenticating': nothing more is read from this socket
+    }
+    socket.state = 'awaiting-auth'
+    socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_UNSUCCESSFUL, data })
+  }
+
+  private onClose (socket: ClientSocket): void {
+    if (!this.sockets.delete(socket)) return
+    const wasOpen = socket.state === 'open'
+    socket.markClosed()
+    if (!wasOpen) return
+    for (const handler of this.deps.handlers) handler.onSocketClosed(socket)
+    this.deps.services.sessions.remove(socket)
+    if (socket.user !== null) this.deps.authentication.onClientDisconnect(socket.user.id)
+  }
+
+  private checkHeartbeats (): void {
+    const limit = Date.now() - 2 * this.options.heartbeatInterval
+    for (const socket of this.sockets) {
+      if (socket.lastMessageAt < limit) socket.close('heartbeat missing')
+    }
+  }
+
+  /** Closes every client socket and stops the heartbeat. */
+  close (): void {
+    if (this.heartbeat !== null) clearInterval(this.heartbeat)
+    this.heartbeat = null
+    for (const socket of [...this.sockets]) socket.close('server shutting down')
+  }
+}

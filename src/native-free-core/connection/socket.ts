@@ -1,0 +1,28 @@
+import type { Codec, JSONValue, Message } from '../protocol/message.js'
+
+/** Who a socket belongs to, once it has logged in. */
+export interface UserSession {
+  readonly id: string
+  readonly clientData: JSONValue | null
+  readonly serverData: JSONValue | null
+}
+
+/**
+ * A client connection as the handlers see it, whatever the transport.
+ * `send` encodes with the socket's codec; `sendFrame` sends bytes already
+ * encoded with that codec (fan-out encodes once per codec).
+ */
+export interface Socket {
+  readonly id: number
+  readonly codec: Codec
+  /** Endpoint type: ws-binary, ws-json, http, or a custom endpoint's name. */
+  readonly endpoint: string
+  readonly user: UserSession | null
+  readonly isClosed: boolean
+  send (message: Message): void
+  sendFrame (frame: Uint8Array | string): void
+  close (reason?: string): void
+}
+
+let nextSocketId = 1
+export function allocateSocketId (): number { return nextSocketId++ }

@@ -1,0 +1,47 @@
+/**
+ * The error catalogue. Every error riptide raises has a stable `code`, listed
+ * in docs/errors.md (a test keeps the two in step). Errors that cross a thread
+ * boundary travel as `{ code, message }` and are rebuilt with `fromWire`.
+ */
+
+export const ERROR_CODES = {
+  RT_CONFIG_INVALID: 'a config file has a wrong type or value',
+  RT_CONFIG_NOT_FOUND: 'the config file, or a file it loads, does not exist',
+  RT_PLUGIN_NOT_FOUND: 'a plugin named in the config cannot be loaded',
+  RT_PLUGIN_INVALID: 'a plugin module does not export what its kind requires',
+  RT_PLUGIN_INIT_FAILED: 'a plugin rejected or threw while starting',
+  RT_PLUGIN_INIT_TIMEOUT: 'a plugin did not become ready within dependencyInitializationTimeout',
+  RT_UWS_FALLBACK: 'the uWebSockets.js native binary did not load',
+  RT_LISTEN_FAILED: 'the server could not listen on the configured host and port',
+  RT_PROTOCOL: 'a frame could not be decoded',
+  RT_PERMISSION_RULES_INVALID: 'a permission rule cannot be compiled',
+  RT_SERVER_STATE: 'the server was asked to do something its state does not allow',
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export class RiptideError extends Error {
+  override name = 'RiptideError'
+  constructor (readonly code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+
+  toWire (): { code: ErrorCode, message: string } {
+    return { code: this.code, message: this.message }
+  }
+
+  static fromWire (wire: { code: string, message: string }): RiptideError {
+    const code = (wire.code in ERROR_CODES ? wire.code : 'RT_SERVER_STATE') as ErrorCode
+    return new RiptideError(code, wire.message)
+  }
+}
+
+export class ConfigError extends RiptideError {
+  override name = 'ConfigError'
+  constructor (message: string, options?: { cause?: unknown }) { super('RT_CONFIG_INVALID', message, options) }
+}
+
+export class ProtocolError extends RiptideError {
+  override name = 'ProtocolError'
+  constructor (message: string) { super('RT_PROTOCOL', message) }
+}

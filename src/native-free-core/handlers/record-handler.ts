@@ -1,0 +1,304 @@
+/**
+ * Records (reference §1.2): subscribe-and-read, read, head, versioned
+ * writes with conflicts and write acknowledgements, delete, notify, and
+ * listening. Writes to one record run one at a time (SerialQueues), so a
+ * version is decided once and two racing writers cannot both win.
+ */
+import { RECORD_ACTION, TOPIC } from '../protocol/constants.js'
+import type { JSONValue, Message } from '../protocol/message.js'
+import type { Socket } from '../connection/socket.js'
+import type { CoreServices, TopicHandler } from './services.js'
+import type { SubscriptionRegistry } from '../plugins/subscription-registry/subscription-registry.js'
+import { subscriptionChannel } from '../plugins/subscription-registry/subscription-registry.js'
+import { ListenRegistry } from './listen-registry.js'
+import { RecordStore, RecordStoreError, SerialQueues } from '../records/record-store.js'
+import { InvalidPathError, setPath } from '../records/json-path.js'
+import { checkPermission, sendDenied } from '../connection/message-processor.js'
+import { sendBulkAck, sendInvalid } from './bulk-subscriptions.js'
+
+const WRITES = new Set<number>([RECORD_ACTION.UPDATE, RECORD_ACTION.PATCH, RECORD_ACTION.ERASE, RECORD_ACTION.CREATEANDUPDATE, RECORD_ACTION.CREATEANDPATCH])
+
+/** A write that failed for a reason the client must hear. */
+class WriteRefused extends Error {
+  constructor (readonly reply: Message) { super('write refused') }
+}
+
+export class RecordHandler implements TopicHandler {
+  readonly store: RecordStore
+  private readonly subscriptions: SubscriptionRegistry
+  private readonly listeners: ListenRegistry
+  private readonly queues = new SerialQueues()
+
+  constructor (private readonly services: CoreServices) {
+    this.store = new RecordStore(services.cache, services.storage, services.config.record)
+    this.subscriptions = services.subscriptions.getSubscriptionRegistry('record')
+    this.listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, this.subscriptions, (name, has) => {
+      const action = has ? RECORD_ACTION.SUBSCRIPTION_HAS_PROVIDER : RECORD_ACTION.SUBSCRIPTION_HAS_NO_PROVIDER
+      this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action, name }, null, true)
+    })
+    this.subscriptions.setListener(this.listeners)
+    services.clusterNode.subscribe(subscriptionChannel('record'), (message) => this.fromCluster(message))
+    services.permission.setRecordReader?.({ read: (name) => this.store.load(name) })
+  }
+
+  handle (socket: Socket, message: Message): void {
+    switch (message.action) {
+      case RECORD_ACTION.SUBSCRIBECREATEANDREAD:
+      case RECORD_ACTION.SUBSCRIBEANDREAD:
+        socket.send({ ...message, isAck: true })
+        for (const name of message.names ?? []) void this.subscribeAndRead(socket, message, name)
+        return
+      case RECORD_ACTION.SUBSCRIBEANDHEAD: void this.subscribeAndHead(socket, message); return
+      case RECORD_ACTION.UNSUBSCRIBE:
+        for (const name of message.names ?? []) this.subscriptions.unsubscribe(name, socket)
+        sendBulkAck(socket, message)
+        return
+      case RECORD_ACTION.READ: void this.read(socket, message); return
+      case RECORD_ACTION.HEAD: void this.head(socket, message); return
+      case RECORD_ACTION.DELETE: void this.delete(socket, message); return
+      case RECORD_ACTION.NOTIFY: void this.notify(socket, message); return
+      case RECORD_ACTION.LISTEN:
+      case RECORD_ACTION.UNLISTEN:
+      case RECORD_ACTION.LISTEN_ACCEPT:
+      case RECORD_ACTION.LISTEN_REJECT:
+        this.listeners.handle(socket, message)
+        return
+      default:
+        if (WRITES.has(message.action)) void this.write(socket, message)
+        else sendInvalid(socket, message, `unknown record action ${message.action}`)
+    }
+  }
+
+  private async authorize (socket: Socket, message: Message, action: number, name: string): Promise<boolean> {
+    const verdict = await checkPermission(this.services, socket, message, action, name)
+    if (verdict !== 'allowed') sendDenied(socket, message, name, verdict)
+    return verdict === 'allowed'
+  }
+
+  private async subscribeAndRead (socket: Socket, message: Message, name: string): Promise<void> {
+    try {
+      const create = message.action === RECORD_ACTION.SUBSCRIBECREATEANDREAD
+      let record = await this.store.load(name)
+      if (record === null && create) {
+        if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
+        await this.queues.run(name, async () => {
+          record = await this.store.load(name)
+          if (record === null) {
+            record = { version: 0, data: {} }
+            await this.store.write(name, 0, {})
+          }
+        })
+      }
+      if (!(await this.authorize(socket, message, RECORD_ACTION.READ, name))) return
+      if (socket.isClosed) return
+      this.subscriptions.subscribe(name, socket)
+      const current = record as { version: number, data: JSONValue } | null
+      socket.send({
+        topic: TOPIC.RECORD,
+        action: RECORD_ACTION.READ_RESPONSE,
+        name,
+        version: current?.version ?? -1,
+        data: JSON.stringify(current?.data ?? {}),
+      })
+      if (this.listeners.hasProvider(name)) socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIPTION_HAS_PROVIDER, name })
+    } catch (error) {
+      this.sendStoreError(socket, message, name, error)
+    }
+  }
+
+  private async subscribeAndHead (socket: Socket, message: Message): Promise<void> {
+    const names = message.names ?? []
+    try {
+      const { versions, missing } = await this.store.headBulk(names)
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD_RESPONSE_BULK, versions })
+      for (const name of names) this.subscriptions.subscribe(name, socket)
+      sendBulkAck(socket, message)
+      for (const name of missing) {
+        const version = await this.store.head(name)
+        socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD_RESPONSE, name, version })
+      }
+      for (const name of names) {
+        if (this.listeners.hasProvider(name)) socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIPTION_HAS_PROVIDER, name })
+      }
+    } catch (error) {
+      this.sendStoreError(socket, message, names[0] ?? '', error)
+    }
+  }
+
+  private async read (socket: Socket, message: Message): Promise<void> {
+    const name = message.name ?? ''
+    try {
+      const record = await this.store.load(name)
+      if (record === null) {
+        socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.RECORD_NOT_FOUND, originalAction: RECORD_ACTION.READ, name, isError: true })
+        return
+      }
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ_RESPONSE, name, version: record.version, data: JSON.stringify(record.data) })
+    } catch (error) {
+      this.sendStoreError(socket, message, name, error)
+    }
+  }
+
+  private async head (socket: Socket, message: Message): Promise<void> {
+    const name = message.name ?? ''
+    try {
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD_RESPONSE, name, version: await this.store.head(name) })
+    } catch (error) {
+      this.sendStoreError(socket, message, name, error)
+    }
+  }
+
+  private async write (socket: Socket, message: Message): Promise<void> {
+    const name = message.name
+    if (typeof name !== 'string' || name === '') {
+      sendInvalid(socket, message, 'a write needs a record name')
+      return
+    }
+    const upsert = message.action === RECORD_ACTION.CREATEANDUPDATE || message.action === RECORD_ACTION.CREATEANDPATCH
+    const isPatch = message.action === RECORD_ACTION.PATCH || message.action === RECORD_ACTION.CREATEANDPATCH ||
+      message.action === RECORD_ACTION.ERASE || (upsert && message.path !== undefined)
+    let value: JSONValue | undefined
+    try {
+      value = message.data === undefined ? undefined : JSON.parse(message.data) as JSONValue
+    } catch {
+      sendInvalid(socket, message, 'data is not valid JSON')
+      return
+    }
+    if (!isPatch && (typeof value !== 'object' || value === null)) {
+      sendInvalid(socket, message, 'record data must be an object or an array')
+      return
+    }
+    try {
+      if (upsert) {
+        if (this.store.isHotPath(name)) {
+          await this.hotPathWrite(socket, message, name, value, isPatch)
+          return
+        }
+        if (await this.store.head(name) === -1 && !(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
+        if (!(await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name))) return
+      }
+      await this.queues.run(name, () => this.applyWrite(socket, message, name, value, isPatch, upsert))
+    } catch (error) {
+      if (error instanceof WriteRefused) socket.send(error.reply)
+      else this.sendStoreError(socket, message, name, error, RECORD_ACTION.RECORD_UPDATE_ERROR)
+    }
+  }
+
+  private async applyWrite (socket: Socket, message: Message, name: string, value: JSONValue | undefined, isPatch: boolean, upsert: boolean): Promise<void> {
+    const current = await this.store.load(name)
+    const refuse = (action: number, extra: Partial<Message> = {}): never => {
+      throw new WriteRefused({
+        topic: TOPIC.RECORD, action, originalAction: message.action, name, isError: true,
+        isWriteAck: message.isWriteAck, correlationId: message.correlationId, ...extra,
+      })
+    }
+    if (current === null && !upsert) refuse(RECORD_ACTION.RECORD_UPDATE_ERROR, { data: JSON.stringify('record does not exist') })
+    const currentVersion = current?.version ?? 0
+    const requested = message.version ?? -1
+    // version -1 means "the next version": upserts never conflict (deepstream 7's setData could).
+    const version = requested === -1 ? currentVersion + 1 : requested
+    if (current !== null && requested !== -1 && version <= currentVersion) {
+      refuse(RECORD_ACTION.VERSION_EXISTS, { version: currentVersion, data: JSON.stringify(current.data), isError: undefined })
+    }
+    if (requested !== -1 && version > currentVersion + 1) refuse(RECORD_ACTION.INVALID_VERSION, { version: currentVersion })
+    let data: JSONValue
+    if (isPatch) {
+      if (message.path === undefined) refuse(RECORD_ACTION.INVALID_MESSAGE_DATA, { data: JSON.stringify('a patch needs a path') })
+      try {
+        data = setPath(structuredClone(current?.data ?? {}), message.path as string, message.action === RECORD_ACTION.ERASE ? undefined : value)
+      } catch (error) {
+        if (!(error instanceof InvalidPathError)) throw error
+        return refuse(RECORD_ACTION.RECORD_UPDATE_ERROR, { data: JSON.stringify(error.message) })
+      }
+    } else {
+      data = value as JSONValue
+    }
+    await this.store.write(name, version, data)
+    const update: Message = isPatch
+      ? { topic: TOPIC.RECORD, action: RECORD_ACTION.PATCH, name, version, path: message.path, data: message.action === RECORD_ACTION.ERASE ? undefined : message.data }
+      : { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version, data: message.data }
+    this.subscriptions.sendToSubscribers(name, update, socket)
+    if (message.isWriteAck === true) {
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
+    }
+  }
+
+  /** storageHotPathPrefixes: setData writes straight through at version 0, no transition. */
+  private async hotPathWrite (socket: Socket, message: Message, name: string, value: JSONValue | undefined, isPatch: boolean): Promise<void> {
+    if (isPatch) {
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.INVALID_PATCH_ON_HOTPATH, originalAction: message.action, name, isError: true, isWriteAck: message.isWriteAck, correlationId: message.correlationId })
+      return
+    }
+    if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
+    if (!(await this.authorize(socket, message, RECORD_ACTION.UPDATE, name))) return
+    await this.store.write(name, 0, value as JSONValue)
+    this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data }, socket)
+    if (message.isWriteAck === true) {
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
+    }
+  }
+
+  private async delete (socket: Socket, message: Message): Promise<void> {
+    const name = message.name ?? ''
+    try {
+      await this.queues.run(name, () => this.store.delete(name))
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.DELETE_SUCCESS, name })
+      this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.DELETED, name }, socket)
+      this.dropLocalSubscribers(name)
+    } catch (error) {
+      this.sendStoreError(socket, message, name, error, RECORD_ACTION.RECORD_DELETE_ERROR)
+    }
+  }
+
+  private dropLocalSubscribers (name: string): void {
+    for (const subscriber of [...this.subscriptions.getLocalSubscribers(name)]) this.subscriptions.unsubscribe(name, subscriber)
+  }
+
+  private async notify (socket: Socket, message: Message): Promise<void> {
+    const names = message.names ?? []
+    try {
+      await this.store.evict(names)
+      for (const name of names) {
+        if (this.subscriptions.getLocalSubscribers(name).size === 0) continue
+        const record = await this.store.readStorage(name)
+        if (record === null) {
+          this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.DELETED, name }, null)
+          this.dropLocalSubscribers(name)
+        } else {
+          await this.store.write(name, record.version, record.data)
+          this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: record.version, data: JSON.stringify(record.data) }, null)
+        }
+      }
+      socket.send({ ...message, isAck: true })
+    } catch (error) {
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.RECORD_NOTIFY_ERROR, correlationId: message.correlationId, data: JSON.stringify((error as Error).message), isError: true })
+    }
+  }
+
+  private sendStoreError (socket: Socket, message: Message, name: string, error: unknown, fallback: number = RECORD_ACTION.RECORD_LOAD_ERROR): void {
+    const action = error instanceof RecordStoreError ? error.action : fallback
+    this.services.logger.error('RECORD_ERROR', `record "${name}": ${(error as Error)?.message ?? String(error)}`)
+    socket.send({
+      topic: TOPIC.RECORD, action, originalAction: message.action, name, isError: true,
+      isWriteAck: message.isWriteAck, correlationId: message.correlationId,
+    })
+  }
+
+  /** Updates, deletes and notifies that another node applied: fan out here. */
+  private fromCluster (message: Message): void {
+    const name = message.name
+    if (name === undefined) return
+    this.subscriptions.sendToSubscribers(name, message, null, true)
+    if (message.action === RECORD_ACTION.DELETED) this.dropLocalSubscribers(name)
+  }
+
+  onSocketClosed (socket: Socket): void {
+    this.subscriptions.removeSocket(socket)
+    this.listeners.onSocketClosed(socket)
+  }
+
+  async close (): Promise<void> {
+    this.listeners.close()
+    await this.queues.idle()
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Plain HTTP routes on the server's port, shared by both HTTP server
+ * adapters: GET and POST by longest path prefix, CORS as deepstream does it
+ * (reference §1.11), JSON bodies only, 404 `Endpoint not found.` otherwise.
+ */
+export interface HttpRequest {
+  readonly method: string
+  readonly path: string
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Buffer | null
+  readonly remoteAddress: string
+}
+
+export interface HttpResponse {
+  status: number
+  body?: string
+  headers?: Record<string, string>
+}
+
+export type HttpHandler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>
+
+export interface CorsOptions {
+  allowAllOrigins: boolean
+  origins: string[]
+}
+
+const ALLOWED_METHODS = 'GET, POST, OPTIONS'
+const ALLOWED_HEADERS = 'X-Requested-With, X-HTTP-Method-Override, Content-Type, Accept'
+
+export class HttpRoutes {
+  private readonly routes: Record<'GET' | 'POST', Array<[string, HttpHandler]>> = { GET: [], POST: [] }
+
+  constructor (private readonly cors: CorsOptions) {}
+
+  get (prefix: string, handler: HttpHandler): void { this.add('GET', prefix, handler) }
+  post (prefix: string, handler: HttpHandler): void { this.add('POST', prefix, handler) }
+
+  private add (method: 'GET' | 'POST', prefix: string, handler: HttpHandler): void {
+    this.routes[method].push([prefix, handler])
+    this.routes[method].sort((a, b) => b[0].length - a[0].length)
+  }
+
+  async dispatch (request: HttpRequest): Promise<HttpResponse> {
+    const origin = request.headers.origin ?? request.headers.referer
+    const corsHeaders = this.corsHeaders(origin)
+    if (corsHeaders === null) return { status: 403, body: 'Origin not allowed.' }
+    if (request.method === 'OPTIONS') return { status: 200, headers: { ...corsHeaders, 'access-control-allow-methods': ALLOWED_METHODS, 'access-control-allow-headers': ALLOWED_HEADERS } }
+    const method = request.method === 'GET' || request.method === 'POST' ? request.method : null
+    if (method === null) return { status: 405, body: 'Method not allowed.', headers: corsHeaders }
+    const route = this.routes[method].find(([prefix]) => request.path === prefix || request.path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`))
+    if (route === undefined) return { status: 404, body: 'Endpoint not found.', headers: corsHeaders }
+    if (method === 'POST' && !(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      return { status: 415, body: 'Invalid "Content-Type" header. Supported media types: "application/json"', headers: corsHeaders }
+    }
+    try {
+      const response = await route[1](request)
+      return { ...response, headers: { ...corsHeaders, ...response.headers } }
+    } catch (error) {
+      return { status: 500, body: `Internal error: ${(error as Error)?.message ?? String(error)}`, headers: corsHeaders }
+    }
+  }
+
+  private corsHeaders (origin: string | undefined): Record<string, string> | null {
+    if (this.cors.allowAllOrigins) return { 'access-control-allow-origin': '*' }
+    if (origin === undefined) return {}
+    const allowed = this.cors.origins.find((o) => origin === o || origin.startsWith(`${o}/`))
+    if (allowed === undefined) return null
+    return { 'access-control-allow-origin': allowed, 'access-control-allow-credentials': 'true' }
+  }
+}
+
+/**
+ * What a server adapter (uWebSockets.js or Node's http + ws) offers the
+ * core: one port, exact-path WebSocket routes, and everything else to the
+ * HTTP routes.
+ */
+export interface HttpServerAdapter {
+  readonly description: string
+  listen (options: {
+    host: string
+    port: number
+    routes: HttpRoutes
+    websockets: readonly import('../connection/transport.js').WebSocketRoute[]
+    maxBodySize: number
+    /** Handshake headers to copy for authentication (always: x-forwarded-for, referer). */
+    headers: readonly string[]
+  }): Promise<number>
+  /** Stops listening and closes every socket. */
+  close (): Promise<void>
+}

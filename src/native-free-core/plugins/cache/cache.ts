@@ -1,0 +1,31 @@
+import type { Plugin } from '../plugin.js'
+import type { JSONValue } from '../../protocol/message.js'
+
+/** A record as stored: its version and its data (an object or an array). */
+export interface StoredRecord {
+  version: number
+  data: JSONValue
+}
+
+/**
+ * Durable or remote record storage. Every method may be slow; the record
+ * handler bounds each call with record.storageRetrievalTimeout.
+ */
+export interface Storage extends Plugin {
+  /** The record, or `null` when the name is unknown. Never throws for a missing name. */
+  get (name: string): Promise<StoredRecord | null>
+  /** Replaces version and data together (atomically for this name). Resolves once written. */
+  set (name: string, version: number, data: JSONValue): Promise<void>
+  /** Removes the record; deleting a missing name succeeds. */
+  delete (name: string): Promise<void>
+  /** Removes every named record; missing names are ignored. */
+  deleteBulk (names: string[]): Promise<void>
+}
+
+/** The fast tier in front of storage; the source of truth for versions. */
+export interface Cache extends Storage {
+  /** The version, or -1 when the name is unknown. Reads no value. */
+  head (name: string): Promise<number>
+  /** Versions of the names present, and the names that are not. */
+  headBulk (names: string[]): Promise<{ versions: Record<string, number>, missing: string[] }>
+}

@@ -1,0 +1,19 @@
+import type { Plugin } from '../plugin.js'
+import type { Message } from '../../protocol/message.js'
+
+export type ClusterMessageHandler = (message: Message, fromServer: string) => void
+
+/**
+ * The message bus between server nodes (worker threads of one host, or
+ * hosts). Delivery per channel is in send order from one sender; a node
+ * never receives its own sends.
+ */
+export interface ClusterNode extends Plugin {
+  readonly serverName: string
+  /** Delivers to every other node subscribed to `channel`. */
+  send (channel: string, message: Message): void
+  /** Delivers to one node; silently dropped when that node is gone. */
+  sendDirect (serverName: string, channel: string, message: Message): void
+  /** Registers the handler of a channel. One handler per channel. */
+  subscribe (channel: string, handler: ClusterMessageHandler): void
+}

@@ -1,0 +1,46 @@
+import type { Plugin } from '../plugin.js'
+import type { Socket } from '../../connection/socket.js'
+import type { Message } from '../../protocol/message.js'
+
+/** Signals on cluster-wide transitions of a name's subscriber count. */
+export interface SubscriptionListener {
+  /** The name went from no subscriber anywhere to one. */
+  onFirstSubscription (name: string): void
+  /** The name's last subscriber anywhere left. */
+  onLastSubscription (name: string): void
+}
+
+/**
+ * Who is subscribed to which name, for one topic. Local sockets are held
+ * here; the cluster-wide view goes through a state registry so that it can
+ * live in shared memory.
+ */
+export interface SubscriptionRegistry {
+  /** Returns false, changing nothing, when the socket was already subscribed. */
+  subscribe (name: string, socket: Socket): boolean
+  /** Returns false when the socket was not subscribed. */
+  unsubscribe (name: string, socket: Socket): boolean
+  /** Unsubscribes the socket from every name; returns those names. */
+  removeSocket (socket: Socket): string[]
+  isSubscribed (name: string, socket: Socket): boolean
+  getLocalSubscribers (name: string): ReadonlySet<Socket>
+  /** Whether any node has a subscriber. */
+  hasSubscribers (name: string): boolean
+  /** Every name with a subscriber on any node. */
+  getNames (): string[]
+  /**
+   * Sends to every local subscriber except `sender`, encoding once per codec,
+   * and, unless `localOnly`, to the other nodes with subscribers on this
+   * registry's cluster channel. Returns the number of local deliveries.
+   */
+  sendToSubscribers (name: string, message: Message, sender: Socket | null, localOnly?: boolean): number
+  setListener (listener: SubscriptionListener): void
+}
+
+export interface SubscriptionRegistryFactory extends Plugin {
+  /** One registry per topic key (`record`, `event`, `rpc`, `presence`, …). */
+  getSubscriptionRegistry (topic: string): SubscriptionRegistry
+}
+
+/** The cluster channel on which a topic's fan-out travels. */
+export function subscriptionChannel (topic: string): string { return `subscriptions/${topic}` }

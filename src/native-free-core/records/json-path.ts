@@ -1,0 +1,74 @@
+/**
+ * Record paths as deepstream writes them: dot-separated keys with `[n]`
+ * array indices (`a.b[0].c`). Missing nodes are created (an array when the
+ * next token is an index). Setting `undefined` deletes the key.
+ * Segments that reach an object's prototype are refused.
+ */
+import type { JSONValue } from '../protocol/message.js'
+
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
+type Token = string | number
+
+export class InvalidPathError extends Error {
+  override name = 'InvalidPathError'
+}
+
+export function tokenize (path: string): Token[] {
+  const tokens: Token[] = []
+  for (const raw of path.split('.')) {
+    const part = raw.trim()
+    if (part === '') continue
+    const re = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part)
+    if (re === null) throw new InvalidPathError(`invalid path segment "${part}"`)
+    if (re[1] !== '') tokens.push(re[1])
+    for (const index of re[2].matchAll(/\[(\d+)\]/g)) tokens.push(Number(index[1]))
+  }
+  if (tokens.length === 0) throw new InvalidPathError('empty path')
+  for (const token of tokens) {
+    if (typeof token === 'string' && FORBIDDEN.has(token)) throw new InvalidPathError(`path segment "${token}" is not allowed`)
+  }
+  return tokens
+}
+
+type Container = { [key: string]: JSONValue } | JSONValue[]
+
+function isContainer (value: unknown): value is Container {
+  return typeof value === 'object' && value !== null
+}
+
+/** Returns the new root; the root may be replaced when it is not a container. */
+export function setPath (root: JSONValue, path: string, value: JSONValue | undefined): JSONValue {
+  const tokens = tokenize(path)
+  const top: Container = isContainer(root) ? root : (typeof tokens[0] === 'number' ? [] : {})
+  let node: Container = top
+  for (let i = 0; i < tokens.length - 1; i++) {
+    const key = tokens[i]
+    const current = (node as Record<string | number, JSONValue>)[key]
+    if (isContainer(current)) {
+      node = current
+    } else {
+      // The client fills a new array with nulls up to the index; so do we.
+      const next = tokens[i + 1]
+      const created: Container = typeof next === 'number' ? new Array<JSONValue>(next).fill(null) : {}
+      ;(node as Record<string | number, JSONValue>)[key] = created
+      node = created
+    }
+  }
+  const last = tokens[tokens.length - 1]
+  if (value === undefined) {
+    // The client deletes an array slot, leaving a hole that serialises as null.
+    if (Array.isArray(node) && typeof last === 'number') { if (last < node.length) node[last] = null } else if (Object.hasOwn(node, last)) Reflect.deleteProperty(node, last)
+  } else {
+    (node as Record<string | number, JSONValue>)[last] = value
+  }
+  return top
+}
+
+export function getPath (root: JSONValue, path: string): JSONValue | undefined {
+  let node: JSONValue | undefined = root
+  for (const token of tokenize(path)) {
+    if (!isContainer(node)) return undefined
+    node = (node as Record<string | number, JSONValue>)[token]
+  }
+  return node
+}

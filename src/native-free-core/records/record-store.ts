@@ -1,0 +1,113 @@
+/**
+ * Reads and writes records through the cache and storage plugins, with
+ * deepstream's rules: reads try the cache, then storage (a storage hit is
+ * promoted into the cache); writes go to both, except for names under
+ * record.storageExclusionPrefixes, which never touch storage. Every call is
+ * bounded by the configured retrieval timeouts.
+ */
+import type { Cache, Storage, StoredRecord } from '../plugins/cache/cache.js'
+import type { JSONValue } from '../protocol/message.js'
+import type { RiptideConfig } from '../config/schema.js'
+import { RECORD_ACTION } from '../protocol/constants.js'
+
+/** A failed cache or storage call, carrying the record error action to send. */
+export class RecordStoreError extends Error {
+  override name = 'RecordStoreError'
+  constructor (readonly action: number, message: string) { super(message) }
+}
+
+function bounded<T> (promise: Promise<T>, ms: number, action: number, what: string): Promise<T> {
+  if (ms <= 0) return promise
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RecordStoreError(action, `${what} timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+export class RecordStore {
+  constructor (
+    private readonly cache: Cache,
+    private readonly storage: Storage,
+    private readonly settings: RiptideConfig['record'],
+  ) {}
+
+  usesStorage (name: string): boolean {
+    for (const prefix of this.settings.storageExclusionPrefixes) if (name.startsWith(prefix)) return false
+    return true
+  }
+
+  isHotPath (name: string): boolean {
+    for (const prefix of this.settings.storageHotPathPrefixes) if (name.startsWith(prefix)) return true
+    return false
+  }
+
+  private fromCache<T> (promise: Promise<T>, what: string): Promise<T> {
+    return bounded(promise, this.settings.cacheRetrievalTimeout, RECORD_ACTION.CACHE_RETRIEVAL_TIMEOUT, `cache ${what}`)
+  }
+
+  private fromStorage<T> (promise: Promise<T>, what: string): Promise<T> {
+    return bounded(promise, this.settings.storageRetrievalTimeout, RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT, `storage ${what}`)
+  }
+
+  async load (name: string): Promise<StoredRecord | null> {
+    const cached = await this.fromCache(this.cache.get(name), 'get')
+    if (cached !== null || !this.usesStorage(name)) return cached
+    const stored = await this.fromStorage(this.storage.get(name), 'get')
+    if (stored !== null) await this.fromCache(this.cache.set(name, stored.version, stored.data), 'set')
+    return stored
+  }
+
+  async head (name: string): Promise<number> {
+    const version = await this.fromCache(this.cache.head(name), 'head')
+    if (version !== -1 || !this.usesStorage(name)) return version
+    const stored = await this.fromStorage(this.storage.get(name), 'get')
+    return stored?.version ?? -1
+  }
+
+  headBulk (names: string[]): Promise<{ versions: Record<string, number>, missing: string[] }> {
+    return this.fromCache(this.cache.headBulk(names), 'headBulk')
+  }
+
+  /** Resolves once both the cache and (unless excluded) the storage hold the write. */
+  async write (name: string, version: number, data: JSONValue): Promise<void> {
+    const writes = [this.fromCache(this.cache.set(name, version, data), 'set')]
+    if (this.usesStorage(name)) writes.push(this.fromStorage(this.storage.set(name, version, data), 'set'))
+    await Promise.all(writes)
+  }
+
+  async delete (name: string): Promise<void> {
+    const deletes = [this.fromCache(this.cache.delete(name), 'delete')]
+    if (this.usesStorage(name)) deletes.push(this.fromStorage(this.storage.delete(name), 'delete'))
+    await Promise.all(deletes)
+  }
+
+  /** Drops names from the cache so the next read comes from storage (record.notify). */
+  evict (names: string[]): Promise<void> {
+    return this.fromCache(this.cache.deleteBulk(names), 'deleteBulk')
+  }
+
+  readStorage (name: string): Promise<StoredRecord | null> {
+    if (!this.usesStorage(name)) return this.fromCache(this.cache.get(name), 'get')
+    return this.fromStorage(this.storage.get(name), 'get')
+  }
+}
+
+/** Runs steps for one name strictly one after another; names do not wait for each other. */
+export class SerialQueues {
+  private readonly tails = new Map<string, Promise<void>>()
+
+  run (name: string, step: () => Promise<void>): Promise<void> {
+    const previous = this.tails.get(name) ?? Promise.resolve()
+    const next = previous.then(step, step)
+    const tail = next.catch(() => {})
+    this.tails.set(name, tail)
+    void tail.then(() => { if (this.tails.get(name) === tail) this.tails.delete(name) })
+    return next
+  }
+
+  /** Resolves when every queued step has finished. */
+  async idle (): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()])
+  }
+}

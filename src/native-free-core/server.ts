@@ -1,0 +1,229 @@
+/**
+ * The orchestrator: builds every plugin from the config in dependency order,
+ * wires the topic handlers and endpoints, listens on one port, and closes
+ * everything in reverse. The HTTP server adapter (uWebSockets.js or ws) is
+ * injected, so this module needs no native package.
+ */
+import type { LoadedConfig } from './config/loader.js'
+import { isBuiltinEndpoint, type PluginRef } from './config/schema.js'
+import type { Plugin } from './plugins/plugin.js'
+import type { Logger } from './plugins/logger/logger.js'
+import type { Authentication } from './plugins/auth/authentication.js'
+import { CombinedAuthentication } from './plugins/auth/authentication.js'
+import type { Permission } from './plugins/permission/permission.js'
+import type { Cache, Storage } from './plugins/cache/cache.js'
+import type { Monitoring } from './plugins/monitoring/monitoring.js'
+import type { ClusterNode } from './plugins/cluster-node/cluster-node.js'
+import type { ClusterRegistry } from './plugins/cluster-registry/cluster-registry.js'
+import type { LockRegistry } from './plugins/locks/locks.js'
+import type { StateRegistryFactory } from './plugins/state-registry/state-registry.js'
+import type { SubscriptionRegistryFactory } from './plugins/subscription-registry/subscription-registry.js'
+import type { ConnectionEndpoint, EndpointHost } from './plugins/endpoint/endpoint.js'
+import type { CustomPluginClass, PluginApi, TimeoutKey } from './plugins/custom/custom-plugin.js'
+import { Lifecycle } from './plugins/lifecycle.js'
+import { createLogger, createPlugin, resolveServerName, type ClusterContext } from './builtins.js'
+import { loadPluginClass } from './plugins/loader.js'
+import { Sessions } from './connection/sessions.js'
+import { MessageProcessor } from './connection/message-processor.js'
+import { SocketEndpoint } from './connection/connection-handler.js'
+import type { WebSocketRoute } from './connection/transport.js'
+import { HttpRoutes, type HttpServerAdapter } from './http/http-routes.js'
+import { JifEndpoint } from './http/jif-endpoint.js'
+import type { CoreServices, TopicHandler } from './handlers/services.js'
+import { RecordHandler } from './handlers/record-handler.js'
+import { EventHandler } from './handlers/event-handler.js'
+import { RpcHandler } from './handlers/rpc-handler.js'
+import { PresenceHandler } from './handlers/presence-handler.js'
+import { TOPIC } from './protocol/constants.js'
+import { protobufCodec } from './protocol/protobuf-codec.js'
+import { jsonCodec } from './protocol/json-codec.js'
+import { RiptideError } from './errors.js'
+
+export type HttpServerKind = 'uws' | 'node'
+
+export interface ServerOptions {
+  /** Creates the HTTP server adapter of the configured kind. */
+  createHttpServer (kind: HttpServerKind, logger: Logger): HttpServerAdapter | Promise<HttpServerAdapter>
+  /** Replaces the configured logger (tests use a silent one). */
+  logger?: Logger
+}
+
+export class RiptideServer {
+  private closing: Promise<void> | null = null
+
+  private constructor (
+    readonly port: number,
+    readonly serverName: string,
+    readonly services: CoreServices,
+    private readonly teardown: () => Promise<void>,
+  ) {}
+
+  /** Starts a server; on failure everything started is closed and the error is thrown. */
+  static async start (loaded: LoadedConfig, options: ServerOptions): Promise<RiptideServer> {
+    const { config, configDir } = loaded
+    const serverName = resolveServerName(config.serverName)
+    const bootLogger = options.logger ?? createLogger(config.logger, config.logLevel)
+    const lifecycle = new Lifecycle(config.dependencyInitializationTimeout, bootLogger)
+    let adapter: HttpServerAdapter | null = null
+    const socketEndpoints: SocketEndpoint[] = []
+    const handlers = new Map<number, TopicHandler>()
+    const teardown = async (): Promise<void> => {
+      await adapter?.close()
+      for (const endpoint of socketEndpoints) endpoint.close()
+      for (const handler of handlers.values()) await handler.close()
+      await lifecycle.closeAll()
+    }
+    try {
+      const base = { serverName, config, configDir } as const
+      let logger = bootLogger
+      if (options.logger === undefined && (config.logger.path !== undefined || (config.logger.name !== undefined && config.logger.name !== 'pino'))) {
+        logger = await createPlugin<Logger>('logger', config.logger, { ...base, logger: bootLogger } as ClusterContext)
+      }
+      await lifecycle.start('logger', logger)
+      for (const warning of loaded.warnings) logger.warn('CONFIG_WARNING', warning)
+      const context = { ...base, logger } as ClusterContext
+      const monitoring = await lifecycle.start('monitoring', await createMonitoring(config.monitoring, context))
+      const cache = await lifecycle.start('cache', await createPlugin<Cache>('cache', config.cache, context))
+      const storage = await lifecycle.start('storage', await createPlugin<Storage>('storage', config.storage, context))
+      const strategies: Authentication[] = []
+      for (const ref of Array.isArray(config.auth) ? config.auth : [config.auth]) {
+        const options = Array.isArray(config.auth) && config.auth.length > 1 ? { reportInvalidParameters: false, ...ref.options } : ref.options
+        strategies.push(await lifecycle.start('auth', await createPlugin<Authentication>('auth', { ...ref, options }, context)))
+      }
+      const permission = await lifecycle.start('permission', await createPlugin<Permission>('permission', config.permission, context))
+      const clusterNode = await lifecycle.start('clusterNode', await createPlugin<ClusterNode>('clusterNode', config.clusterNode, context))
+      const clusterRegistry = await lifecycle.start('clusterRegistry', await createPlugin<ClusterRegistry>('clusterRegistry', config.clusterRegistry, context))
+      const locks = await lifecycle.start('locks', await createPlugin<LockRegistry>('locks', config.locks, context))
+      const states = await lifecycle.start('clusterStates', await createPlugin<StateRegistryFactory>('clusterStates', config.clusterStates, context))
+      const clusterContext: ClusterContext = { ...context, clusterNode, states, monitoring }
+      const subscriptions = await lifecycle.start('subscriptions', await createPlugin<SubscriptionRegistryFactory>('subscriptions', config.subscriptions, clusterContext))
+      const sessions = new Sessions()
+      const services: CoreServices = { config, logger, monitoring, permission, cache, storage, clusterNode, locks, clusterRegistry, states, subscriptions, sessions }
+
+      const features = config.enabledFeatures
+      if (features.record) handlers.set(TOPIC.RECORD, new RecordHandler(services))
+      if (features.event) handlers.set(TOPIC.EVENT, new EventHandler(services))
+      if (features.rpc) handlers.set(TOPIC.RPC, new RpcHandler(services))
+      if (features.presence) handlers.set(TOPIC.PRESENCE, new PresenceHandler(services))
+
+      const authentication = new CombinedAuthentication(strategies)
+      const processor = new MessageProcessor(services, handlers)
+      const { options: httpOptions } = config.httpServer
+      const routes = new HttpRoutes(httpOptions)
+      const websockets: WebSocketRoute[] = []
+      const host: EndpointHost = {
+        routes,
+        addWebSocketRoute: (route) => { websockets.push(route) },
+        createSocketRoute: (name, codec, socketOptions) => {
+          const endpoint = new SocketEndpoint(name, codec, socketOptions, { services, authentication, processor, handlers: handlers.values() })
+          socketEndpoints.push(endpoint)
+          return endpoint
+        },
+      }
+      for (const entry of config.connectionEndpoints) {
+        if (entry === null) continue
+        if (!isBuiltinEndpoint(entry)) {
+          const custom = await lifecycle.start('connectionEndpoint', await createPlugin<ConnectionEndpoint>('plugin', entry as PluginRef, clusterContext))
+          custom.attach(host)
+        } else if (entry.type === 'http') {
+          new JifEndpoint(entry.options, authentication, processor, monitoring).register(routes)
+        } else {
+          host.addWebSocketRoute(host.createSocketRoute(entry.type, entry.type === 'ws-json' ? jsonCodec : protobufCodec, entry.options))
+        }
+      }
+
+      const api = createPluginApi(services, routes, configDir)
+      for (const [key, ref] of Object.entries(config.plugins)) {
+        if (ref === null) continue
+        const Class = await loadPluginClass('plugin', ref, configDir)
+        if (Class === null) throw new RiptideError('RT_PLUGIN_NOT_FOUND', `plugins.${key}: give a path or an npm name`)
+        await lifecycle.start(`plugins.${key}`, new (Class as unknown as CustomPluginClass)(ref.options, api))
+      }
+
+      routes.get(httpOptions.healthCheckPath, () => ({ status: 200, body: '' }))
+      const kind: HttpServerKind = config.httpServer.type === 'node' || config.httpServer.type === 'ws' ? 'node' : 'uws'
+      adapter = await options.createHttpServer(kind, logger)
+      const port = await adapter.listen({
+        host: httpOptions.host,
+        port: httpOptions.port,
+        routes,
+        websockets,
+        maxBodySize: httpOptions.maxMessageSize,
+        headers: httpOptions.headers,
+      })
+      logger.info('SERVER_STARTED', `riptide ${serverName} listening on ${httpOptions.host}:${port} (${adapter.description})`)
+      return new RiptideServer(port, serverName, services, teardown)
+    } catch (error) {
+      await teardown()
+      throw error
+    }
+  }
+
+  /** Stops accepting, closes every connection, then every plugin in reverse start order. Idempotent. */
+  close (): Promise<void> {
+    this.closing ??= this.teardown()
+    return this.closing
+  }
+}
+
+async function createMonitoring (ref: PluginRef | PluginRef[], context: ClusterContext): Promise<Monitoring> {
+  const refs = Array.isArray(ref) ? ref : [ref]
+  const all: Monitoring[] = []
+  for (const one of refs) all.push(await createPlugin<Monitoring>('monitoring', one, context))
+  if (all.length === 1) return all[0]
+  return combineMonitoring(all)
+}
+
+function combineMonitoring (all: Monitoring[]): Monitoring {
+  const each = (fn: (m: Monitoring) => void): void => { for (const m of all) fn(m) }
+  const plugin: Plugin = {
+    description: `monitoring (${all.map((m) => m.description).join(', ')})`,
+    init: async () => { for (const m of all) await m.init?.() },
+    whenReady: async () => { await Promise.all(all.map((m) => m.whenReady())) },
+    close: async () => { await Promise.all(all.map((m) => m.close())) },
+  }
+  return {
+    ...plugin,
+    onErrorLog: (...args) => each((m) => m.onErrorLog(...args)),
+    onLogin: (...args) => each((m) => m.onLogin(...args)),
+    onMessageReceived: (...args) => each((m) => m.onMessageReceived(...args)),
+    onMessageSend: (...args) => each((m) => m.onMessageSend(...args)),
+    onBroadcast: (...args) => each((m) => m.onBroadcast(...args)),
+  }
+}
+
+function createPluginApi (services: CoreServices, routes: HttpRoutes, configDir: string): PluginApi {
+  const { config, sessions } = services
+  const timeouts: Record<TimeoutKey, [Record<string, number>, string]> = {
+    'rpc.ackTimeout': [config.rpc, 'ackTimeout'],
+    'rpc.responseTimeout': [config.rpc, 'responseTimeout'],
+    'record.cacheRetrievalTimeout': [config.record, 'cacheRetrievalTimeout'],
+    'record.storageRetrievalTimeout': [config.record, 'storageRetrievalTimeout'],
+    'listen.responseTimeout': [config.listen, 'responseTimeout'],
+  } as unknown as Record<TimeoutKey, [Record<string, number>, string]>
+  return {
+    logger: services.logger.getNameSpace('plugin'),
+    serverName: services.clusterNode.serverName,
+    config,
+    configDir,
+    sessions: {
+      closeUser: (userId, reason = 'closed by plugin') => sessions.closeUser(userId, reason),
+      count: (userId) => sessions.count(userId),
+      onLogin: (listener) => sessions.onLogin(listener),
+      onLogout: (listener) => sessions.onLogout(listener),
+    },
+    timeouts: {
+      get: (key) => { const [section, field] = timeouts[key]; return section[field] },
+      set: (key, milliseconds) => {
+        if (!(key in timeouts)) throw new RiptideError('RT_SERVER_STATE', `unknown timeout "${key}"`)
+        if (!Number.isInteger(milliseconds) || milliseconds < 0) throw new RiptideError('RT_SERVER_STATE', `${key} must be a whole number of milliseconds`)
+        const [section, field] = timeouts[key]
+        section[field] = milliseconds
+      },
+    },
+    http: {
+      get: (prefix, handler) => routes.get(prefix, handler),
+      post: (prefix, handler) => routes.post(prefix, handler),
+    },
+  }
+}

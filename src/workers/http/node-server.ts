@@ -1,0 +1,131 @@
+/**
+ * The HTTP server adapter on Node's http module and the `ws` library, for
+ * machines where the uWebSockets.js binary cannot load. Same routes, same
+ * behaviour, slower.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket, type RawData } from 'ws'
+import type { HttpServerAdapter } from '../../native-free-core/http/http-routes.js'
+import type { WebSocketRoute } from '../../native-free-core/connection/transport.js'
+import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
+import { RiptideError } from '../../native-free-core/errors.js'
+
+function headersOf (request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return headers
+}
+
+export class NodeHttpServer implements HttpServerAdapter {
+  readonly description = 'node http + ws'
+  private server: Server | null = null
+  private readonly servers: WebSocketServer[] = []
+  private readonly clients = new Set<WebSocket>()
+
+  listen (options: Parameters<HttpServerAdapter['listen']>[0]): Promise<number> {
+    const byPath = new Map<string, { route: WebSocketRoute, wss: WebSocketServer }>()
+    for (const route of options.websockets) {
+      const wss = new WebSocketServer({ noServer: true, maxPayload: route.maxMessageSize, perMessageDeflate: false })
+      this.servers.push(wss)
+      byPath.set(route.path, { route, wss })
+    }
+    const server = createServer((req, res) => { this.onRequest(req, res, options) })
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (request.url ?? '').split('?')[0]
+      const target = byPath.get(path)
+      if (target === undefined) {
+        socket.destroy()
+        return
+      }
+      target.wss.handleUpgrade(request, socket, head, (ws) => this.onSocket(ws, request, target.route, options.headers))
+    })
+    this.server = server
+    return new Promise((resolve, reject) => {
+      server.once('error', (error) => reject(new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error })))
+      server.listen(options.port, options.host, () => {
+        const address = server.address()
+        resolve(typeof address === 'object' && address !== null ? address.port : options.port)
+      })
+    })
+  }
+
+  private onSocket (ws: WebSocket, request: IncomingMessage, route: WebSocketRoute, copy: readonly string[]): void {
+    this.clients.add(ws)
+    const headers = headersOf(request)
+    const handshake: HandshakeData = {
+      remoteAddress: headers['x-forwarded-for'] ?? request.socket.remoteAddress ?? '',
+      headers: copy.length === 0 ? headers : Object.fromEntries(copy.filter((h) => h in headers).map((h) => [h, headers[h]])),
+      referer: headers.referer ?? '',
+    }
+    const session = route.open({
+      send: (frame, isBinary) => {
+        if (ws.readyState !== ws.OPEN) return false
+        ws.send(frame, { binary: isBinary })
+        return true
+      },
+      close: (code, reason) => ws.close(code, reason.slice(0, 120)),
+      bufferedAmount: () => ws.bufferedAmount,
+    }, handshake)
+    let idle: NodeJS.Timeout | null = null
+    const resetIdle = (): void => {
+      if (route.idleTimeoutSeconds === 0) return
+      if (idle !== null) clearTimeout(idle)
+      idle = setTimeout(() => ws.terminate(), route.idleTimeoutSeconds * 1000)
+    }
+    resetIdle()
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      resetIdle()
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+      session.onMessage(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'), isBinary)
+    })
+    ws.on('error', () => ws.terminate())
+    ws.once('close', () => {
+      if (idle !== null) clearTimeout(idle)
+      this.clients.delete(ws)
+      session.onClose()
+    })
+  }
+
+  private onRequest (req: IncomingMessage, res: ServerResponse, options: Parameters<HttpServerAdapter['listen']>[0]): void {
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = false
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > options.maxBodySize) tooLarge = true
+      else chunks.push(chunk)
+    })
+    req.on('end', () => {
+      if (tooLarge) {
+        res.writeHead(413).end('Request body too large.')
+        return
+      }
+      const method = req.method ?? 'GET'
+      options.routes.dispatch({
+        method,
+        path: (req.url ?? '/').split('?')[0],
+        headers: headersOf(req),
+        body: method === 'POST' ? Buffer.concat(chunks) : null,
+        remoteAddress: req.socket.remoteAddress ?? '',
+      }).then((response) => {
+        res.writeHead(response.status, response.headers).end(response.body ?? '')
+      }, (error: unknown) => res.writeHead(500).end(String(error)))
+    })
+  }
+
+  async close (): Promise<void> {
+    for (const ws of this.clients) ws.close(1001, 'server shutting down')
+    for (const wss of this.servers) wss.close()
+    const server = this.server
+    this.server = null
+    if (server === null) return
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+      for (const ws of this.clients) ws.terminate()
+    })
+  }
+}

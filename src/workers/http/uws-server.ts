@@ -1,0 +1,132 @@
+/**
+ * The HTTP server adapter on uWebSockets.js: one App, WebSocket routes by
+ * exact path, every other request to the core's HTTP routes. This module is
+ * the only one that touches uWS objects: headers are copied out of `req`
+ * before any await, every deferred response has onAborted, and messages are
+ * copied before the handler returns.
+ */
+import type { HttpResponse as UwsResponse, WebSocket as UwsSocket, us_listen_socket } from 'uWebSockets.js'
+import type { HttpServerAdapter, HttpResponse } from '../../native-free-core/http/http-routes.js'
+import type { Transport, TransportSession } from '../../native-free-core/connection/transport.js'
+import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
+import { RiptideError } from '../../native-free-core/errors.js'
+import { loadNativeUws, type UwsModule } from './uws-native.js'
+
+interface SocketData { handshake: HandshakeData, session: TransportSession | null, open: boolean }
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' }
+
+function text (buffer: ArrayBuffer): string { return Buffer.from(buffer).toString('utf8') }
+
+export class UwsHttpServer implements HttpServerAdapter {
+  readonly description = 'uWebSockets.js (native)'
+  private readonly uws: UwsModule = loadNativeUws()
+  private listenSocket: us_listen_socket | null = null
+  private readonly sockets = new Set<UwsSocket<SocketData>>()
+
+  listen (options: Parameters<HttpServerAdapter['listen']>[0]): Promise<number> {
+    const app = this.uws.App()
+    for (const route of options.websockets) {
+      app.ws<SocketData>(route.path, {
+        compression: this.uws.DISABLED,
+        maxPayloadLength: route.maxMessageSize,
+        idleTimeout: route.idleTimeoutSeconds,
+        maxBackpressure: 16 * 1024 * 1024,
+        sendPingsAutomatically: false,
+        upgrade: (res, req, context) => {
+          const headers: Record<string, string> = {}
+          req.forEach((key, value) => { headers[key] = value })
+          const forwarded = headers['x-forwarded-for']
+          const handshake: HandshakeData = {
+            remoteAddress: forwarded ?? text(res.getRemoteAddressAsText()),
+            headers: options.headers.length === 0 ? headers : Object.fromEntries(options.headers.filter((h) => h in headers).map((h) => [h, headers[h]])),
+            referer: headers.referer ?? '',
+          }
+          res.upgrade<SocketData>({ handshake, session: null, open: true }, headers['sec-websocket-key'] ?? '', headers['sec-websocket-protocol'] ?? '', headers['sec-websocket-extensions'] ?? '', context)
+        },
+        open: (ws) => {
+          this.sockets.add(ws)
+          const data = ws.getUserData()
+          const transport: Transport = {
+            send: (frame, isBinary) => data.open && ws.send(frame, isBinary) !== 2,
+            close: (code, reason) => { if (data.open) ws.end(code, reason.slice(0, 120)) },
+            bufferedAmount: () => (data.open ? ws.getBufferedAmount() : 0),
+          }
+          data.session = route.open(transport, data.handshake)
+        },
+        message: (ws, message, isBinary) => {
+          // uWS reuses the ArrayBuffer after this call returns: copy it.
+          ws.getUserData().session?.onMessage(isBinary ? new Uint8Array(message.slice(0)) : text(message), isBinary)
+        },
+        close: (ws) => {
+          this.sockets.delete(ws)
+          const data = ws.getUserData()
+          data.open = false
+          data.session?.onClose()
+        },
+      })
+    }
+    app.any('/*', (res, req) => {
+      const method = req.getCaseSensitiveMethod().toUpperCase()
+      const path = req.getUrl()
+      const headers: Record<string, string> = {}
+      req.forEach((key, value) => { headers[key] = value })
+      const remoteAddress = headers['x-forwarded-for'] ?? text(res.getRemoteAddressAsText())
+      let aborted = false
+      res.onAborted(() => { aborted = true })
+      const finish = (response: HttpResponse): void => {
+        if (aborted) return
+        res.cork(() => {
+          res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`)
+          for (const [key, value] of Object.entries(response.headers ?? {})) res.writeHeader(key, value)
+          res.end(response.body ?? '')
+        })
+      }
+      const dispatch = (body: Buffer | null): void => {
+        options.routes.dispatch({ method, path, headers, body, remoteAddress }).then(finish, (error: unknown) => finish({ status: 500, body: String(error) }))
+      }
+      if (method !== 'POST') {
+        dispatch(null)
+        return
+      }
+      readBody(res, options.maxBodySize, (body) => {
+        if (body === null) finish({ status: 413, body: 'Request body too large.' })
+        else dispatch(body)
+      })
+    })
+    return new Promise((resolve, reject) => {
+      app.listen(options.host, options.port, (listenSocket) => {
+        if (listenSocket === false) {
+          reject(new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}`))
+          return
+        }
+        this.listenSocket = listenSocket
+        resolve(this.uws.us_socket_local_port(listenSocket as unknown as Parameters<UwsModule['us_socket_local_port']>[0]))
+      })
+    })
+  }
+
+  async close (): Promise<void> {
+    if (this.listenSocket !== null) this.uws.us_listen_socket_close(this.listenSocket)
+    this.listenSocket = null
+    for (const ws of [...this.sockets]) ws.end(1001, 'server shutting down')
+    this.sockets.clear()
+  }
+}
+
+function readBody (res: UwsResponse, limit: number, done: (body: Buffer | null) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  let failed = false
+  res.onData((chunk, isLast) => {
+    if (failed) return
+    size += chunk.byteLength
+    if (size > limit) {
+      failed = true
+      done(null)
+      return
+    }
+    chunks.push(Buffer.from(chunk.slice(0)))
+    if (isLast) done(Buffer.concat(chunks))
+  })
+}
