@@ -115,7 +115,7 @@ export class RiptideServer {
         routes,
         addWebSocketRoute: (route) => { websockets.push(route) },
         createSocketRoute: (name, codec, socketOptions) => {
-          const endpoint = new SocketEndpoint(name, codec, socketOptions, { services, authentication, processor, handlers: handlers.values() })
+          const endpoint = new SocketEndpoint(name, codec, socketOptions, { services, authentication, processor, handlers })
           socketEndpoints.push(endpoint)
           return endpoint
         },

@@ -17,7 +17,7 @@ export interface ConnectionHandlerDeps {
   readonly services: CoreServices
   readonly authentication: CombinedAuthentication
   readonly processor: MessageProcessor
-  readonly handlers: Iterable<TopicHandler>
+  readonly handlers: ReadonlyMap<number, TopicHandler>
 }
 
 export class SocketEndpoint implements WebSocketRoute {
@@ -157,7 +157,7 @@ export class SocketEndpoint implements WebSocketRoute {
     const wasOpen = socket.state === 'open'
     socket.markClosed()
     if (!wasOpen) return
-    for (const handler of this.deps.handlers) handler.onSocketClosed(socket)
+    for (const handler of this.deps.handlers.values()) handler.onSocketClosed(socket)
     this.deps.services.sessions.remove(socket)
     if (socket.user !== null) this.deps.authentication.onClientDisconnect(socket.user.id)
   }

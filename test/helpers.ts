@@ -1,0 +1,106 @@
+import { DeepstreamClient } from '@deepstream/client'
+import { startServer, validateConfig, type RiptideServer, type HttpServerKind } from '../src/index.js'
+import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
+
+export const KINDS: HttpServerKind[] = ['uws', 'node']
+
+/** Starts a real server on 127.0.0.1, port 0, with the given config on top of the defaults. */
+export async function startTestServer (config: Record<string, unknown> = {}, kind: HttpServerKind = 'uws', configDir = process.cwd()): Promise<RiptideServer> {
+  const httpServer = (config.httpServer ?? {}) as Record<string, unknown>
+  const raw = {
+    ...config,
+    httpServer: { ...httpServer, type: kind === 'node' ? 'node' : 'uws', options: { ...(httpServer.options as object ?? {}), host: '127.0.0.1', port: 0 } },
+  }
+  const { config: parsed, warnings } = validateConfig(raw, 'test config')
+  return startServer({ config: parsed, file: null, configDir, warnings }, { logger: new PinoLogger({ level: 'off' }) })
+}
+
+export function url (server: RiptideServer, path = '/deepstream'): string {
+  return `ws://127.0.0.1:${server.port}${path}`
+}
+
+const clients: DeepstreamClient[] = []
+
+/** A logged-in @deepstream/client; closed by closeClients(). */
+export async function connect (server: RiptideServer, auth: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Promise<DeepstreamClient> {
+  const client = new DeepstreamClient(url(server), { offlineEnabled: false, maxReconnectAttempts: 0, recordDiscardTimeout: 0, ...options })
+  client.on('error', () => {})
+  clients.push(client)
+  await client.login(auth)
+  return client
+}
+
+export function closeClients (): void {
+  for (const client of clients.splice(0)) client.close()
+}
+
+/** Resolves when `check` passes, polling every 10 ms; fails after `ms`. */
+export async function eventually (check: () => void | Promise<void>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    try {
+      await check()
+      return
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+}
+
+export function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+import WebSocket from 'ws'
+import { encodeProtobuf, decodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
+import type { Message } from '../src/index.js'
+import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+
+/** A raw protobuf WebSocket client, for frames the stock client cannot produce. */
+export class RawClient {
+  readonly received: Message[] = []
+  private constructor (readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.received.push(decodeProtobuf(new Uint8Array(data)))
+    })
+  }
+
+  static async open (server: RiptideServer, path = '/deepstream'): Promise<RawClient> {
+    const ws = new WebSocket(url(server, path))
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+    return new RawClient(ws)
+  }
+
+  /** Opens, challenges and logs in. */
+  static async login (server: RiptideServer, auth: Record<string, unknown> = {}): Promise<RawClient> {
+    const raw = await RawClient.open(server)
+    raw.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: url(server) })
+    await raw.next((m) => m.action === CONNECTION_ACTION.ACCEPT)
+    raw.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(auth) })
+    await raw.next((m) => m.topic === TOPIC.AUTH)
+    return raw
+  }
+
+  send (message: Message): void { this.ws.send(encodeProtobuf(message)) }
+
+  /** The first received message (consumed) that matches, waiting up to `ms`. */
+  async next (match: (m: Message) => boolean, ms = 3000): Promise<Message> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const index = this.received.findIndex(match)
+      if (index >= 0) return this.received.splice(index, 1)[0]
+      if (Date.now() > deadline) throw new Error(`no matching message; received ${JSON.stringify(this.received)}`)
+      await sleep(5)
+    }
+  }
+
+  closed (): Promise<number> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) resolve(1006)
+      else this.ws.once('close', (code: number) => resolve(code))
+    })
+  }
+
+  close (): void { this.ws.terminate() }
+}

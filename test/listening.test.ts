@@ -1,0 +1,70 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { closeClients, connect, eventually, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import type { RiptideServer } from '../src/index.js'
+import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+
+interface ListenResponse { accept (): void, reject (): void, onStop (cb: (name: string) => void): void }
+
+describe.each(KINDS)('listening over %s', (kind) => {
+  let server: RiptideServer
+  beforeAll(async () => { server = await startTestServer({ listen: { responseTimeout: 200 } }, kind) })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  it('asks a matching provider on first subscription, tells subscribers, and stops on the last unsubscribe', async () => {
+    const provider = await connect(server)
+    const found: string[] = []
+    const stopped: string[] = []
+    provider.record.listen('^prices/.*', (name: string, response: ListenResponse) => {
+      found.push(name)
+      response.onStop((stoppedName) => stopped.push(stoppedName))
+      response.accept()
+    })
+    await sleep(200)
+    const viewer = await connect(server)
+    const record = viewer.record.getRecord('prices/eur')
+    await record.whenReady()
+    await eventually(() => expect(found).toEqual(['prices/eur']))
+    await eventually(() => expect(record.hasProvider).toBe(true))
+    const other = await connect(server)
+    const second = other.record.getRecord('prices/eur')
+    await second.whenReady()
+    await eventually(() => expect(second.hasProvider).toBe(true))
+    expect(found).toEqual(['prices/eur'])
+    record.discard()
+    await sleep(150)
+    expect(stopped).toEqual([])
+    second.discard()
+    await eventually(() => expect(stopped).toEqual(['prices/eur']))
+  })
+
+  it('tries the next provider after a reject, and hands over when a provider disconnects', async () => {
+    const rejecter = await connect(server)
+    const acceptor = await connect(server)
+    let rejectedOnce = 0
+    rejecter.event.listen('^chat/.*', (_name: string, response: ListenResponse) => { rejectedOnce++; response.reject() })
+    const accepted: string[] = []
+    acceptor.event.listen('^chat/.*', (name: string, response: ListenResponse) => { accepted.push(name); response.accept() })
+    await sleep(200)
+    const subscriber = await connect(server)
+    subscriber.event.subscribe('chat/room1', () => {})
+    await eventually(() => expect(accepted).toEqual(['chat/room1']))
+    const backup = await connect(server)
+    const handedOver: string[] = []
+    backup.event.listen('^chat/.*', (name: string, response: ListenResponse) => { handedOver.push(name); response.accept() })
+    await sleep(200)
+    acceptor.close()
+    rejecter.close()
+    await eventually(() => expect(handedOver).toEqual(['chat/room1']))
+    expect(rejectedOnce).toBeLessThanOrEqual(1)
+  })
+
+  it('refuses an invalid pattern', async () => {
+    const raw = await RawClient.login(server)
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.LISTEN, name: '([unclosed' })
+    expect(await raw.next((m) => m.topic === TOPIC.RECORD)).toMatchObject({ action: RECORD_ACTION.INVALID_LISTEN_REGEX, name: '([unclosed' })
+    raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.LISTEN, name: 'ok/.*' })
+    expect(await raw.next((m) => m.topic === TOPIC.EVENT)).toMatchObject({ action: EVENT_ACTION.LISTEN, name: 'ok/.*', isAck: true })
+    raw.close()
+  })
+})

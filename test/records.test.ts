@@ -1,0 +1,171 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { closeClients, connect, eventually, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import type { RiptideServer } from '../src/index.js'
+import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+
+describe.each(KINDS)('records over %s', (kind) => {
+  let server: RiptideServer
+  beforeAll(async () => { server = await startTestServer({ storage: { type: 'memory' } }, kind) })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  it('creates on first getRecord and syncs set, path set and erase to other subscribers', async () => {
+    const a = await connect(server)
+    const b = await connect(server)
+    const ra = a.record.getRecord('user/1')
+    await ra.whenReady()
+    expect(ra.version).toBe(0)
+    expect(ra.get()).toEqual({})
+    const rb = b.record.getRecord('user/1')
+    await rb.whenReady()
+    ra.set({ name: 'Ada', tags: ['x'] })
+    await eventually(() => expect(rb.get()).toEqual({ name: 'Ada', tags: ['x'] }))
+    ra.set('address.city', 'Berlin')
+    await eventually(() => expect(rb.get('address.city')).toBe('Berlin'))
+    ra.erase('tags')
+    await eventually(() => expect(rb.get()).toEqual({ name: 'Ada', address: { city: 'Berlin' } }))
+    expect(rb.version).toBe(3)
+    expect(await b.record.snapshot('user/1')).toEqual({ name: 'Ada', address: { city: 'Berlin' } })
+  })
+
+  it('acknowledges writes, and reads head, has and snapshot', async () => {
+    const a = await connect(server)
+    const record = a.record.getRecord('acked')
+    await record.whenReady()
+    await record.setWithAck({ n: 1 })
+    await record.setWithAck('n', 2)
+    expect(await a.record.head('acked')).toBe(2)
+    expect(await a.record.has('acked')).toBe(true)
+    expect(await a.record.has('never-made')).toBe(false)
+    expect(await a.record.head('never-made')).toBe(-1)
+    await expect(a.record.snapshot('never-made')).rejects.toBeDefined()
+  })
+
+  it('upserts with setData, never answering VERSION_EXISTS', async () => {
+    const a = await connect(server)
+    const b = await connect(server)
+    const watched = b.record.getRecord('upsert')
+    await watched.whenReady()
+    await Promise.all(Array.from({ length: 20 }, (_, i) => a.record.setDataWithAck('upsert', { i })))
+    await a.record.setDataWithAck('upsert', 'extra.deep', true)
+    expect(await a.record.head('upsert')).toBe(21)
+    await eventually(() => expect(watched.version).toBe(21))
+  })
+
+  it('decides a race between two clients once: one version sequence, same final data', async () => {
+    const a = await connect(server)
+    const b = await connect(server)
+    const ra = a.record.getRecord('race')
+    const rb = b.record.getRecord('race')
+    await Promise.all([ra.whenReady(), rb.whenReady()])
+    // Both write version 1 at once. The loser gets VERSION_EXISTS and the client's
+    // default merge (remote wins) adopts the winner; the client never acks the loser.
+    ra.set({ winner: 'a' })
+    rb.set({ winner: 'b' })
+    await eventually(() => {
+      expect(ra.get()).toEqual(rb.get())
+      expect(ra.version).toBe(rb.version)
+    })
+    const stored = await a.record.snapshot('race')
+    expect(stored).toEqual(ra.get())
+    expect(await a.record.head('race')).toBe(1)
+    expect(['a', 'b']).toContain((stored as { winner: string }).winner)
+  })
+
+  it('answers a stale version with VERSION_EXISTS carrying the current data', async () => {
+    const a = await connect(server)
+    const record = a.record.getRecord('stale')
+    await record.whenReady()
+    await record.setWithAck({ v: 'current' })
+    const raw = await RawClient.login(server)
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name: 'stale', version: 1, data: '{"v":"old"}', isWriteAck: true, correlationId: '7' })
+    const reply = await raw.next((m) => m.topic === TOPIC.RECORD)
+    expect(reply).toMatchObject({ action: RECORD_ACTION.VERSION_EXISTS, name: 'stale', version: 1, data: '{"v":"current"}', correlationId: '7', isWriteAck: true })
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name: 'stale', version: 5, data: '{}' })
+    expect(await raw.next((m) => m.topic === TOPIC.RECORD)).toMatchObject({ action: RECORD_ACTION.INVALID_VERSION, version: 1 })
+    raw.close()
+  })
+
+  it('refuses paths that reach the prototype and keeps the record clean', async () => {
+    const raw = await RawClient.login(server)
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDPATCH, name: 'proto', version: -1, path: '__proto__.polluted', data: 'true', isWriteAck: true, correlationId: '1' })
+    expect(await raw.next((m) => m.topic === TOPIC.RECORD)).toMatchObject({ action: RECORD_ACTION.RECORD_UPDATE_ERROR, isWriteAck: true, correlationId: '1' })
+    for (const segment of ['constructor', 'prototype']) {
+      raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDPATCH, name: 'proto', version: -1, path: `a.${segment}.b`, data: '1' })
+      expect(await raw.next((m) => m.topic === TOPIC.RECORD)).toMatchObject({ action: RECORD_ACTION.RECORD_UPDATE_ERROR })
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    raw.close()
+  })
+
+  it('deletes: the deleter gets success, other subscribers get deleted, and a re-created record starts at 0', async () => {
+    const a = await connect(server)
+    const b = await connect(server)
+    const ra = a.record.getRecord('doomed')
+    const rb = b.record.getRecord('doomed')
+    await Promise.all([ra.whenReady(), rb.whenReady()])
+    await ra.setWithAck({ x: 1 })
+    let deleted = false
+    rb.on('delete', () => { deleted = true })
+    await ra.delete()
+    await eventually(() => expect(deleted).toBe(true))
+    expect(await a.record.head('doomed')).toBe(-1)
+    const again = a.record.getRecord('doomed')
+    await again.whenReady()
+    expect(again.version).toBe(0)
+  })
+
+  it('keeps lists as arrays of names', async () => {
+    const a = await connect(server)
+    const b = await connect(server)
+    const la = a.record.getList('todo')
+    const lb = b.record.getList('todo')
+    await Promise.all([la.whenReady(), lb.whenReady()])
+    la.addEntry('item/1')
+    la.addEntry('item/2')
+    await eventually(() => expect(lb.getEntries()).toEqual(['item/1', 'item/2']))
+    la.removeEntry('item/1')
+    await eventually(() => expect(lb.getEntries()).toEqual(['item/2']))
+  })
+
+  it('stops sending updates after discard', async () => {
+    const a = await connect(server)
+    const b = await connect(server)
+    const ra = a.record.getRecord('discarded')
+    const rb = b.record.getRecord('discarded')
+    await Promise.all([ra.whenReady(), rb.whenReady()])
+    let updates = 0
+    rb.subscribe(() => { updates++ })
+    await ra.setWithAck({ n: 1 })
+    await eventually(() => expect(updates).toBe(1))
+    rb.discard()
+    await sleep(200)
+    await ra.setWithAck({ n: 2 })
+    await sleep(150)
+    expect(updates).toBe(1)
+  })
+
+  it('notify re-reads from storage and pushes the stored version to subscribers', async () => {
+    const a = await connect(server)
+    const record = a.record.getRecord('notified')
+    await record.whenReady()
+    await record.setWithAck({ n: 1 })
+    await new Promise<void>((resolve, reject) => a.record.notify(['notified'], (error: unknown) => (error ? reject(error) : resolve())))
+    expect(await a.record.snapshot('notified')).toEqual({ n: 1 })
+  })
+
+  it('re-subscribes in bulk with SUBSCRIBEANDHEAD', async () => {
+    const a = await connect(server)
+    const first = a.record.getRecord('bulk/1')
+    await first.whenReady()
+    await first.setWithAck({ a: 1 })
+    const raw = await RawClient.login(server)
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBEANDHEAD, names: ['bulk/1', 'bulk/missing'], correlationId: '3' })
+    expect(await raw.next((m) => m.action === RECORD_ACTION.HEAD_RESPONSE_BULK)).toMatchObject({ versions: { 'bulk/1': 1 } })
+    expect(await raw.next((m) => m.isAck === true)).toMatchObject({ action: RECORD_ACTION.SUBSCRIBEANDHEAD, correlationId: '3' })
+    expect(await raw.next((m) => m.action === RECORD_ACTION.HEAD_RESPONSE)).toMatchObject({ name: 'bulk/missing', version: -1 })
+    await first.setWithAck({ a: 2 })
+    expect(await raw.next((m) => m.action === RECORD_ACTION.UPDATE)).toMatchObject({ name: 'bulk/1', version: 2, data: '{"a":2}' })
+    raw.close()
+  })
+})

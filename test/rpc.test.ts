@@ -1,0 +1,75 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { closeClients, connect, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import type { RiptideServer } from '../src/index.js'
+import { RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+
+interface RpcResponse { send (data: unknown): void, reject (): void, error (message: string): void, accept (): void, autoAck: boolean }
+
+describe.each(KINDS)('rpc over %s', (kind) => {
+  let server: RiptideServer
+  beforeAll(async () => { server = await startTestServer({ rpc: { ackTimeout: 300, responseTimeout: 800, provideRequestorName: true } }, kind) })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  it('routes a request to a provider and the response back, with the requestor name', async () => {
+    const provider = await connect(server)
+    const caller = await connect(server, { username: 'alice' })
+    let requestor: unknown
+    provider.rpc.provide('add', (data: { a: number, b: number }, response: RpcResponse, meta?: { requestorName?: string }) => {
+      requestor = meta?.requestorName
+      response.send(data.a + data.b)
+    })
+    await sleep(200)
+    expect(await caller.rpc.make('add', { a: 2, b: 3 })).toBe(5)
+    expect(requestor).toBe('alice')
+  })
+
+  it('forwards provider errors', async () => {
+    const provider = await connect(server)
+    const caller = await connect(server)
+    provider.rpc.provide('fails', (_data: unknown, response: RpcResponse) => response.error('nope'))
+    await sleep(200)
+    await expect(caller.rpc.make('fails', null)).rejects.toBe('nope')
+  })
+
+  it('reroutes a rejected request to another provider', async () => {
+    const rejecter = await connect(server)
+    const worker = await connect(server)
+    const caller = await connect(server)
+    let rejected = 0
+    rejecter.rpc.provide('job', (_data: unknown, response: RpcResponse) => { rejected++; response.reject() })
+    worker.rpc.provide('job', (_data: unknown, response: RpcResponse) => response.send('done'))
+    await sleep(200)
+    for (let i = 0; i < 6; i++) expect(await caller.rpc.make('job', i)).toBe('done')
+    expect(rejected).toBeGreaterThan(0)
+  })
+
+  it('answers NO_RPC_PROVIDER when nobody provides, or everyone rejects', async () => {
+    const caller = await connect(server)
+    await expect(caller.rpc.make('nobody', null)).rejects.toBe('NO_RPC_PROVIDER')
+    const rejecter = await connect(server)
+    rejecter.rpc.provide('all-reject', (_data: unknown, response: RpcResponse) => response.reject())
+    await sleep(200)
+    await expect(caller.rpc.make('all-reject', null)).rejects.toBe('NO_RPC_PROVIDER')
+  })
+
+  it('times out a provider that never accepts, and one that accepts but never answers', async () => {
+    const silent = await RawClient.login(server)
+    silent.send({ topic: TOPIC.RPC, action: RPC_ACTION.PROVIDE, names: ['silent'], correlationId: '1' })
+    await silent.next((m) => m.isAck === true)
+    const caller = await connect(server)
+    await expect(caller.rpc.make('silent', null)).rejects.toBe('ACCEPT_TIMEOUT')
+    const slow = await connect(server)
+    slow.rpc.provide('slow', (_data: unknown, response: RpcResponse) => { response.accept() })
+    await sleep(200)
+    await expect(caller.rpc.make('slow', null)).rejects.toBe('RESPONSE_TIMEOUT')
+    silent.close()
+  })
+
+  it('refuses a response with an unknown correlation id', async () => {
+    const raw = await RawClient.login(server)
+    raw.send({ topic: TOPIC.RPC, action: RPC_ACTION.RESPONSE, name: 'x', correlationId: 'bogus', data: '1' })
+    expect(await raw.next((m) => m.topic === TOPIC.RPC)).toMatchObject({ action: RPC_ACTION.INVALID_RPC_CORRELATION_ID, isError: true })
+    raw.close()
+  })
+})
