@@ -107,7 +107,9 @@ export class JifEndpoint {
     this.monitoring.onLogin(auth.isValid, 'http')
     if (!auth.isValid) return { status: 401, body: 'Unsuccessful authentication attempt.' }
     const user: UserSession = { id: auth.id ?? 'open', clientData: auth.clientData ?? null, serverData: auth.serverData ?? null }
-    const body = await Promise.all(items.map((item) => this.run(user, item)))
+    // Items run in order, so a read after a write in one batch sees the write.
+    const body: JifResult[] = []
+    for (const item of items) body.push(await this.run(user, item))
     const ok = body.filter((r) => r.success).length
     const result = ok === body.length ? 'SUCCESS' : ok === 0 ? 'FAILURE' : 'PARTIAL_SUCCESS'
     return { status: 200, body: JSON.stringify({ result, body }), headers: { 'content-type': 'application/json' } }

@@ -81,7 +81,8 @@ export class ValvePermission implements Permission {
   private async withRecord (request: PermissionRequest, rule: CompiledRule, scope: RuleScope): Promise<boolean> {
     if (this.reader === null) throw new Error('no record reader for permission rules')
     const current = await this.reader.read(request.name)
-    scope.oldData = current?.data
+    // A record that does not exist yet reads as empty, as it does right after creation.
+    scope.oldData = current?.data ?? {}
     if (rule.usesData) {
       const { message } = request
       const incoming = parseData(message.data)

@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { DeepstreamClient } from '@deepstream/client'
+import { loadConfigFile, startServer, validateConfig, type RiptideServer } from '../src/index.js'
+import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
+const silent = (): PinoLogger => new PinoLogger({ level: 'off' })
+let server: RiptideServer | null = null
+afterEach(async () => { await server?.close(); server = null })
+
+describe('config', () => {
+  it('starts from a deepstream-style file with ${ENV}, file() and fileLoad(), and loads a custom plugin', async () => {
+    const loaded = loadConfigFile(join(fixtures, 'config.yml'), { RIPTIDE_TEST_NAME: 'node-a', RIPTIDE_TEST_ACK: '750' })
+    expect(loaded.config.serverName).toBe('node-a')
+    expect(loaded.config.rpc.ackTimeout).toBe(750)
+    expect(loaded.warnings).toEqual([expect.stringContaining('"showLogo" is not supported')])
+    server = await startServer(loaded, { logger: silent() })
+    expect(await (await fetch(`http://127.0.0.1:${server.port}/marker`)).text()).toBe('hello')
+    const client = new DeepstreamClient(`ws://127.0.0.1:${server.port}/deepstream`, { offlineEnabled: false })
+    expect(await client.login({ username: 'alice', password: 'wonderland' })).toEqual({ color: 'blue' })
+    client.close()
+  })
+
+  it('runs deepstream 7\'s own conf/config.yml with its users.yml and permissions.yml unmodified', async () => {
+    const require = createRequire(import.meta.url)
+    const file = join(dirname(require.resolve('@deepstream/server/package.json')), 'conf', 'config.yml')
+    const loaded = loadConfigFile(file)
+    expect(loaded.config.httpServer.options.port).toBe(6020)
+    loaded.config.httpServer.options.host = '127.0.0.1'
+    loaded.config.httpServer.options.port = 0
+    server = await startServer(loaded, { logger: silent() })
+    const client = new DeepstreamClient(`ws://127.0.0.1:${server.port}/deepstream`, { offlineEnabled: false })
+    await client.login({})
+    const record = client.record.getRecord('from-deepstream-config')
+    await record.whenReady()
+    await record.setWithAck({ ok: true })
+    expect(await client.record.snapshot('from-deepstream-config')).toEqual({ ok: true })
+    client.close()
+  })
+
+  it('warns once for an unknown key and fails on a wrong type, naming the key and the file', () => {
+    const { warnings } = validateConfig({ record: { cacheRetrievalTimeout: 5, shinyNewOption: true }, mystery: 1 }, 'app.yml')
+    expect(warnings).toEqual(expect.arrayContaining([
+      'app.yml: key "record.shinyNewOption" is not supported and is ignored',
+      'app.yml: key "mystery" is not supported and is ignored',
+    ]))
+    expect(() => validateConfig({ rpc: { ackTimeout: 'soon' } }, 'app.yml')).toThrow(/app\.yml.*"rpc\.ackTimeout"/)
+    expect(() => validateConfig({ connectionEndpoints: [{ type: 'ws-binary', options: { maxAuthAttempts: -1 } }] }, 'app.yml')).toThrow(/connectionEndpoints\.0/)
+  })
+
+  it('refuses to start when a plugin cannot be found or never becomes ready', async () => {
+    const { config } = validateConfig({ cache: { path: './does-not-exist.mjs' }, httpServer: { options: { port: 0 } } }, 't')
+    await expect(startServer({ config, file: null, configDir: fixtures, warnings: [] }, { logger: silent() })).rejects.toMatchObject({ code: 'RT_PLUGIN_NOT_FOUND' })
+    const slow = validateConfig({ dependencyInitializationTimeout: 50, plugins: { slow: { path: 'slow-plugin.mjs' } }, httpServer: { options: { port: 0 } } }, 't').config
+    await expect(startServer({ config: slow, file: null, configDir: fixtures, warnings: [] }, { logger: silent() })).rejects.toMatchObject({ code: 'RT_PLUGIN_INIT_TIMEOUT' })
+  })
+})

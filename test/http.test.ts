@@ -1,0 +1,90 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { closeClients, connect, KINDS, sleep, startTestServer } from './helpers.js'
+import type { RiptideServer } from '../src/index.js'
+
+describe.each(KINDS)('http and ws-json over %s', (kind) => {
+  let server: RiptideServer
+  let base: string
+  beforeAll(async () => {
+    server = await startTestServer({}, kind)
+    base = `http://127.0.0.1:${server.port}`
+  })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  const post = async (body: unknown): Promise<{ status: number, json: any }> => {
+    const response = await fetch(`${base}/api`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const text = await response.text()
+    return { status: response.status, json: text.startsWith('{') ? JSON.parse(text) : text }
+  }
+
+  it('answers the health check, unknown paths and wrong content types', async () => {
+    expect((await fetch(`${base}/health-check`)).status).toBe(200)
+    const missing = await fetch(`${base}/nope`)
+    expect(missing.status).toBe(404)
+    expect(await missing.text()).toBe('Endpoint not found.')
+    expect((await fetch(`${base}/api`, { method: 'POST', body: 'x' })).status).toBe(415)
+    expect((await post({ body: [{ topic: 'record', action: 'fly' }] })).status).toBe(400)
+  })
+
+  it('runs a JIF batch: write, read, head, conflict, event, rpc, presence', async () => {
+    const ws = await connect(server, { username: 'web' })
+    const events: unknown[] = []
+    ws.event.subscribe('from-http', (data: unknown) => events.push(data))
+    ws.rpc.provide('double', (n: number, response: { send (x: unknown): void }) => response.send(n * 2))
+    await sleep(200)
+    const { status, json } = await post({
+      body: [
+        { topic: 'record', action: 'write', recordName: 'jif/1', data: { a: 1 } },
+        { topic: 'record', action: 'write', recordName: 'jif/1', path: 'b', data: 2 },
+        { topic: 'record', action: 'read', recordName: 'jif/1' },
+        { topic: 'record', action: 'head', recordName: 'jif/1' },
+        { topic: 'record', action: 'write', recordName: 'jif/1', data: { stale: true }, version: 1 },
+        { topic: 'event', action: 'emit', eventName: 'from-http', data: 'hello' },
+        { topic: 'rpc', action: 'make', rpcName: 'double', data: 21 },
+        { topic: 'presence', action: 'query' },
+        { topic: 'list', action: 'write', listName: 'jif/list', data: ['a', 'b'] },
+      ],
+    })
+    expect(status).toBe(200)
+    expect(json.result).toBe('PARTIAL_SUCCESS')
+    const [w1, w2, read, head, conflict, emit, rpc, presence, list] = json.body
+    expect(w1).toEqual({ success: true })
+    expect(w2).toEqual({ success: true })
+    expect(read.success).toBe(true)
+    expect(read.data).toEqual({ a: 1, b: 2 })
+    expect(head).toEqual({ success: true, version: 2 })
+    expect(conflict).toMatchObject({ success: false, errorEvent: 'VERSION_EXISTS', currentVersion: 2, currentData: { a: 1, b: 2 } })
+    expect(emit).toEqual({ success: true })
+    expect(rpc).toEqual({ success: true, data: 42 })
+    expect(presence).toEqual({ success: true, users: ['web'] })
+    expect(list).toEqual({ success: true })
+    await sleep(100)
+    expect(events).toEqual(['hello'])
+  })
+
+  it('speaks JSON frames on /deepstream-json', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/deepstream-json`)
+    const received: any[] = []
+    socket.on('message', (data: Buffer) => received.push(JSON.parse(data.toString())))
+    await new Promise((resolve) => socket.once('open', resolve))
+    const until = async (match: (m: any) => boolean): Promise<any> => {
+      for (let i = 0; i < 300; i++) {
+        const found = received.find(match)
+        if (found !== undefined) return found
+        await sleep(10)
+      }
+      throw new Error(`not received: ${JSON.stringify(received)}`)
+    }
+    socket.send(JSON.stringify({ topic: 2, action: 5, url: 'x' }))
+    await until((m) => m.topic === 2 && m.action === 4)
+    socket.send(JSON.stringify({ topic: 3, action: 2, data: '{"username":"json"}' }))
+    await until((m) => m.topic === 3 && m.action === 3)
+    socket.send(JSON.stringify({ topic: 5, action: 23, names: ['json/rec'], correlationId: '0' }))
+    expect(await until((m) => m.topic === 5 && m.action === 4)).toMatchObject({ name: 'json/rec', version: 0, data: '{}' })
+    socket.send('not json')
+    expect(await until((m) => m.topic === 1)).toMatchObject({ action: 4 })
+    socket.close()
+  })
+})
