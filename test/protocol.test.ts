@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
+import { ERROR_CODES } from '../src/index.js'
+import { setPath } from '../src/native-free-core/records/json-path.js'
+import type { Message } from '../src/index.js'
+
+const require = createRequire(import.meta.url)
+const { getMessage } = require('@deepstream/protobuf/dist/src/message-builder') as { getMessage (m: object): Uint8Array }
+const { parse } = require('@deepstream/protobuf/dist/src/message-parser') as { parse (b: Uint8Array): object[] }
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+
+const samples: Message[] = [
+  { topic: 2, action: 2 },
+  { topic: 3, action: 3, data: 'null' },
+  { topic: 5, action: 23, correlationId: '0', names: ['rec1', 'rec2'], isAck: true },
+  { topic: 5, action: 4, data: '{"a":1}', name: 'rec1', version: 0 },
+  { topic: 5, action: 19, data: '5', name: 'rec1', path: 'a.b[0]', version: -1 },
+  { topic: 5, action: 8, versions: { a: 1, b: -1 } },
+  { topic: 5, action: 102, name: 'r', version: 3, isError: false, isWriteAck: true, correlationId: '9', originalAction: 18, path: '' },
+  { topic: 6, action: 2, data: '{"a":1}', correlationId: 'abc', name: 'add', requestorName: 'u' },
+  { topic: 7, action: 3, names: ['a', 'b'] },
+  { topic: 4, action: 11, name: '^p/.*', subscription: 'p/1' },
+  { topic: 1, action: 1, originalAction: 3 },
+]
+
+describe('ws-binary codec', () => {
+  it('writes the same bytes as @deepstream/protobuf 1.0.9, field presence included', () => {
+    for (const sample of samples) expect(hex(encodeProtobuf(sample)), JSON.stringify(sample)).toBe(hex(getMessage({ ...sample })))
+  })
+
+  it('reads what @deepstream/protobuf writes', () => {
+    for (const sample of samples) {
+      const decoded = decodeProtobuf(getMessage({ ...sample }))
+      const reference = parse(getMessage({ ...sample }))[0] as Record<string, unknown>
+      for (const [key, value] of Object.entries(decoded)) expect(value, key).toEqual(reference[key])
+    }
+  })
+
+  it('matches the byte dumps of the reference', () => {
+    expect(hex(encodeProtobuf({ topic: 2, action: 2 }))).toBe('0610021a020802')
+    expect(hex(encodeProtobuf({ topic: 4, action: 2, data: '"hi"', name: 'ev' }))).toBe('1010041a0c080212042268692232026576')
+  })
+
+  it('rejects truncated and garbage frames with a protocol error', () => {
+    const good = encodeProtobuf(samples[3])
+    for (const bad of [good.slice(0, 5), new Uint8Array([0xff, 0xff, 0xff]), new Uint8Array([])]) {
+      expect(() => decodeProtobuf(bad)).toThrow(expect.objectContaining({ code: 'RT_PROTOCOL' }))
+    }
+  })
+})
+
+describe('json paths', () => {
+  it('sets, creates and deletes like the client does', () => {
+    expect(setPath({}, 'a.b[2].c', 1)).toEqual({ a: { b: [null, null, { c: 1 }] } })
+    expect(setPath({ a: 1, b: 2 }, 'a', undefined)).toEqual({ b: 2 })
+    expect(() => setPath({}, 'x.__proto__.y', 1)).toThrow(/not allowed/)
+  })
+})
+
+describe('error catalogue', () => {
+  it('documents every error code in docs/errors.md', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../docs/errors.md', import.meta.url)), 'utf8')
+    for (const code of Object.keys(ERROR_CODES)) expect(doc, code).toContain(`\`${code}\``)
+  })
+})
