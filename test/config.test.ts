@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
+import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { DeepstreamClient } from '@deepstream/client'
 import { loadConfigFile, startServer, validateConfig, type RiptideServer } from '../src/index.js'
@@ -11,6 +12,15 @@ const silent = (): PinoLogger => new PinoLogger({ level: 'off' })
 let server: RiptideServer | null = null
 afterEach(async () => { await server?.close(); server = null })
 
+describe('start-up', () => {
+  it('refuses to serve on the uWebSockets.js JS fallback, naming the error', () => {
+    const cli = fileURLToPath(new URL('../dist/src/main/cli.js', import.meta.url))
+    const result = spawnSync(process.execPath, [cli, 'start', '--host', '127.0.0.1', '--port', '0'], { env: { ...process.env, UWS_USE_FALLBACK: '1' }, encoding: 'utf8', timeout: 15000 })
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('RT_UWS_FALLBACK')
+  })
+})
+
 describe('config', () => {
   it('starts from a deepstream-style file with ${ENV}, file() and fileLoad(), and loads a custom plugin', async () => {
     const loaded = loadConfigFile(join(fixtures, 'config.yml'), { RIPTIDE_TEST_NAME: 'node-a', RIPTIDE_TEST_ACK: '750' })
@@ -19,6 +29,9 @@ describe('config', () => {
     expect(loaded.warnings).toEqual([expect.stringContaining('"showLogo" is not supported')])
     server = await startServer(loaded, { logger: silent() })
     expect(await (await fetch(`http://127.0.0.1:${server.port}/marker`)).text()).toBe('hello')
+    const changed = await fetch(`http://127.0.0.1:${server.port}/marker/ack-timeout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ms":1234}' })
+    expect(await changed.text()).toBe('1234')
+    expect(server.services.config.rpc.ackTimeout).toBe(1234)
     const client = new DeepstreamClient(`ws://127.0.0.1:${server.port}/deepstream`, { offlineEnabled: false })
     expect(await client.login({ username: 'alice', password: 'wonderland' })).toEqual({ color: 'blue' })
     client.close()
