@@ -18,6 +18,12 @@ import { sendBulkAck, sendInvalid } from './bulk-subscriptions.js'
 
 const WRITES = new Set<number>([RECORD_ACTION.UPDATE, RECORD_ACTION.PATCH, RECORD_ACTION.ERASE, RECORD_ACTION.CREATEANDUPDATE, RECORD_ACTION.CREATEANDPATCH])
 
+/** WRITE_ACKNOWLEDGEMENT to a writer that asked for one; silent success otherwise. */
+function sendWriteAck (socket: Socket, message: Message, name: string): void {
+  if (message.isWriteAck !== true) return
+  socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
+}
+
 /** A write that failed for a reason the client must hear. */
 class WriteRefused extends Error {
   constructor (readonly reply: Message) { super('write refused') }
@@ -218,9 +224,7 @@ export class RecordHandler implements TopicHandler {
       ? { topic: TOPIC.RECORD, action: RECORD_ACTION.PATCH, name, version, path: message.path, data: message.action === RECORD_ACTION.ERASE ? undefined : message.data }
       : { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version, data: message.data }
     this.subscriptions.sendToSubscribers(name, update, socket)
-    if (message.isWriteAck === true) {
-      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
-    }
+    sendWriteAck(socket, message, name)
   }
 
   /** storageHotPathPrefixes: setData writes straight through at version 0, no transition. */
@@ -233,9 +237,7 @@ export class RecordHandler implements TopicHandler {
     if (!(await this.authorize(socket, message, RECORD_ACTION.UPDATE, name))) return
     await this.store.write(name, 0, value as JSONValue)
     this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data }, socket)
-    if (message.isWriteAck === true) {
-      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
-    }
+    sendWriteAck(socket, message, name)
   }
 
   private async delete (socket: Socket, message: Message): Promise<void> {

@@ -5,6 +5,7 @@
  * answered from the first reply that settles it.
  */
 import { z } from 'zod'
+import { jsonValueSchema } from '../protocol/json-schema.js'
 import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../protocol/constants.js'
 import type { JSONObject, JSONValue, Message } from '../protocol/message.js'
 import { jsonCodec } from '../protocol/json-codec.js'
@@ -15,7 +16,7 @@ import type { CombinedAuthentication } from '../plugins/auth/authentication.js'
 import type { MessageProcessor } from '../connection/message-processor.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
 
-const json: z.ZodType<JSONValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]))
+const json = jsonValueSchema
 const name = z.string().min(1)
 const jifItem = z.union([
   z.object({ topic: z.literal('event'), action: z.literal('emit'), eventName: name, data: json.optional() }),

@@ -4,19 +4,19 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { jsonValueSchema } from '../../protocol/json-schema.js'
 import type { Authentication, AuthResult } from './authentication.js'
 import type { PluginContext, PluginOptions } from '../plugin.js'
-import type { JSONObject, JSONValue } from '../../protocol/message.js'
+import type { JSONObject } from '../../protocol/message.js'
 import { ConfigError } from '../../errors.js'
 
 const pbkdf2Async = promisify(pbkdf2)
 
-const json: z.ZodType<JSONValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]))
 
 const userSchema = z.object({
   password: z.string(),
-  serverData: json.optional(),
-  clientData: json.optional(),
+  serverData: jsonValueSchema.optional(),
+  clientData: jsonValueSchema.optional(),
 })
 
 const optionsSchema = z.object({

@@ -87,7 +87,7 @@ export class ValvePermission implements Permission {
       const { message } = request
       const incoming = parseData(message.data)
       if (message.path !== undefined && (request.action === RECORD_ACTION.PATCH || request.action === RECORD_ACTION.ERASE)) {
-        const base = structuredClone(current?.data ?? {})
+        const base = structuredClone(scope.oldData)
         scope.data = setPath(base, message.path, request.action === RECORD_ACTION.ERASE ? undefined : incoming)
       } else {
         scope.data = incoming
