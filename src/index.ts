@@ -8,6 +8,7 @@ import type { HttpServerAdapter } from './native-free-core/http/http-routes.js'
 import type { Logger } from './native-free-core/plugins/logger/logger.js'
 import { UwsHttpServer } from './workers/http/uws-server.js'
 import { NodeHttpServer } from './workers/http/node-server.js'
+import { NATIVE_BUILTINS } from './workers/plugins/native-builtins.js'
 
 export { RiptideServer, defaultConfig, loadConfigFile, validateConfig }
 export type { LoadedConfig, HttpServerKind, HttpServerAdapter }
@@ -28,6 +29,7 @@ export type { Message, JSONValue, JSONObject } from './native-free-core/protocol
 export type { SessionEvent } from './native-free-core/connection/sessions.js'
 export type { HttpRequest, HttpResponse, HttpHandler } from './native-free-core/http/http-routes.js'
 export { RiptideError, ERROR_CODES } from './native-free-core/errors.js'
+export { LmdbRecords } from './workers/plugins/lmdb/lmdb-records.js'
 export { hashPassword } from './native-free-core/plugins/auth/file-authentication.js'
 
 export function createHttpServer (kind: HttpServerKind): HttpServerAdapter {
@@ -36,5 +38,5 @@ export function createHttpServer (kind: HttpServerKind): HttpServerAdapter {
 
 /** Starts a server from a loaded config (see loadConfigFile / defaultConfig). */
 export function startServer (loaded: LoadedConfig, options: { logger?: Logger } = {}): Promise<RiptideServer> {
-  return RiptideServer.start(loaded, { createHttpServer, logger: options.logger })
+  return RiptideServer.start(loaded, { createHttpServer, logger: options.logger, builtins: NATIVE_BUILTINS })
 }

@@ -1,4 +1,9 @@
 import { DeepstreamClient } from '@deepstream/client'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { startServer, validateConfig, type RiptideServer, type HttpServerKind } from '../src/index.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
 
@@ -15,14 +20,17 @@ export async function startTestServer (config: Record<string, unknown> = {}, kin
   return startServer({ config: parsed, file: null, configDir, warnings }, { logger: new PinoLogger({ level: 'off' }) })
 }
 
-export function url (server: RiptideServer, path = '/deepstream'): string {
+/** Anything with a port: an in-process server or a child-process one. */
+export type Reachable = Pick<RiptideServer, 'port'>
+
+export function url (server: Reachable, path = '/deepstream'): string {
   return `ws://127.0.0.1:${server.port}${path}`
 }
 
 const clients: DeepstreamClient[] = []
 
 /** A logged-in @deepstream/client; closed by closeClients(). */
-export async function connect (server: RiptideServer, auth: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Promise<DeepstreamClient> {
+export async function connect (server: Reachable, auth: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Promise<DeepstreamClient> {
   const client = new DeepstreamClient(url(server), { offlineEnabled: false, maxReconnectAttempts: 0, recordDiscardTimeout: 0, ...options })
   client.on('error', () => {})
   clients.push(client)
@@ -48,6 +56,19 @@ export async function eventually (check: () => void | Promise<void>, ms = 3000):
   }
 }
 
+const tempDirs: string[] = []
+
+/** A fresh directory under the OS temp folder; removed by removeTempDirs(). */
+export function makeTempDir (prefix = 'riptide-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  tempDirs.push(dir)
+  return dir
+}
+
+export function removeTempDirs (): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
 export function sleep (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
@@ -66,14 +87,14 @@ export class RawClient {
     })
   }
 
-  static async open (server: RiptideServer, path = '/deepstream'): Promise<RawClient> {
+  static async open (server: Reachable, path = '/deepstream'): Promise<RawClient> {
     const ws = new WebSocket(url(server, path))
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
     return new RawClient(ws)
   }
 
   /** Opens, challenges and logs in. */
-  static async login (server: RiptideServer, auth: Record<string, unknown> = {}): Promise<RawClient> {
+  static async login (server: Reachable, auth: Record<string, unknown> = {}): Promise<RawClient> {
     const raw = await RawClient.open(server)
     raw.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: url(server) })
     await raw.next((m) => m.action === CONNECTION_ACTION.ACCEPT)
@@ -103,4 +124,45 @@ export class RawClient {
   }
 
   close (): void { this.ws.terminate() }
+}
+
+const CLI = fileURLToPath(new URL('../dist/src/main/cli.js', import.meta.url))
+
+/** A server in a child process, started by the real CLI. */
+export interface ChildServer {
+  readonly port: number
+  readonly process: ChildProcess
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  readonly exited: Promise<number | string>
+}
+
+const children: ChildProcess[] = []
+
+/** Runs `riptide start --config <file>` on 127.0.0.1, port 0, and resolves once it listens. */
+export async function spawnServer (configFile: string, args: string[] = [], cwd = process.cwd()): Promise<ChildServer> {
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd })
+  children.push(child)
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
+  let output = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const match = /listening on [^\s:]+:(\d+)/.exec(output)
+      if (match !== null) resolve(Number(match[1]))
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)))
+  })
+  return { port, process: child, exited }
+}
+
+/** Kills every child server still running. */
+export async function killChildren (): Promise<void> {
+  await Promise.all(children.splice(0).map(async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const gone = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await gone
+  }))
 }

@@ -1,13 +1,21 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, makeTempDir, RawClient, removeTempDirs, sleep, startTestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
-describe.each(KINDS)('records over %s', (kind) => {
+const SETUPS = [
+  ...KINDS.map((kind) => ({ kind, records: 'memory cache, memory storage', config: () => ({ storage: { type: 'memory' } }) })),
+  { kind: KINDS[0], records: 'lmdb cache', config: () => ({ cache: { type: 'lmdb', options: { path: makeTempDir() } }, storage: { type: 'none' } }) },
+]
+
+describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => {
   let server: RiptideServer
-  beforeAll(async () => { server = await startTestServer({ storage: { type: 'memory' } }, kind) })
+  beforeAll(async () => { server = await startTestServer(config(), kind) })
   afterEach(() => closeClients())
-  afterAll(async () => { await server.close() })
+  afterAll(async () => {
+    await server.close()
+    removeTempDirs()
+  })
 
   it('creates on first getRecord and syncs set, path set and erase to other subscribers', async () => {
     const a = await connect(server)

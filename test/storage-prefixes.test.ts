@@ -2,20 +2,28 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { closeClients, connect, RawClient, startTestServer } from './helpers.js'
+import { closeClients, connect, makeTempDir, RawClient, removeTempDirs, startTestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
-describe('record storage prefixes', () => {
+const STORAGES = [
+  { storage: 'memory', ref: () => ({ type: 'memory' }) },
+  { storage: 'lmdb', ref: () => ({ type: 'lmdb', options: { path: makeTempDir() } }) },
+]
+
+describe.each(STORAGES)('record storage prefixes with $storage storage', ({ ref }) => {
   let server: RiptideServer
   beforeAll(async () => {
     server = await startTestServer({
-      storage: { type: 'memory' },
+      storage: ref(),
       record: { storageExclusionPrefixes: ['tmp/'], storageHotPathPrefixes: ['metrics/'] },
     })
   })
   afterEach(() => closeClients())
-  afterAll(async () => { await server.close() })
+  afterAll(async () => {
+    await server.close()
+    removeTempDirs()
+  })
 
   it('keeps excluded names in the cache only', async () => {
     const client = await connect(server)

@@ -33,9 +33,12 @@ export interface ClusterContext extends PluginContext {
   readonly monitoring: Monitoring
 }
 
-type Factory = (ref: PluginRef, context: ClusterContext) => Plugin
+/** Builds one built-in plugin from its config entry. */
+export type BuiltinFactory = (ref: PluginRef, context: ClusterContext) => Plugin
+/** Extra built-ins by kind and type, for plugins on native packages that this core must not import. */
+export type BuiltinTable = Partial<Record<PluginKind, Record<string, BuiltinFactory>>>
 
-const BUILTINS: Record<PluginKind, Record<string, Factory>> = {
+const BUILTINS: Record<PluginKind, Record<string, BuiltinFactory>> = {
   logger: {},
   monitoring: { none: () => new NoopMonitoring(), default: () => new NoopMonitoring() },
   cache: { default: () => new MemoryCache(), memory: () => new MemoryCache() },
@@ -50,8 +53,11 @@ const BUILTINS: Record<PluginKind, Record<string, Factory>> = {
   plugin: {},
 }
 
-/** Builds the plugin an entry names. `context` may be partial for kinds built before the cluster plugins. */
-export async function createPlugin<T extends Plugin> (kind: PluginKind, ref: PluginRef, context: ClusterContext): Promise<T> {
+/**
+ * Builds the plugin an entry names, looking in `extra` after the core's own
+ * built-ins. `context` may be partial for kinds built before the cluster plugins.
+ */
+export async function createPlugin<T extends Plugin> (kind: PluginKind, ref: PluginRef, context: ClusterContext, extra: BuiltinTable = {}): Promise<T> {
   const Loaded = await loadPluginClass(kind, ref, context.configDir)
   if (Loaded !== null) {
     const instance = new (Loaded as unknown as new (options: unknown, context: ClusterContext) => T)(ref.options, context)
@@ -60,7 +66,7 @@ export async function createPlugin<T extends Plugin> (kind: PluginKind, ref: Plu
     }
     return instance
   }
-  const table = BUILTINS[kind]
+  const table = { ...BUILTINS[kind], ...extra[kind] }
   return table[builtinName(kind, ref, Object.keys(table))](ref, context) as T
 }
 

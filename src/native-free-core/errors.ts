@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   RT_LISTEN_FAILED: 'the server could not listen on the configured host and port',
   RT_PROTOCOL: 'a frame could not be decoded',
   RT_PERMISSION_RULES_INVALID: 'a permission rule cannot be compiled',
+  RT_DATA_DIR_INVALID: 'the record data directory is not usable: not a directory, not riptide\'s, unreadable or corrupt',
   RT_SERVER_STATE: 'the server was asked to do something its state does not allow',
 } as const
 

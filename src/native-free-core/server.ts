@@ -21,7 +21,7 @@ import type { SubscriptionRegistryFactory } from './plugins/subscription-registr
 import type { ConnectionEndpoint, EndpointHost } from './plugins/endpoint/endpoint.js'
 import type { CustomPluginClass, PluginApi, TimeoutKey } from './plugins/custom/custom-plugin.js'
 import { Lifecycle } from './plugins/lifecycle.js'
-import { createLogger, createPlugin, resolveServerName, type ClusterContext } from './builtins.js'
+import { createLogger, createPlugin as createAnyPlugin, resolveServerName, type BuiltinTable, type ClusterContext } from './builtins.js'
 import { loadPluginClass } from './plugins/loader.js'
 import { Sessions } from './connection/sessions.js'
 import { MessageProcessor } from './connection/message-processor.js'
@@ -46,6 +46,8 @@ export interface ServerOptions {
   createHttpServer (kind: HttpServerKind, logger: Logger): HttpServerAdapter | Promise<HttpServerAdapter>
   /** Replaces the configured logger (tests use a silent one). */
   logger?: Logger
+  /** Built-in plugins on native packages (LMDB), which this module must not import. */
+  builtins?: BuiltinTable
 }
 
 export class RiptideServer {
@@ -61,6 +63,8 @@ export class RiptideServer {
   /** Starts a server; on failure everything started is closed and the error is thrown. */
   static async start (loaded: LoadedConfig, options: ServerOptions): Promise<RiptideServer> {
     const { config, configDir } = loaded
+    const createPlugin = <T extends Plugin>(kind: Parameters<typeof createAnyPlugin>[0], ref: PluginRef, context: ClusterContext): Promise<T> =>
+      createAnyPlugin<T>(kind, ref, context, options.builtins)
     const serverName = resolveServerName(config.serverName)
     const bootLogger = options.logger ?? createLogger(config.logger, config.logLevel)
     const lifecycle = new Lifecycle(config.dependencyInitializationTimeout, bootLogger)
@@ -82,7 +86,7 @@ export class RiptideServer {
       await lifecycle.start('logger', logger)
       for (const warning of loaded.warnings) logger.warn('CONFIG_WARNING', warning)
       const context = { ...base, logger } as ClusterContext
-      const monitoring = await lifecycle.start('monitoring', await createMonitoring(config.monitoring, context))
+      const monitoring = await lifecycle.start('monitoring', await createMonitoring(config.monitoring, (ref) => createPlugin<Monitoring>('monitoring', ref, context)))
       const cache = await lifecycle.start('cache', await createPlugin<Cache>('cache', config.cache, context))
       const storage = await lifecycle.start('storage', await createPlugin<Storage>('storage', config.storage, context))
       const strategies: Authentication[] = []
@@ -166,10 +170,10 @@ export class RiptideServer {
   }
 }
 
-async function createMonitoring (ref: PluginRef | PluginRef[], context: ClusterContext): Promise<Monitoring> {
+async function createMonitoring (ref: PluginRef | PluginRef[], create: (ref: PluginRef) => Promise<Monitoring>): Promise<Monitoring> {
   const refs = Array.isArray(ref) ? ref : [ref]
   const all: Monitoring[] = []
-  for (const one of refs) all.push(await createPlugin<Monitoring>('monitoring', one, context))
+  for (const one of refs) all.push(await create(one))
   if (all.length === 1) return all[0]
   return combineMonitoring(all)
 }

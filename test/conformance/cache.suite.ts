@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest'
 import type { Cache, Storage } from '../../src/index.js'
 
+/** Builds a plugin and starts it as the server would (init, then whenReady). */
+function started<T extends Storage> (create: () => T | Promise<T>): () => Promise<T> {
+  return async () => {
+    const plugin = await create()
+    await plugin.init?.()
+    await plugin.whenReady()
+    return plugin
+  }
+}
+
 /** The contract every Storage implementation must meet. */
-export function storageSuite (name: string, create: () => Storage | Promise<Storage>): void {
+export function storageSuite (name: string, build: () => Storage | Promise<Storage>): void {
+  const create = started(build)
   describe(`storage conformance: ${name}`, () => {
     it('reads back what it wrote and null for unknown names', async () => {
       const storage = await create()
-      await storage.whenReady()
       await storage.set('a', 3, { x: [1, 2] })
       expect(await storage.get('a')).toEqual({ version: 3, data: { x: [1, 2] } })
       expect(await storage.get('missing')).toBeNull()
@@ -37,8 +47,9 @@ export function storageSuite (name: string, create: () => Storage | Promise<Stor
 }
 
 /** The contract every Cache implementation must meet (a Cache is also a Storage). */
-export function cacheSuite (name: string, create: () => Cache | Promise<Cache>): void {
-  storageSuite(name, create)
+export function cacheSuite (name: string, build: () => Cache | Promise<Cache>): void {
+  storageSuite(name, build)
+  const create = started(build)
   describe(`cache conformance: ${name}`, () => {
     it('heads versions without values, -1 when missing', async () => {
       const cache = await create()
@@ -46,6 +57,29 @@ export function cacheSuite (name: string, create: () => Cache | Promise<Cache>):
       expect(await cache.head('a')).toBe(4)
       expect(await cache.head('missing')).toBe(-1)
       expect(await cache.headBulk(['a', 'missing'])).toEqual({ versions: { a: 4 }, missing: ['missing'] })
+      await cache.close()
+    })
+
+    it('writes conditionally on the current version, -1 meaning absent', async () => {
+      const cache = await create()
+      if (cache.setIfVersion === undefined) throw new Error('riptide caches implement setIfVersion')
+      expect(await cache.setIfVersion('c', -1, 0, {})).toBe(true)
+      expect(await cache.setIfVersion('c', -1, 0, { late: true })).toBe(false)
+      expect(await cache.setIfVersion('c', 0, 1, { n: 1 })).toBe(true)
+      const race = await Promise.all([cache.setIfVersion('c', 1, 2, { by: 'a' }), cache.setIfVersion('c', 1, 2, { by: 'b' })])
+      expect(race.filter(Boolean)).toHaveLength(1)
+      expect((await cache.get('c'))?.data).toEqual(race[0] ? { by: 'a' } : { by: 'b' })
+      await cache.close()
+    })
+
+    it('forgets a deleted name entirely, so it is created again from version 0', async () => {
+      const cache = await create()
+      await cache.set('d', 7, { old: true })
+      await cache.delete('d')
+      expect(await cache.head('d')).toBe(-1)
+      expect(await cache.setIfVersion?.('d', -1, 0, {})).toBe(true)
+      expect(await cache.get('d')).toEqual({ version: 0, data: {} })
+      await cache.durable?.()
       await cache.close()
     })
   })

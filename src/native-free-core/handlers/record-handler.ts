@@ -12,17 +12,15 @@ import type { SubscriptionRegistry } from '../plugins/subscription-registry/subs
 import { subscriptionChannel } from '../plugins/subscription-registry/subscription-registry.js'
 import { ListenRegistry } from './listen-registry.js'
 import { RecordStore, RecordStoreError, SerialQueues } from '../records/record-store.js'
+import type { StoredRecord } from '../plugins/cache/cache.js'
 import { InvalidPathError, setPath } from '../records/json-path.js'
 import { checkPermission, sendDenied } from '../connection/message-processor.js'
 import { sendBulkAck, sendInvalid } from './bulk-subscriptions.js'
 
 const WRITES = new Set<number>([RECORD_ACTION.UPDATE, RECORD_ACTION.PATCH, RECORD_ACTION.ERASE, RECORD_ACTION.CREATEANDUPDATE, RECORD_ACTION.CREATEANDPATCH])
 
-/** WRITE_ACKNOWLEDGEMENT to a writer that asked for one; silent success otherwise. */
-function sendWriteAck (socket: Socket, message: Message, name: string): void {
-  if (message.isWriteAck !== true) return
-  socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
-}
+/** How often a write is recomputed after losing a race to another thread before it gives up. */
+const MAX_WRITE_ATTEMPTS = 64
 
 /** A write that failed for a reason the client must hear. */
 class WriteRefused extends Error {
@@ -90,8 +88,7 @@ export class RecordHandler implements TopicHandler {
         await this.queues.run(name, async () => {
           record = await this.store.load(name)
           if (record === null) {
-            record = { version: 0, data: {} }
-            await this.store.write(name, 0, {})
+            record = await this.store.writeIfVersion(name, -1, 0, {}) ? { version: 0, data: {} } : await this.store.load(name)
           }
         })
       }
@@ -184,14 +181,46 @@ export class RecordHandler implements TopicHandler {
         if (!(await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name))) return
       }
       await this.queues.run(name, () => this.applyWrite(socket, message, name, value, isPatch, upsert))
+      await this.acknowledge(socket, message, name)
     } catch (error) {
       if (error instanceof WriteRefused) socket.send(error.reply)
       else this.sendStoreError(socket, message, name, error, RECORD_ACTION.RECORD_UPDATE_ERROR)
     }
   }
 
+  /**
+   * WRITE_ACKNOWLEDGEMENT to a writer that asked for one, once the write is
+   * durable (outside the record's queue, so later writes need not wait for
+   * the flush); success is silent otherwise.
+   */
+  private async acknowledge (socket: Socket, message: Message, name: string): Promise<void> {
+    if (message.isWriteAck !== true) return
+    await this.store.durable(name)
+    socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
+  }
+
+  /**
+   * Decides the write against the current record and stores it if the
+   * record has not changed meanwhile. Another thread may win between the
+   * read and the write; the write is then decided again against its result,
+   * so an explicit version that is now taken gets VERSION_EXISTS.
+   */
   private async applyWrite (socket: Socket, message: Message, name: string, value: JSONValue | undefined, isPatch: boolean, upsert: boolean): Promise<void> {
-    const current = await this.store.load(name)
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.store.load(name)
+      const decided = this.decideWrite(message, name, current, value, isPatch, upsert)
+      if (await this.store.writeIfVersion(name, current?.version ?? -1, decided.version, decided.data)) {
+        this.subscriptions.sendToSubscribers(name, decided.update, socket)
+        return
+      }
+      if (attempt === MAX_WRITE_ATTEMPTS) {
+        throw new RecordStoreError(RECORD_ACTION.RECORD_UPDATE_ERROR, `lost ${attempt} races in a row to other writers`)
+      }
+    }
+  }
+
+  /** The version, data and broadcast of a write against `current`; throws WriteRefused for the client's errors. */
+  private decideWrite (message: Message, name: string, current: StoredRecord | null, value: JSONValue | undefined, isPatch: boolean, upsert: boolean): { version: number, data: JSONValue, update: Message } {
     const refuse = (action: number, extra: Partial<Message> = {}): never => {
       throw new WriteRefused({
         topic: TOPIC.RECORD, action, originalAction: message.action, name, isError: true,
@@ -219,12 +248,10 @@ export class RecordHandler implements TopicHandler {
     } else {
       data = value as JSONValue
     }
-    await this.store.write(name, version, data)
     const update: Message = isPatch
       ? { topic: TOPIC.RECORD, action: RECORD_ACTION.PATCH, name, version, path: message.path, data: message.action === RECORD_ACTION.ERASE ? undefined : message.data }
       : { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version, data: message.data }
-    this.subscriptions.sendToSubscribers(name, update, socket)
-    sendWriteAck(socket, message, name)
+    return { version, data, update }
   }
 
   /** storageHotPathPrefixes: setData writes straight through at version 0, no transition. */
@@ -237,7 +264,7 @@ export class RecordHandler implements TopicHandler {
     if (!(await this.authorize(socket, message, RECORD_ACTION.UPDATE, name))) return
     await this.store.write(name, 0, value as JSONValue)
     this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data }, socket)
-    sendWriteAck(socket, message, name)
+    await this.acknowledge(socket, message, name)
   }
 
   private async delete (socket: Socket, message: Message): Promise<void> {

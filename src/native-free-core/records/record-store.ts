@@ -32,7 +32,9 @@ export class RecordStore {
     private readonly settings: RiptideConfig['record'],
   ) {}
 
+  /** False for names under storageExclusionPrefixes, and for every name when the storage keeps nothing. */
   usesStorage (name: string): boolean {
+    if (this.storage.storesNothing === true) return false
     for (const prefix of this.settings.storageExclusionPrefixes) if (name.startsWith(prefix)) return false
     return true
   }
@@ -54,8 +56,12 @@ export class RecordStore {
     const cached = await this.fromCache(this.cache.get(name), 'get')
     if (cached !== null || !this.usesStorage(name)) return cached
     const stored = await this.fromStorage(this.storage.get(name), 'get')
-    if (stored !== null) await this.fromCache(this.cache.set(name, stored.version, stored.data), 'set')
-    return stored
+    if (stored === null) return null
+    // Promote, unless another writer has put the name in the cache meanwhile.
+    const promoted = this.cache.setIfVersion === undefined
+      ? this.cache.set(name, stored.version, stored.data).then(() => true)
+      : this.cache.setIfVersion(name, -1, stored.version, stored.data)
+    return await this.fromCache(promoted, 'set') ? stored : await this.load(name)
   }
 
   async head (name: string): Promise<number> {
@@ -76,17 +82,40 @@ export class RecordStore {
     await Promise.all(writes)
   }
 
+  /**
+   * Writes only if the cache still holds version `expected` (-1: absent),
+   * then storage. Resolves false, writing nothing, when another writer won.
+   * A cache without setIfVersion is written unconditionally: the per-name
+   * queue of one thread is then the only arbiter.
+   */
+  async writeIfVersion (name: string, expected: number, version: number, data: JSONValue): Promise<boolean> {
+    if (this.cache.setIfVersion === undefined) {
+      await this.write(name, version, data)
+      return true
+    }
+    const won = await this.fromCache(this.cache.setIfVersion(name, expected, version, data), 'setIfVersion')
+    if (won && this.usesStorage(name)) await this.fromStorage(this.storage.set(name, version, data), 'set')
+    return won
+  }
+
+  /** Resolves once every write to the tiers that hold `name` is durable (see Storage.durable). */
+  async durable (name: string): Promise<void> {
+    if (this.cache.durable !== undefined) await this.fromCache(this.cache.durable(), 'durable')
+    if (this.storage.durable !== undefined && this.usesStorage(name)) await this.fromStorage(this.storage.durable(), 'durable')
+  }
+
   async delete (name: string): Promise<void> {
     const deletes = [this.fromCache(this.cache.delete(name), 'delete')]
     if (this.usesStorage(name)) deletes.push(this.fromStorage(this.storage.delete(name), 'delete'))
     await Promise.all(deletes)
   }
 
-  /** Drops names from the cache so the next read comes from storage (record.notify). */
+  /** Drops names that storage holds from the cache, so the next read comes from storage (record.notify). */
   evict (names: string[]): Promise<void> {
-    return this.fromCache(this.cache.deleteBulk(names), 'deleteBulk')
+    return this.fromCache(this.cache.deleteBulk(names.filter((name) => this.usesStorage(name))), 'deleteBulk')
   }
 
+  /** The record as storage holds it; the cache's copy for cache-only names. */
   readStorage (name: string): Promise<StoredRecord | null> {
     if (!this.usesStorage(name)) return this.fromCache(this.cache.get(name), 'get')
     return this.fromStorage(this.storage.get(name), 'get')

@@ -20,6 +20,12 @@ export class MemoryCache extends SimplePlugin implements Cache {
     this.records.set(name, { version, json: JSON.stringify(data) })
   }
 
+  async setIfVersion (name: string, expected: number, version: number, data: JSONValue): Promise<boolean> {
+    if ((this.records.get(name)?.version ?? -1) !== expected) return false
+    this.records.set(name, { version, json: JSON.stringify(data) })
+    return true
+  }
+
   async delete (name: string): Promise<void> { this.records.delete(name) }
 
   async deleteBulk (names: string[]): Promise<void> { for (const name of names) this.records.delete(name) }

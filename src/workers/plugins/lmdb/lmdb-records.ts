@@ -1,0 +1,181 @@
+/**
+ * Records in LMDB (cache type `lmdb`, storage type `lmdb`): one environment
+ * file, `<path>/records.mdb`, that every thread and process of a server
+ * opens. Two databases inside it:
+ *
+ *   versions  name -> empty value; the record version is the LMDB entry
+ *             version, so head, has and bulk head never touch a value
+ *   values    name -> the record data as JSON text
+ *
+ * A versioned write is one conditional batch: LMDB's writer thread checks
+ * the entry version of `versions[name]` and applies both puts only if it
+ * still matches, inside the commit. Writers on different threads or
+ * processes racing on one record therefore cannot both win.
+ *
+ * Writes from one event turn share a transaction (lmdb-js batches them),
+ * and commits are flushed to disk after the writer lock is released
+ * (overlappingSync). `set` resolves at commit, when every reader sees the
+ * write; `durable()` resolves once the commits so far are flushed. Write
+ * acknowledgements wait for the latter.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb'
+import { z } from 'zod'
+import type { Cache, StoredRecord } from '../../../native-free-core/plugins/cache/cache.js'
+import type { JSONValue } from '../../../native-free-core/protocol/message.js'
+import { ConfigError, RiptideError } from '../../../native-free-core/errors.js'
+import { prepareDataDirectory } from './data-dir.js'
+
+/** Bumped when the layout of the databases changes. */
+export const DATA_FORMAT = 1
+const FORMAT_KEY = 'riptide:format'
+const NO_VALUE = Buffer.alloc(0)
+/** LMDB's key limit in lmdb-js builds, in bytes of the encoded key. */
+const MAX_NAME_BYTES = 1978
+
+const optionsSchema = z.object({
+  path: z.string().min(1).default('./data'),
+}).strict()
+
+export type LmdbRecordsOptions = z.input<typeof optionsSchema>
+
+export class LmdbRecords implements Cache {
+  readonly description: string
+  private readonly path: string
+  private env: RootDatabase | null = null
+  private versionsDb: Database<Buffer, string> | null = null
+  private valuesDb: Database<string, string> | null = null
+
+  /** `role` names the config section in errors: `cache` or `storage`. */
+  constructor (options: unknown, readonly role: 'cache' | 'storage' = 'cache') {
+    const parsed = optionsSchema.safeParse(options ?? {})
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const key = [role, 'options', ...(issue.path.length > 0 ? issue.path : (issue as { keys?: string[] }).keys ?? [])].join('.')
+      throw new ConfigError(`${key}: ${issue.message}`)
+    }
+    this.path = parsed.data.path
+    this.description = `lmdb ${role} at ${this.path}`
+  }
+
+  async whenReady (): Promise<void> {
+    const { file, existed } = prepareDataDirectory(this.path)
+    let env: RootDatabase
+    try {
+      env = open({ path: file, maxDbs: 4 })
+    } catch (error) {
+      throw new RiptideError('RT_DATA_DIR_INVALID', `${file} cannot be opened by LMDB: ${(error as Error).message}`, { cause: error })
+    }
+    this.env = env
+    const format = env.get(FORMAT_KEY) as unknown
+    if (format === undefined) {
+      if (existed && env.getKeysCount() > 0) {
+        await this.close()
+        throw new RiptideError('RT_DATA_DIR_INVALID', `${file} is an LMDB file that riptide did not write (no "${FORMAT_KEY}" entry); move it away or choose another ${this.role}.options.path`)
+      }
+      env.putSync(FORMAT_KEY, DATA_FORMAT)
+    } else if (format !== DATA_FORMAT) {
+      await this.close()
+      throw new RiptideError('RT_DATA_DIR_INVALID', `${file} holds riptide data format ${String(format)}; this riptide reads format ${DATA_FORMAT}`)
+    }
+    this.versionsDb = env.openDB<Buffer, string>('versions', { useVersions: true, encoding: 'binary' })
+    this.valuesDb = env.openDB<string, string>('values', { encoding: 'string' })
+  }
+
+  private get versions (): Database<Buffer, string> {
+    if (this.versionsDb === null) throw new RiptideError('RT_SERVER_STATE', `${this.description} is not open`)
+    return this.versionsDb
+  }
+
+  private get values (): Database<string, string> {
+    if (this.valuesDb === null) throw new RiptideError('RT_SERVER_STATE', `${this.description} is not open`)
+    return this.valuesDb
+  }
+
+  async get (name: string): Promise<StoredRecord | null> {
+    checkName(name)
+    const env = this.env as RootDatabase
+    const transaction = env.useReadTransaction()
+    try {
+      const entry = this.versions.getEntry(name, { transaction })
+      if (entry === undefined) return null
+      const json = this.values.get(name, { transaction })
+      return { version: entry.version ?? 0, data: JSON.parse(json ?? 'null') as JSONValue }
+    } finally {
+      transaction.done()
+    }
+  }
+
+  async set (name: string, version: number, data: JSONValue): Promise<void> {
+    checkName(name)
+    const json = JSON.stringify(data)
+    await this.versions.batch(() => {
+      this.versions.put(name, NO_VALUE, version)
+      this.values.put(name, json)
+    })
+  }
+
+  async setIfVersion (name: string, expected: number, version: number, data: JSONValue): Promise<boolean> {
+    checkName(name)
+    const json = JSON.stringify(data)
+    const write = (): void => {
+      this.versions.put(name, NO_VALUE, version)
+      this.values.put(name, json)
+    }
+    return expected === -1 ? this.versions.ifNoExists(name, write) : this.versions.ifVersion(name, expected, write)
+  }
+
+  async delete (name: string): Promise<void> {
+    await this.deleteBulk([name])
+  }
+
+  async deleteBulk (names: string[]): Promise<void> {
+    for (const name of names) checkName(name)
+    await this.versions.batch(() => {
+      for (const name of names) {
+        this.versions.remove(name)
+        this.values.remove(name)
+      }
+    })
+  }
+
+  async head (name: string): Promise<number> {
+    checkName(name)
+    return this.versions.getEntry(name)?.version ?? -1
+  }
+
+  async headBulk (names: string[]): Promise<{ versions: Record<string, number>, missing: string[] }> {
+    const versions: Record<string, number> = {}
+    const missing: string[] = []
+    const transaction = (this.env as RootDatabase).useReadTransaction()
+    try {
+      for (const name of names) {
+        checkName(name)
+        const version = this.versions.getEntry(name, { transaction })?.version
+        if (version === undefined) missing.push(name)
+        else versions[name] = version
+      }
+    } finally {
+      transaction.done()
+    }
+    return { versions, missing }
+  }
+
+  async durable (): Promise<void> {
+    await this.env?.flushed
+  }
+
+  async close (): Promise<void> {
+    const env = this.env
+    this.env = null
+    this.versionsDb = null
+    this.valuesDb = null
+    await env?.close()
+  }
+}
+
+/** LMDB refuses keys over its limit; say so in words a client can act on. */
+function checkName (name: string): void {
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES - 8) {
+    throw new RangeError(`record name is ${Buffer.byteLength(name)} bytes; lmdb stores names up to ${MAX_NAME_BYTES - 8} bytes`)
+  }
+}
