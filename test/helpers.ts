@@ -2,8 +2,7 @@ import { DeepstreamClient } from '@deepstream/client'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { spawnServer as spawnChild, stopServer, type ChildServer } from '../bench/lib/child-server.js'
 import { startServer, validateConfig, type RiptideServer, type HttpServerKind } from '../src/index.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
 
@@ -19,6 +18,8 @@ export async function startTestServer (config: Record<string, unknown> = {}, kin
   const { config: parsed, warnings } = validateConfig(raw, 'test config')
   return startServer({ config: parsed, file: null, configDir, warnings }, { logger: new PinoLogger({ level: 'off' }) })
 }
+
+export type { ChildServer }
 
 /** Anything with a port: an in-process server or a child-process one. */
 export type Reachable = Pick<RiptideServer, 'port'>
@@ -126,43 +127,16 @@ export class RawClient {
   close (): void { this.ws.terminate() }
 }
 
-const CLI = fileURLToPath(new URL('../dist/src/main/cli.js', import.meta.url))
+const children: ChildServer[] = []
 
-/** A server in a child process, started by the real CLI. */
-export interface ChildServer {
-  readonly port: number
-  readonly process: ChildProcess
-  /** Resolves with the exit code (or signal name) once the process has ended. */
-  readonly exited: Promise<number | string>
-}
-
-const children: ChildProcess[] = []
-
-/** Runs `riptide start --config <file>` on 127.0.0.1, port 0, and resolves once it listens. */
+/** `riptide start --config <file>` in a child process (see bench/lib/child-server.ts); killed by killChildren(). */
 export async function spawnServer (configFile: string, args: string[] = [], cwd = process.cwd()): Promise<ChildServer> {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd })
+  const child = await spawnChild(configFile, args, cwd)
   children.push(child)
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
-  let output = ''
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const match = /listening on [^\s:]+:(\d+)/.exec(output)
-      if (match !== null) resolve(Number(match[1]))
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)))
-  })
-  return { port, process: child, exited }
+  return child
 }
 
 /** Kills every child server still running. */
 export async function killChildren (): Promise<void> {
-  await Promise.all(children.splice(0).map(async (child) => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const gone = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await gone
-  }))
+  await Promise.all(children.splice(0).map((child) => stopServer(child, 'SIGKILL')))
 }
