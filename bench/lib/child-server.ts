@@ -4,8 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { dirname, join, resolve, sep } from 'node:path'
 
-const CLI = fileURLToPath(new URL('../../src/main/cli.js', import.meta.url))
+// This file runs compiled (dist/bench/lib) from benches and as source (bench/lib) from tests.
+const here = dirname(fileURLToPath(import.meta.url))
+const root = resolve(here, here.includes(`${sep}dist${sep}`) ? '../../..' : '../..')
+const CLI = join(root, 'dist', 'src', 'main', 'cli.js')
 
 export interface ChildServer {
   readonly port: number
