@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
 import { closeClients, connect, RawClient, startTestServer, url } from './helpers.js'
+import type { TestServer } from './helpers.js'
 import { hashPassword, type RiptideServer } from '../src/index.js'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 describe('file authentication', () => {
-  let server: RiptideServer
+  let server: TestServer
   beforeAll(async () => {
     const hashed = await hashPassword('s3cret', { hash: 'sha256', iterations: 1000, keyLength: 32 })
     server = await startTestServer({

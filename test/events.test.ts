@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { closeClients, connect, eventually, KINDS, sleep, startTestServer } from './helpers.js'
+import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 
 describe.each(KINDS)('events over %s', (kind) => {
-  let server: RiptideServer
+  let server: TestServer
   beforeAll(async () => { server = await startTestServer({}, kind) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })

@@ -5,18 +5,60 @@ import { join } from 'node:path'
 import { spawnServer as spawnChild, stopServer, type ChildServer } from '../bench/lib/child-server.js'
 import { startServer, validateConfig, type RiptideServer, type HttpServerKind } from '../src/index.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
+import { Supervisor } from '../src/main/supervisor.js'
 
 export const KINDS: HttpServerKind[] = ['uws', 'node']
 
-/** Starts a real server on 127.0.0.1, port 0, with the given config on top of the defaults. */
-export async function startTestServer (config: Record<string, unknown> = {}, kind: HttpServerKind = 'uws', configDir = process.cwd()): Promise<RiptideServer> {
+/**
+ * How tests run the server: `RIPTIDE_TEST_WORKERS=N` (default 1) starts the
+ * real supervisor with N worker threads (1 for the `node` kind, which cannot
+ * share a port); `0` runs it in the test's own thread.
+ */
+export const TEST_WORKERS = Number(process.env.RIPTIDE_TEST_WORKERS ?? 1)
+
+/** A running test server, in this thread or on worker threads. */
+export interface TestServer {
+  readonly port: number
+  /** The supervisor, when the server runs on worker threads. */
+  readonly supervisor: Supervisor | null
+  close (): Promise<void>
+}
+
+function testConfig (config: Record<string, unknown>, kind: HttpServerKind): Record<string, unknown> {
   const httpServer = (config.httpServer ?? {}) as Record<string, unknown>
-  const raw = {
+  return {
+    logLevel: process.env.RIPTIDE_TEST_LOG === '1' ? 'ERROR' : 'OFF',
     ...config,
     httpServer: { ...httpServer, type: kind === 'node' ? 'node' : 'uws', options: { ...(httpServer.options as object ?? {}), host: '127.0.0.1', port: 0 } },
   }
-  const { config: parsed, warnings } = validateConfig(raw, 'test config')
+}
+
+/** Starts a real server in this thread on 127.0.0.1, port 0: for tests that look inside it (`services`). */
+export async function startInProcessServer (config: Record<string, unknown> = {}, kind: HttpServerKind = 'uws', configDir = process.cwd()): Promise<RiptideServer> {
+  const { config: parsed, warnings } = validateConfig(testConfig(config, kind), 'test config')
   return startServer({ config: parsed, file: null, configDir, warnings }, { logger: new PinoLogger({ level: 'off' }) })
+}
+
+/** Starts a real server on 127.0.0.1, port 0, with the given config on top of the defaults, as TEST_WORKERS says. */
+export async function startTestServer (config: Record<string, unknown> = {}, kind: HttpServerKind = 'uws', configDir = process.cwd(), workers = TEST_WORKERS): Promise<TestServer> {
+  if (workers === 0) {
+    const server = await startInProcessServer(config, kind, configDir)
+    return { port: server.port, supervisor: null, close: () => server.close() }
+  }
+  const { config: parsed, warnings } = validateConfig(testConfig(config, kind), 'test config')
+  const supervisor = await Supervisor.start({ config: parsed, file: null, configDir, warnings }, {
+    workers: kind === 'node' ? 1 : workers,
+    logger: new PinoLogger({ level: process.env.RIPTIDE_TEST_LOG === '1' ? 'error' : 'off' }),
+    ownPorts: kind !== 'node',
+  })
+  return { port: supervisor.port, supervisor, close: () => supervisor.close() }
+}
+
+/** A port that reaches worker `index` only (multi-worker test servers). */
+export function workerPort (server: TestServer, index: number): Reachable {
+  const port = server.supervisor?.ownPorts[index]
+  if (port === undefined || port === 0) throw new Error(`the test server has no worker ${index} of its own`)
+  return { port }
 }
 
 export type { ChildServer }

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { closeClients, connect, KINDS, sleep, startTestServer } from './helpers.js'
+import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 
 describe.each(KINDS)('http and ws-json over %s', (kind) => {
-  let server: RiptideServer
+  let server: TestServer
   let base: string
   beforeAll(async () => {
     server = await startTestServer({}, kind)

@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { closeClients, connect, eventually, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 interface ListenResponse { accept (): void, reject (): void, onStop (cb: (name: string) => void): void }
 
 describe.each(KINDS)('listening over %s', (kind) => {
-  let server: RiptideServer
+  let server: TestServer
   beforeAll(async () => { server = await startTestServer({ listen: { responseTimeout: 200 } }, kind) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })

@@ -1,13 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { closeClients, connect, RawClient, sleep, startTestServer } from './helpers.js'
+import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
 describe('valve permissions', () => {
-  let server: RiptideServer
+  let server: TestServer
   beforeAll(async () => {
     server = await startTestServer({
       auth: [{ type: 'file', options: { path: 'users.yml' } }],

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { closeClients, connect, eventually, KINDS, makeTempDir, RawClient, removeTempDirs, sleep, startTestServer } from './helpers.js'
+import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
@@ -9,7 +10,7 @@ const SETUPS = [
 ]
 
 describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => {
-  let server: RiptideServer
+  let server: TestServer
   beforeAll(async () => { server = await startTestServer(config(), kind) })
   afterEach(() => closeClients())
   afterAll(async () => {

@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { closeClients, connect, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 interface RpcResponse { send (data: unknown): void, reject (): void, error (message: string): void, accept (): void, autoAck: boolean }
 
 describe.each(KINDS)('rpc over %s', (kind) => {
-  let server: RiptideServer
+  let server: TestServer
   beforeAll(async () => { server = await startTestServer({ rpc: { ackTimeout: 300, responseTimeout: 800, provideRequestorName: true } }, kind) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })

@@ -26,7 +26,8 @@ export async function spawnServer (configFile: string, args: string[] = [], cwd 
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
-      const match = /listening on [^\s:]+:(\d+)/.exec(output)
+      // The supervisor's line, once every worker listens (workers log their own lines earlier).
+      const match = /ready: .*listening on [^\s:]+:(\d+)/.exec(output)
       if (match === null) return
       child.stdout?.off('data', onData)
       child.stderr?.off('data', onData)

@@ -10,7 +10,8 @@ import { RiptideError } from '../native-free-core/errors.js'
 import { defaultConfig, findConfigFile, loadConfigFile, type LoadedConfig } from '../native-free-core/config/loader.js'
 import { parseLogLevel } from '../native-free-core/plugins/logger/logger.js'
 import { hashPassword } from '../native-free-core/plugins/auth/file-authentication.js'
-import { startServer } from '../index.js'
+import { Supervisor } from './supervisor.js'
+import { createLogger } from '../native-free-core/builtins.js'
 
 const USAGE = `usage:
   riptide start [--config FILE] [--host HOST] [--port PORT] [--workers N] [--log-level LEVEL]
@@ -40,27 +41,34 @@ async function start (values: Record<string, string | boolean | undefined>): Pro
     if (parseLogLevel(values['log-level']) === null) fail(`--log-level must be one of debug, info, warn, error, off; got "${values['log-level']}"`)
     config.logLevel = values['log-level']
   }
-  if (typeof values.workers === 'string' && values.workers !== 'auto' && !/^[1-9]\d*$/.test(values.workers)) {
-    fail(`--workers must be "auto" or a positive whole number, got "${values.workers}"`)
+  if (typeof values.workers === 'string') {
+    if (values.workers !== 'auto' && !/^[1-9]\d*$/.test(values.workers)) fail(`--workers must be "auto" or a positive whole number, got "${values.workers}"`)
+    config.workers = values.workers === 'auto' ? 'auto' : Number(values.workers)
   }
   if (values['disable-auth'] === true) config.auth = [{ type: 'none', options: {} }]
   if (values['disable-permissions'] === true) config.permission = { type: 'none', options: {} }
-  const server = await startServer(loaded)
-  if (typeof values.workers === 'string' && values.workers !== '1') {
-    server.services.logger.warn('WORKERS', `--workers ${values.workers}: this build serves from one thread; multi-worker mode is not implemented yet`)
-  }
+  const logger = createLogger(config.logger, config.logLevel)
+  for (const warning of loaded.warnings) logger.warn('CONFIG_WARNING', warning)
+  // Signals are handled from the start: one that arrives while workers start stops them once started.
   let stopping = false
+  let started: Supervisor | null = null
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
-    server.services.logger.info('SERVER_STOPPING', `${signal} received, shutting down`)
-    server.close().then(() => process.exit(0), (error: unknown) => {
+    logger.info('SERVER_STOPPING', `${signal} received, shutting down`)
+    if (started === null) return
+    started.close().then(() => process.exit(0), (error: unknown) => {
       process.stderr.write(`riptide: error while stopping: ${String(error)}\n`)
       process.exit(1)
     })
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  started = await Supervisor.start({ ...loaded, warnings: [] }, { workers: config.workers, logger })
+  if (stopping) {
+    stopping = false
+    stop('signal during start-up')
+  }
 }
 
 async function hash (password: string | undefined, values: Record<string, string | boolean | undefined>): Promise<void> {

@@ -48,6 +48,10 @@ export interface ServerOptions {
   logger?: Logger
   /** Built-in plugins on native packages (LMDB), which this module must not import. */
   builtins?: BuiltinTable
+  /** Also listen here (a worker's own port, so tests can pick a worker). */
+  ownPort?: { host: string, port: number }
+  /** Told the number of open WebSocket connections whenever it changes. */
+  onConnectionCount?: (count: number) => void
 }
 
 export class RiptideServer {
@@ -55,8 +59,11 @@ export class RiptideServer {
 
   private constructor (
     readonly port: number,
+    /** The port of `ServerOptions.ownPort`, or null. */
+    readonly ownPort: number | null,
     readonly serverName: string,
     readonly services: CoreServices,
+    private readonly adapter: HttpServerAdapter,
     private readonly teardown: () => Promise<void>,
   ) {}
 
@@ -115,9 +122,10 @@ export class RiptideServer {
       const { options: httpOptions } = config.httpServer
       const routes = new HttpRoutes(httpOptions)
       const websockets: WebSocketRoute[] = []
+      const counter = connectionCounter(options.onConnectionCount)
       const host: EndpointHost = {
         routes,
-        addWebSocketRoute: (route) => { websockets.push(route) },
+        addWebSocketRoute: (route) => { websockets.push(counter(route)) },
         createSocketRoute: (name, codec, socketOptions) => {
           const endpoint = new SocketEndpoint(name, codec, socketOptions, { services, authentication, processor, handlers })
           socketEndpoints.push(endpoint)
@@ -155,12 +163,23 @@ export class RiptideServer {
         maxBodySize: httpOptions.maxMessageSize,
         headers: httpOptions.headers,
       })
+      let ownPort: number | null = null
+      if (options.ownPort !== undefined) {
+        if (adapter.listenAlso === undefined) throw new RiptideError('RT_SERVER_STATE', `${adapter.description} cannot listen on a second port`)
+        ownPort = await adapter.listenAlso(options.ownPort.host, options.ownPort.port)
+      }
       logger.info('SERVER_STARTED', `riptide ${serverName} listening on ${httpOptions.host}:${port} (${adapter.description})`)
-      return new RiptideServer(port, serverName, services, teardown)
+      return new RiptideServer(port, ownPort, serverName, services, adapter, teardown)
     } catch (error) {
       await teardown()
       throw error
     }
+  }
+
+  /** Stops listening and drops every connection at once, leaving plugins as they are: a crashing worker's last act. */
+  async closeSockets (): Promise<void> {
+    if (this.adapter.forceClose !== undefined) this.adapter.forceClose()
+    else await this.adapter.close()
   }
 
   /** Stops accepting, closes every connection, then every plugin in reverse start order. Idempotent. */
@@ -168,6 +187,28 @@ export class RiptideServer {
     this.closing ??= this.teardown()
     return this.closing
   }
+}
+
+/** Wraps WebSocket routes so that `report` hears the number of open connections. */
+function connectionCounter (report: ((count: number) => void) | undefined): (route: WebSocketRoute) => WebSocketRoute {
+  if (report === undefined) return (route) => route
+  let open = 0
+  return (route) => ({
+    path: route.path,
+    maxMessageSize: route.maxMessageSize,
+    idleTimeoutSeconds: route.idleTimeoutSeconds,
+    open: (transport, handshake) => {
+      const session = route.open(transport, handshake)
+      report(++open)
+      return {
+        onMessage: (frame, isBinary) => session.onMessage(frame, isBinary),
+        onClose: () => {
+          report(--open)
+          session.onClose()
+        },
+      }
+    },
+  })
 }
 
 async function createMonitoring (ref: PluginRef | PluginRef[], create: (ref: PluginRef) => Promise<Monitoring>): Promise<Monitoring> {

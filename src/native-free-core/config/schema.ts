@@ -101,6 +101,8 @@ export const configSchema = z.object({
     rematchInterval: ms.default(30000),
     matchCooldown: ms.default(10000),
   }).strict().default({ shuffleProviders: true, responseTimeout: 500, rematchInterval: 30000, matchCooldown: 10000 }),
+  /** Connection worker threads: `auto` (one per core) or 1 to 32. Read by `riptide start`. */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(32)]).default('auto'),
   httpServer: httpServerSchema.default(httpServerSchema.parse({})),
   connectionEndpoints: z.array(endpointSchema.nullable()).default([
     { type: 'ws-binary', options: socketEndpointOptions.parse({}) },

@@ -86,6 +86,10 @@ export interface HttpServerAdapter {
     /** Handshake headers to copy for authentication (always: x-forwarded-for, referer). */
     headers: readonly string[]
   }): Promise<number>
+  /** Listens on one more address with the same routes (after `listen`); resolves the port. */
+  listenAlso? (host: string, port: number): Promise<number>
   /** Stops listening and closes every socket. */
   close (): Promise<void>
+  /** Stops listening and drops every socket at once, without close handshakes. */
+  forceClose? (): void
 }

@@ -21,11 +21,13 @@ function text (buffer: ArrayBuffer): string { return Buffer.from(buffer).toStrin
 export class UwsHttpServer implements HttpServerAdapter {
   readonly description = 'uWebSockets.js (native)'
   private readonly uws: UwsModule = loadNativeUws()
-  private listenSocket: us_listen_socket | null = null
+  private readonly listenSockets: us_listen_socket[] = []
+  private app: ReturnType<UwsModule['App']> | null = null
   private readonly sockets = new Set<UwsSocket<SocketData>>()
 
   listen (options: Parameters<HttpServerAdapter['listen']>[0]): Promise<number> {
     const app = this.uws.App()
+    this.app = app
     for (const route of options.websockets) {
       app.ws<SocketData>(route.path, {
         compression: this.uws.DISABLED,
@@ -94,23 +96,51 @@ export class UwsHttpServer implements HttpServerAdapter {
         else dispatch(body)
       })
     })
+    return this.listenOn(options.host, options.port)
+  }
+
+  listenAlso (host: string, port: number): Promise<number> {
+    return this.listenOn(host, port)
+  }
+
+  private listenOn (host: string, port: number): Promise<number> {
+    const app = this.app
+    if (app === null) return Promise.reject(new RiptideError('RT_SERVER_STATE', 'listen() must come first'))
     return new Promise((resolve, reject) => {
-      app.listen(options.host, options.port, (listenSocket) => {
+      app.listen(host, port, (listenSocket) => {
         if (listenSocket === false) {
-          reject(new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}`))
+          reject(new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${host}:${port}`))
           return
         }
-        this.listenSocket = listenSocket
+        this.listenSockets.push(listenSocket)
         resolve(this.uws.us_socket_local_port(listenSocket as unknown as Parameters<UwsModule['us_socket_local_port']>[0]))
       })
     })
   }
 
+  /**
+   * Stops listening and closes every socket: first with a close frame, then,
+   * for sockets whose peer has not answered within a second, at once. When
+   * this resolves uWS holds no socket, so the thread may end (uWS aborts the
+   * process if a thread ends with a socket open).
+   */
   async close (): Promise<void> {
-    if (this.listenSocket !== null) this.uws.us_listen_socket_close(this.listenSocket)
-    this.listenSocket = null
+    for (const listenSocket of this.listenSockets.splice(0)) this.uws.us_listen_socket_close(listenSocket)
     for (const ws of [...this.sockets]) ws.end(1001, 'server shutting down')
+    const deadline = Date.now() + 1000
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    this.forceClose()
+  }
+
+  /** Drops every socket at once, without a close handshake (a crashing worker). */
+  forceClose (): void {
+    for (const listenSocket of this.listenSockets.splice(0)) this.uws.us_listen_socket_close(listenSocket)
+    for (const ws of [...this.sockets]) ws.close()
     this.sockets.clear()
+    // Idle HTTP keep-alive connections are invisible to JS: App.close() (present in
+    // this build, absent from its typings) drops them and anything else still open.
+    ;(this.app as unknown as { close?: () => void } | null)?.close?.()
+    this.app = null
   }
 }
 

@@ -14,6 +14,8 @@ export interface ClusterNode extends Plugin {
   send (channel: string, message: Message): void
   /** Delivers to one node; silently dropped when that node is gone. */
   sendDirect (serverName: string, channel: string, message: Message): void
+  /** Delivers to each named node (encoding once); names of gone nodes are skipped. */
+  sendTo (serverNames: readonly string[], channel: string, message: Message): void
   /** Registers the handler of a channel. One handler per channel. */
   subscribe (channel: string, handler: ClusterMessageHandler): void
 }

@@ -7,5 +7,6 @@ export class SingleClusterNode extends SimplePlugin implements ClusterNode {
   constructor (readonly serverName: string) { super() }
   send (): void {}
   sendDirect (): void {}
+  sendTo (): void {}
   subscribe (): void {}
 }

@@ -15,6 +15,12 @@ export interface StateRegistry {
   getAll (): string[]
   onAdd (listener: StateListener): void
   onRemove (listener: StateListener): void
+  /**
+   * The other nodes that hold `name` (this one excluded), when the registry
+   * knows them; a subscription registry then sends a name's messages only
+   * there. Absent: messages go to every node.
+   */
+  nodesWith? (name: string): readonly string[]
 }
 
 /** Registries by topic name (e.g. `online-users`, `record-published`). */

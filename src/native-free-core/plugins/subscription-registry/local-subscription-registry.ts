@@ -73,7 +73,11 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   getNames (): string[] { return this.state.getAll() }
 
   sendToSubscribers (name: string, message: Message, sender: Socket | null, localOnly = false): number {
-    if (!localOnly) this.cluster.send(subscriptionChannel(this.topic), message)
+    if (!localOnly) {
+      const targets = this.state.nodesWith?.(name)
+      if (targets === undefined) this.cluster.send(subscriptionChannel(this.topic), message)
+      else if (targets.length > 0) this.cluster.sendTo(targets, subscriptionChannel(this.topic), message)
+    }
     const sockets = this.byName.get(name)
     if (sockets === undefined) return 0
     const frames = this.frames

@@ -34,6 +34,8 @@ const MAX_NAME_BYTES = 1978
 
 const optionsSchema = z.object({
   path: z.string().min(1).default('./data'),
+  /** false: never flush (throw-away data, e.g. `memory` with several workers); write acks do not wait. */
+  sync: z.boolean().default(true),
 }).strict()
 
 export type LmdbRecordsOptions = z.input<typeof optionsSchema>
@@ -41,6 +43,7 @@ export type LmdbRecordsOptions = z.input<typeof optionsSchema>
 export class LmdbRecords implements Cache {
   readonly description: string
   private readonly path: string
+  private readonly sync: boolean
   private env: RootDatabase | null = null
   private versionsDb: Database<Buffer, string> | null = null
   private valuesDb: Database<string, string> | null = null
@@ -54,6 +57,7 @@ export class LmdbRecords implements Cache {
       throw new ConfigError(`${key}: ${issue.message}`)
     }
     this.path = parsed.data.path
+    this.sync = parsed.data.sync
     this.description = `lmdb ${role} at ${this.path}`
   }
 
@@ -61,7 +65,7 @@ export class LmdbRecords implements Cache {
     const { file, existed } = prepareDataDirectory(this.path)
     let env: RootDatabase
     try {
-      env = open({ path: file, maxDbs: 4 })
+      env = open({ path: file, maxDbs: 4, noSync: !this.sync })
     } catch (error) {
       throw new RiptideError('RT_DATA_DIR_INVALID', `${file} cannot be opened by LMDB: ${(error as Error).message}`, { cause: error })
     }
@@ -161,7 +165,7 @@ export class LmdbRecords implements Cache {
   }
 
   async durable (): Promise<void> {
-    await this.env?.flushed
+    if (this.sync) await this.env?.flushed
   }
 
   async close (): Promise<void> {

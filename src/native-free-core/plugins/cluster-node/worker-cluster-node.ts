@@ -1,0 +1,139 @@
+/**
+ * The in-process cluster node: the worker threads of one riptide process
+ * exchange FlatBuffers envelopes through per-worker rings in shared memory
+ * (shared/ring.ts), woken with Atomics.notify and waited on with
+ * Atomics.waitAsync, so no thread blocks its event loop.
+ *
+ * Order: messages from one sender to one receiver arrive in send order.
+ * Backpressure: when a receiver's ring is full, the sender keeps the bytes
+ * in a queue for that receiver and retries as the receiver frees room;
+ * nothing is dropped. A queue is dropped only when its receiver dies.
+ */
+import type { ClusterMessageHandler, ClusterNode } from './cluster-node.js'
+import type { Message } from '../../protocol/message.js'
+import type { Logger } from '../logger/logger.js'
+import { Ring } from '../../shared/ring.js'
+import { WorkerTable } from '../../shared/worker-table.js'
+import type { SharedMemory } from '../../shared/shared-memory.js'
+import { ownerOf } from '../../shared/shared-memory.js'
+import { decodeEnvelope, encodeEnvelope, SUPERVISOR } from '../../cluster/envelope-codec.js'
+
+/** Worker `index` of server `base` is named `base/index`. */
+export function workerName (base: string, index: number): string {
+  return `${base}/${index}`
+}
+
+/** The index of a worker name, or -1. */
+export function workerIndexOf (name: string): number {
+  const slash = name.lastIndexOf('/')
+  const index = Number(name.slice(slash + 1))
+  return slash === -1 || !Number.isInteger(index) ? -1 : index
+}
+
+/** Records drained per turn before yielding to sockets and timers. */
+const DRAIN_BATCH = 512
+/** Longest sleep of the receive loop and of a sender waiting for room: a bound, not a poll rate. */
+const WAIT_MS = 1000
+
+export class WorkerClusterNode implements ClusterNode {
+  readonly description: string
+  readonly serverName: string
+  private readonly rings: Ring[]
+  private readonly workers: WorkerTable
+  private readonly handlers = new Map<string, ClusterMessageHandler>()
+  /** Bytes held back per receiver while its ring is full. */
+  private readonly backlog = new Map<number, Uint8Array[]>()
+  private closed = false
+  private receiving: Promise<void> | null = null
+
+  constructor (shared: SharedMemory, private readonly index: number, private readonly base: string, private readonly logger: Logger) {
+    const owner = ownerOf(index)
+    this.rings = shared.rings.map((buffer) => Ring.attach(buffer, owner))
+    this.workers = WorkerTable.attach(shared.workers)
+    this.serverName = workerName(base, index)
+    this.description = `in-process cluster node, worker ${index} of ${this.rings.length}`
+  }
+
+  async whenReady (): Promise<void> {
+    this.receiving = this.receive()
+  }
+
+  subscribe (channel: string, handler: ClusterMessageHandler): void {
+    this.handlers.set(channel, handler)
+  }
+
+  send (channel: string, message: Message): void {
+    const targets: number[] = []
+    for (const index of this.workers.alive()) if (index !== this.index) targets.push(index)
+    this.deliver(targets, channel, message)
+  }
+
+  sendDirect (serverName: string, channel: string, message: Message): void {
+    this.sendTo([serverName], channel, message)
+  }
+
+  sendTo (serverNames: readonly string[], channel: string, message: Message): void {
+    const targets: number[] = []
+    for (const name of serverNames) {
+      const index = workerIndexOf(name)
+      if (index >= 0 && index < this.rings.length && index !== this.index && this.workers.isAlive(index)) targets.push(index)
+    }
+    this.deliver(targets, channel, message)
+  }
+
+  private deliver (targets: number[], channel: string, message: Message): void {
+    if (targets.length === 0 || this.closed) return
+    const bytes = encodeEnvelope(channel, this.index, message)
+    for (const target of targets) {
+      const queue = this.backlog.get(target)
+      if (queue !== undefined) queue.push(bytes.slice())
+      else if (!this.rings[target].tryWrite(bytes)) this.holdBack(target, bytes.slice())
+    }
+  }
+
+  /** Starts a queue for a full receiver and pumps it until it is empty or the receiver is gone. */
+  private holdBack (target: number, bytes: Uint8Array): void {
+    const queue = [bytes]
+    this.backlog.set(target, queue)
+    this.logger.warn('CLUSTER_BACKPRESSURE', `worker ${target}'s inbound ring is full; holding messages back`)
+    void (async () => {
+      const ring = this.rings[target]
+      while (queue.length > 0 && !this.closed && this.workers.isAlive(target)) {
+        while (queue.length > 0 && ring.tryWrite(queue[0])) queue.shift()
+        if (queue.length > 0) await ring.waitForSpace(WAIT_MS)
+      }
+      this.backlog.delete(target)
+    })()
+  }
+
+  private async receive (): Promise<void> {
+    const ring = this.rings[this.index]
+    while (!this.closed) {
+      const seen = ring.signalSeen
+      const drained = ring.drain((payload) => this.dispatch(payload), DRAIN_BATCH)
+      if (drained === DRAIN_BATCH) {
+        await new Promise((resolve) => setImmediate(resolve))
+      } else if (!ring.pending) {
+        await ring.waitForData(seen, WAIT_MS)
+      }
+    }
+  }
+
+  private dispatch (payload: Uint8Array): void {
+    try {
+      const { channel, fromWorker, message } = decodeEnvelope(payload)
+      const handler = this.handlers.get(channel)
+      if (handler === undefined) return
+      handler(message, fromWorker === SUPERVISOR ? 'supervisor' : workerName(this.base, fromWorker))
+    } catch (error) {
+      this.logger.error('CLUSTER_MESSAGE_ERROR', `worker ${this.index} could not handle a cluster message: ${(error as Error)?.stack ?? String(error)}`)
+    }
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    // Wake the receive loop so it sees `closed` at once.
+    this.rings[this.index].wake()
+    await this.receiving
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The workers of one process as a cluster: liveness from the supervisor's
+ * worker table, the lowest live index leads, and the supervisor announces
+ * started and dead workers on the `cluster` channel.
+ */
+import type { ClusterRegistry, ServerListener } from './cluster-registry.js'
+import type { ClusterNode } from '../cluster-node/cluster-node.js'
+import { workerName } from '../cluster-node/worker-cluster-node.js'
+import { WorkerTable } from '../../shared/worker-table.js'
+import type { SharedMemory } from '../../shared/shared-memory.js'
+
+export const CLUSTER_CHANNEL = 'cluster'
+/** Actions of the supervisor's notices on CLUSTER_CHANNEL. */
+export const CLUSTER_NOTICE = { WORKER_STARTED: 0, WORKER_DIED: 1 } as const
+
+export class WorkerClusterRegistry implements ClusterRegistry {
+  readonly description: string
+  private readonly workers: WorkerTable
+  private readonly added: ServerListener[] = []
+  private readonly removed: ServerListener[] = []
+
+  constructor (shared: SharedMemory, private readonly index: number, private readonly base: string, cluster: ClusterNode) {
+    this.workers = WorkerTable.attach(shared.workers)
+    this.description = `worker cluster registry (worker ${index})`
+    cluster.subscribe(CLUSTER_CHANNEL, (message) => {
+      const name = message.name ?? ''
+      const listeners = message.action === CLUSTER_NOTICE.WORKER_STARTED ? this.added : this.removed
+      for (const listener of listeners) listener(name)
+    })
+  }
+
+  isLeader (): boolean { return this.workers.alive()[0] === this.index }
+
+  getLeader (): string { return workerName(this.base, this.workers.alive()[0] ?? this.index) }
+
+  getAll (): string[] { return this.workers.alive().map((i) => workerName(this.base, i)) }
+
+  onServerAdded (listener: ServerListener): void { this.added.push(listener) }
+  onServerRemoved (listener: ServerListener): void { this.removed.push(listener) }
+
+  async whenReady (): Promise<void> {}
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,140 @@
+/**
+ * State registries shared by the worker threads of one process. Every name
+ * of every registry lives in one SharedNameTable as `<registry>\0<name>`
+ * with a bitmask of the workers that hold it; each worker keeps its own
+ * reference counts and changes its bit only on its own 0 <-> 1 transitions.
+ *
+ * A worker whose change empties or fills a name cluster-wide tells the
+ * others on the `state` channel. A notice only says "look again": the
+ * receiver compares the table with the names it believes present and fires
+ * onAdd / onRemove on a real change, so notices from two workers that arrive
+ * out of order can neither duplicate nor invert an event.
+ */
+import type { StateListener, StateRegistry, StateRegistryFactory } from './state-registry.js'
+import type { ClusterNode } from '../cluster-node/cluster-node.js'
+import { workerName } from '../cluster-node/worker-cluster-node.js'
+import { SharedNameTable } from '../../shared/name-table.js'
+import type { SharedMemory } from '../../shared/shared-memory.js'
+import { ownerOf } from '../../shared/shared-memory.js'
+import { TOPIC } from '../../protocol/constants.js'
+import type { Message } from '../../protocol/message.js'
+
+/** The cluster channel of state notices. */
+export const STATE_CHANNEL = 'state'
+const SEPARATOR = '\u0000'
+
+/** Splits a table key into its registry and name. */
+export function splitStateKey (key: string): { registry: string, name: string } {
+  const at = key.indexOf(SEPARATOR)
+  return { registry: key.slice(0, at), name: key.slice(at + 1) }
+}
+
+/** The notice that tells workers to look at `name` of `registry` again. */
+export function stateNotice (registry: string, name: string): Message {
+  return { topic: TOPIC.STATE_REGISTRY, action: 0, name: registry, subscription: name }
+}
+
+export class SharedStateRegistry implements StateRegistry {
+  private readonly counts = new Map<string, number>()
+  private readonly known: Set<string>
+  private readonly added: StateListener[] = []
+  private readonly removed: StateListener[] = []
+  private readonly prefix: string
+
+  constructor (
+    readonly topic: string,
+    private readonly table: SharedNameTable,
+    private readonly index: number,
+    private readonly cluster: ClusterNode,
+    private readonly base: string,
+  ) {
+    this.prefix = topic + SEPARATOR
+    this.known = new Set(this.getAll())
+  }
+
+  add (name: string): void {
+    const count = this.counts.get(name) ?? 0
+    this.counts.set(name, count + 1)
+    if (count > 0) return
+    const bit = 1 << this.index
+    const { before } = this.table.update(this.prefix + name, (mask) => ({ value: (mask | bit) >>> 0, aux: 0 }))
+    if (before === 0) this.announce(name)
+    this.reconcile(name)
+  }
+
+  remove (name: string): void {
+    const count = this.counts.get(name)
+    if (count === undefined) return
+    if (count > 1) {
+      this.counts.set(name, count - 1)
+      return
+    }
+    this.counts.delete(name)
+    const bit = 1 << this.index
+    const { after } = this.table.update(this.prefix + name, (mask) => ({ value: (mask & ~bit) >>> 0, aux: 0 }))
+    if (after === 0) this.announce(name)
+    this.reconcile(name)
+  }
+
+  has (name: string): boolean {
+    return this.table.get(this.prefix + name) !== null
+  }
+
+  getAll (): string[] {
+    return this.table.entries(this.prefix).map((entry) => entry.name.slice(this.prefix.length))
+  }
+
+  nodesWith (name: string): readonly string[] {
+    const mask = (this.table.get(this.prefix + name)?.value ?? 0) & ~(1 << this.index)
+    if (mask === 0) return []
+    const nodes: string[] = []
+    for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) nodes.push(workerName(this.base, i))
+    return nodes
+  }
+
+  onAdd (listener: StateListener): void { this.added.push(listener) }
+  onRemove (listener: StateListener): void { this.removed.push(listener) }
+
+  private announce (name: string): void {
+    this.cluster.send(STATE_CHANNEL, stateNotice(this.topic, name))
+  }
+
+  /** Fires onAdd or onRemove if the table now disagrees with what this worker believed. */
+  reconcile (name: string): void {
+    const present = this.has(name)
+    if (present === this.known.has(name)) return
+    if (present) {
+      this.known.add(name)
+      for (const listener of this.added) listener(name)
+    } else {
+      this.known.delete(name)
+      for (const listener of this.removed) listener(name)
+    }
+  }
+}
+
+export class SharedStateRegistryFactory implements StateRegistryFactory {
+  readonly description: string
+  private readonly table: SharedNameTable
+  private readonly registries = new Map<string, SharedStateRegistry>()
+
+  constructor (shared: SharedMemory, private readonly index: number, private readonly cluster: ClusterNode, private readonly base: string) {
+    this.table = SharedNameTable.attach(shared.states, ownerOf(index))
+    this.description = `shared-memory state registries (worker ${index})`
+    cluster.subscribe(STATE_CHANNEL, (message) => {
+      if (message.name !== undefined && message.subscription !== undefined) this.getStateRegistry(message.name).reconcile(message.subscription)
+    })
+  }
+
+  getStateRegistry (topic: string): SharedStateRegistry {
+    let registry = this.registries.get(topic)
+    if (registry === undefined) {
+      registry = new SharedStateRegistry(topic, this.table, this.index, this.cluster, this.base)
+      this.registries.set(topic, registry)
+    }
+    return registry
+  }
+
+  async whenReady (): Promise<void> {}
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,12 @@
+/**
+ * Entry module of a connection worker thread: receives its one serve task
+ * from the supervisor, runs it, posts the result and lets the thread end.
+ */
+import { parentPort } from 'node:worker_threads'
+import serve, { type ServeTask } from './serve.js'
+
+parentPort?.once('message', (task: ServeTask) => {
+  serve(task).then((result) => parentPort?.postMessage({ result: result ?? null }), (error: unknown) => {
+    parentPort?.postMessage({ error: { code: (error as { code?: string })?.code ?? 'RT_SERVER_STATE', message: (error as Error)?.message ?? String(error) } })
+  })
+})

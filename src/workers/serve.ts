@@ -1,0 +1,113 @@
+/**
+ * The long-lived Piscina task of one connection worker: it builds a full
+ * riptide server in this thread on the shared registries, listens on the
+ * shared port (SO_REUSEPORT: the kernel spreads connections), and serves
+ * until the supervisor says stop. The task's promise settles only then.
+ *
+ * A bug that throws out of the event loop must not take the process down:
+ * uWS aborts the whole process if a thread ends with its sockets open, so
+ * the crash handler closes the listen socket and every connection first,
+ * then ends this thread with code 1; the supervisor replaces it.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { LoadedConfig } from '../native-free-core/config/loader.js'
+import type { SharedMemory } from '../native-free-core/shared/shared-memory.js'
+import type { BuiltinTable } from '../native-free-core/builtins.js'
+import type { ClusterNode } from '../native-free-core/plugins/cluster-node/cluster-node.js'
+import { RiptideServer } from '../native-free-core/server.js'
+import { WorkerClusterNode } from '../native-free-core/plugins/cluster-node/worker-cluster-node.js'
+import { WorkerClusterRegistry } from '../native-free-core/plugins/cluster-registry/worker-cluster-registry.js'
+import { SharedLockRegistry } from '../native-free-core/plugins/locks/shared-locks.js'
+import { SharedStateRegistryFactory } from '../native-free-core/plugins/state-registry/shared-state-registry.js'
+import { WorkerTable } from '../native-free-core/shared/worker-table.js'
+import { RiptideError } from '../native-free-core/errors.js'
+import { NATIVE_BUILTINS } from './plugins/native-builtins.js'
+import { UwsHttpServer } from './http/uws-server.js'
+import { NodeHttpServer } from './http/node-server.js'
+
+export interface ServeTask {
+  readonly index: number
+  /** The server name all workers share; this worker is `<base>/<index>`. */
+  readonly base: string
+  readonly loaded: LoadedConfig
+  readonly shared: SharedMemory
+  /** Test hook: also listen on 127.0.0.1 on a port of this worker's own. */
+  readonly ownPort: boolean
+  readonly control: MessagePort
+}
+
+/** Messages a worker posts on its control port. */
+export type WorkerReport =
+  | { type: 'listening', port: number, ownPort: number | null }
+  | { type: 'crashing', message: string }
+  | { type: 'stopped' }
+
+/** Messages the supervisor posts on a worker's control port. */
+export type SupervisorOrder = { type: 'stop' } | { type: 'crash' }
+
+function sharedBuiltins (task: ServeTask): BuiltinTable {
+  const { shared, index, base } = task
+  let node: ClusterNode | null = null
+  const clusterNode = (): ClusterNode => {
+    if (node === null) throw new RiptideError('RT_SERVER_STATE', 'the cluster node must start before the registries that use it')
+    return node
+  }
+  return {
+    ...NATIVE_BUILTINS,
+    clusterNode: { default: (_ref, context) => (node = new WorkerClusterNode(shared, index, base, context.logger)) },
+    clusterRegistry: { default: () => new WorkerClusterRegistry(shared, index, base, clusterNode()) },
+    locks: { default: (ref) => new SharedLockRegistry(shared, index, typeof ref.options.holdTimeout === 'number' ? ref.options.holdTimeout : 1000) },
+    clusterStates: { default: () => new SharedStateRegistryFactory(shared, index, clusterNode(), base) },
+  }
+}
+
+/** What the task resolves to: nothing after a normal stop, the error when the server could not start. */
+export type ServeResult = { failed: { code: string, message: string } } | undefined
+
+export default async function serve (task: ServeTask): Promise<ServeResult> {
+  const { control, index } = task
+  const report = (message: WorkerReport): void => control.postMessage(message)
+  const workers = WorkerTable.attach(task.shared.workers)
+  const config = { ...task.loaded.config, serverName: `${task.base}/${index}` }
+  let server: RiptideServer
+  try {
+    server = await RiptideServer.start({ ...task.loaded, config }, {
+      createHttpServer: (kind) => (kind === 'node' ? new NodeHttpServer() : new UwsHttpServer()),
+      builtins: sharedBuiltins(task),
+      ownPort: task.ownPort ? { host: '127.0.0.1', port: 0 } : undefined,
+      onConnectionCount: (count) => workers.setConnections(index, count),
+    })
+  } catch (error) {
+    // A thrown error loses its code crossing the thread boundary: resolve with it instead.
+    control.close()
+    return { failed: error instanceof RiptideError ? error.toWire() : { code: 'RT_SERVER_STATE', message: (error as Error)?.message ?? String(error) } }
+  }
+
+  let crashing = false
+  const crash = (error: unknown): void => {
+    if (crashing) return
+    crashing = true
+    const message = (error as Error)?.stack ?? String(error)
+    server.services.logger.error('WORKER_CRASH', `worker ${index}: ${message}`)
+    report({ type: 'crashing', message })
+    // Close the sockets uWS holds before the thread ends, then end it.
+    void server.closeSockets().finally(() => process.exit(1))
+  }
+  process.on('uncaughtException', crash)
+  process.on('unhandledRejection', crash)
+
+  report({ type: 'listening', port: server.port, ownPort: server.ownPort })
+  await new Promise<void>((resolve) => {
+    control.on('message', (order: SupervisorOrder) => {
+      if (order.type === 'stop') resolve()
+      // Test hook for the supervisor's crash test: a bug thrown from a timer.
+      if (order.type === 'crash') setTimeout(() => { throw new Error(`worker ${index} crashed on request`) }, 0)
+    })
+  })
+  process.off('uncaughtException', crash)
+  process.off('unhandledRejection', crash)
+  await server.close()
+  report({ type: 'stopped' })
+  control.close()
+  return undefined
+}
