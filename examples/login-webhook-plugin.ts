@@ -27,11 +27,11 @@ export default class LoginWebhookPlugin implements Plugin {
     }
     api.sessions.onLogin((event) => post('login', event))
     api.sessions.onLogout((event) => post('logout', event))
-    api.http.post('/admin/kick', (request) => {
+    api.http.post('/admin/kick', async (request) => {
       if (token === '' || request.headers['x-admin-token'] !== token) return { status: 403, body: 'forbidden' }
       const { userId } = JSON.parse(request.body?.toString('utf8') ?? '{}') as { userId?: string }
       if (typeof userId !== 'string') return { status: 400, body: 'userId required' }
-      return { status: 200, body: JSON.stringify({ closed: this.api.sessions.closeUser(userId, 'kicked by admin') }) }
+      return { status: 200, body: JSON.stringify({ closed: await this.api.sessions.closeUser(userId, 'kicked by admin') }) }
     })
   }
 

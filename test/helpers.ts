@@ -54,6 +54,17 @@ export async function startTestServer (config: Record<string, unknown> = {}, kin
   return { port: supervisor.port, supervisor, close: () => supervisor.close() }
 }
 
+/**
+ * One place for clients whose test is about a single node's behaviour (the
+ * order in which its providers are tried): worker 0 when the server has
+ * several, the server itself otherwise. workers.test.ts covers the paths
+ * between workers.
+ */
+export function oneWorker (server: TestServer): Reachable {
+  const port = server.supervisor?.ownPorts[0]
+  return port === undefined || port === 0 ? server : { port }
+}
+
 /** A port that reaches worker `index` only (multi-worker test servers). */
 export function workerPort (server: TestServer, index: number): Reachable {
   const port = server.supervisor?.ownPorts[index]

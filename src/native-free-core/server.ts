@@ -38,6 +38,8 @@ import { TOPIC } from './protocol/constants.js'
 import { protobufCodec } from './protocol/protobuf-codec.js'
 import { jsonCodec } from './protocol/json-codec.js'
 import { RiptideError } from './errors.js'
+import { ClusterQueries } from './cluster/queries.js'
+import type { Message } from './protocol/message.js'
 
 export type HttpServerKind = 'uws' | 'node'
 
@@ -78,7 +80,9 @@ export class RiptideServer {
     let adapter: HttpServerAdapter | null = null
     const socketEndpoints: SocketEndpoint[] = []
     const handlers = new Map<number, TopicHandler>()
+    const cleanups: Array<() => void> = []
     const teardown = async (): Promise<void> => {
+      for (const cleanup of cleanups) cleanup()
       await adapter?.close()
       for (const endpoint of socketEndpoints) endpoint.close()
       for (const handler of handlers.values()) await handler.close()
@@ -144,7 +148,9 @@ export class RiptideServer {
         }
       }
 
-      const api = createPluginApi(services, routes, configDir)
+      const queries = new ClusterQueries(clusterNode, clusterRegistry)
+      cleanups.push(() => queries.close())
+      const api = createPluginApi(services, routes, configDir, queries)
       for (const [key, ref] of Object.entries(config.plugins)) {
         if (ref === null) continue
         const Class = await loadPluginClass('plugin', ref, configDir)
@@ -237,8 +243,12 @@ function combineMonitoring (all: Monitoring[]): Monitoring {
   }
 }
 
-function createPluginApi (services: CoreServices, routes: HttpRoutes, configDir: string): PluginApi {
-  const { config, sessions } = services
+const CLOSE_USER = 'plugin/close-user'
+const COUNT_USER = 'plugin/count-user'
+const SET_TIMEOUT = 'plugin/set-timeout'
+
+function createPluginApi (services: CoreServices, routes: HttpRoutes, configDir: string, queries: ClusterQueries): PluginApi {
+  const { config, sessions, clusterNode } = services
   const timeouts: Record<TimeoutKey, [Record<string, number>, string]> = {
     'rpc.ackTimeout': [config.rpc, 'ackTimeout'],
     'rpc.responseTimeout': [config.rpc, 'responseTimeout'],
@@ -246,14 +256,28 @@ function createPluginApi (services: CoreServices, routes: HttpRoutes, configDir:
     'record.storageRetrievalTimeout': [config.record, 'storageRetrievalTimeout'],
     'listen.responseTimeout': [config.listen, 'responseTimeout'],
   } as unknown as Record<TimeoutKey, [Record<string, number>, string]>
+  const applyTimeout = (key: TimeoutKey, milliseconds: number): void => {
+    const [section, field] = timeouts[key]
+    section[field] = milliseconds
+  }
+  // Every worker answers for its own sessions and applies timeouts set on another.
+  queries.answer(CLOSE_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.closeUser(message.name ?? '', message.data ?? 'closed by plugin') }))
+  queries.answer(COUNT_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.count(message.name ?? '') }))
+  clusterNode.subscribe(SET_TIMEOUT, (message) => {
+    if (message.name !== undefined && message.name in timeouts && message.version !== undefined) applyTimeout(message.name as TimeoutKey, message.version)
+  })
+  const sum = (answers: Message[]): number => answers.reduce((total, answer) => total + (answer.version ?? 0), 0)
   return {
     logger: services.logger.getNameSpace('plugin'),
-    serverName: services.clusterNode.serverName,
+    serverName: clusterNode.serverName,
     config,
     configDir,
     sessions: {
-      closeUser: (userId, reason = 'closed by plugin') => sessions.closeUser(userId, reason),
-      count: (userId) => sessions.count(userId),
+      closeUser: async (userId, reason = 'closed by plugin') => {
+        const here = sessions.closeUser(userId, reason)
+        return here + sum(await queries.ask(CLOSE_USER, { topic: TOPIC.CLUSTER, action: 0, name: userId, data: reason }))
+      },
+      count: async (userId) => sessions.count(userId) + sum(await queries.ask(COUNT_USER, { topic: TOPIC.CLUSTER, action: 0, name: userId })),
       onLogin: (listener) => sessions.onLogin(listener),
       onLogout: (listener) => sessions.onLogout(listener),
     },
@@ -262,8 +286,8 @@ function createPluginApi (services: CoreServices, routes: HttpRoutes, configDir:
       set: (key, milliseconds) => {
         if (!(key in timeouts)) throw new RiptideError('RT_SERVER_STATE', `unknown timeout "${key}"`)
         if (!Number.isInteger(milliseconds) || milliseconds < 0) throw new RiptideError('RT_SERVER_STATE', `${key} must be a whole number of milliseconds`)
-        const [section, field] = timeouts[key]
-        section[field] = milliseconds
+        applyTimeout(key, milliseconds)
+        clusterNode.send(SET_TIMEOUT, { topic: TOPIC.CLUSTER, action: 0, name: key, version: milliseconds })
       },
     },
     http: {

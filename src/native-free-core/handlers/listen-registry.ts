@@ -29,6 +29,7 @@ export class ListenRegistry {
   private readonly bySocket = new Map<Socket, Set<string>>()
   private readonly active = new Map<string, Candidate>()
   private readonly pending = new Map<string, Pending>()
+  private readonly retries = new Map<string, NodeJS.Timeout>()
   private readonly published: StateRegistry
   private readonly rematch: NodeJS.Timeout | null
 
@@ -40,13 +41,20 @@ export class ListenRegistry {
     /** Told when a name gains or loses its provider. */
     private readonly onProviderChange: (name: string, hasProvider: boolean) => void,
   ) {
+    // Which names have a provider, on any worker. Every worker tells its own
+    // subscribers when that changes, and looks for a new provider when one goes.
     this.published = services.states.getStateRegistry(`published/${topic}`)
+    this.published.onAdd((name) => this.onProviderChange(name, true))
+    this.published.onRemove((name) => {
+      this.onProviderChange(name, false)
+      this.startMatch(name)
+    })
     const interval = services.config.listen.rematchInterval
     this.rematch = interval > 0 ? setInterval(() => this.rematchAll(), interval) : null
     this.rematch?.unref()
   }
 
-  hasProvider (name: string): boolean { return this.active.has(name) }
+  hasProvider (name: string): boolean { return this.active.has(name) || this.published.has(name) }
 
   handle (socket: Socket, message: Message): void {
     const { actions } = this
@@ -122,7 +130,7 @@ export class ListenRegistry {
   }
 
   private startMatch (name: string): void {
-    if (this.active.has(name) || this.pending.has(name) || !this.subscriptions.hasSubscribers(name)) return
+    if (this.hasProvider(name) || this.pending.has(name) || !this.subscriptions.hasSubscribers(name)) return
     const candidates: Candidate[] = []
     for (const [pattern, entry] of this.patterns) {
       if (!entry.regex.test(name)) continue
@@ -138,11 +146,24 @@ export class ListenRegistry {
         return
       }
       if (!locked) {
+        // Another node is matching this name. If it ends without a provider
+        // (its candidates all refused or left), ours must get their turn.
         this.pending.delete(name)
+        this.retryLater(name)
         return
       }
       this.tryNext(name, pending)
     })
+  }
+
+  private retryLater (name: string): void {
+    if (this.retries.has(name)) return
+    const timer = setTimeout(() => {
+      this.retries.delete(name)
+      this.startMatch(name)
+    }, this.services.config.listen.responseTimeout)
+    timer.unref()
+    this.retries.set(name, timer)
   }
 
   private tryNext (name: string, pending: Pending): void {
@@ -169,14 +190,13 @@ export class ListenRegistry {
     const pending = this.pending.get(name)
     const isCurrent = pending?.current?.socket === socket && pending.current.pattern === pattern
     if (pending !== undefined && isCurrent) this.finishPending(name, pending)
-    if (this.active.has(name) || !this.subscriptions.hasSubscribers(name) || (pending !== undefined && !isCurrent)) {
+    if (this.hasProvider(name) || !this.subscriptions.hasSubscribers(name) || (pending !== undefined && !isCurrent)) {
       // Too late, or someone else provides it: tell this provider to stop.
       this.sendRemoved({ socket, pattern }, name)
       return
     }
     this.active.set(name, { socket, pattern })
     this.published.add(name)
-    this.onProviderChange(name, true)
   }
 
   private reject (socket: Socket, pattern: string, name: string): void {
@@ -192,7 +212,6 @@ export class ListenRegistry {
   private dropProvider (name: string): void {
     if (!this.active.delete(name)) return
     this.published.remove(name)
-    this.onProviderChange(name, false)
   }
 
   private sendRemoved (provider: Candidate, name: string): void {
@@ -205,6 +224,8 @@ export class ListenRegistry {
 
   close (): void {
     if (this.rematch !== null) clearInterval(this.rematch)
+    for (const timer of this.retries.values()) clearTimeout(timer)
+    this.retries.clear()
     for (const [name, pending] of [...this.pending]) this.finishPending(name, pending)
   }
 }

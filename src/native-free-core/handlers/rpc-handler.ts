@@ -2,8 +2,14 @@
  * RPC (reference §1.5): providers register names; a request goes to a
  * random provider, a REJECT reroutes it to one not yet tried, and the
  * requestor hears ACCEPT, RESPONSE / REQUEST_ERROR, NO_RPC_PROVIDER or a
- * timeout. Requests are relayed under a server-assigned correlation id so
- * that two requestors' ids can never collide at a provider.
+ * timeout. Requests are relayed under a server-assigned id so that two
+ * requestors' correlation ids can never collide at a provider.
+ *
+ * Across nodes (worker threads): local providers are tried first, then the
+ * request goes to another node that has providers (`rpc/request`), which
+ * tries its own and relays every reply back (`rpc/reply`); a REJECT from it
+ * means all of its providers refused, and the origin tries the next node.
+ * Timeouts run at the origin only.
  */
 import { RPC_ACTION, TOPIC } from '../protocol/constants.js'
 import type { Message } from '../protocol/message.js'
@@ -12,13 +18,25 @@ import type { CoreServices, TopicHandler } from './services.js'
 import type { SubscriptionRegistry } from '../plugins/subscription-registry/subscription-registry.js'
 import { sendBulkAck, sendInvalid } from './bulk-subscriptions.js'
 
+const REQUEST_CHANNEL = 'rpc/request'
+const REPLY_CHANNEL = 'rpc/reply'
+
+/** Who asked: a socket here, or another node relaying its requestor. */
+type Origin = { socket: Socket, correlationId: string } | { node: string }
+
 interface Rpc {
   readonly id: string
   readonly name: string
-  readonly requestor: Socket
-  readonly request: Message
+  readonly origin: Origin
+  readonly data: string | undefined
+  readonly requestorName: string | undefined
+  readonly requestorData: string | undefined
   readonly tried: Set<Socket>
-  provider: Socket
+  readonly triedNodes: Set<string>
+  /** The local provider asked now, or null when a node is. */
+  provider: Socket | null
+  /** The node asked now, or null. */
+  node: string | null
   accepted: boolean
   ackTimer: NodeJS.Timeout | null
   responseTimer: NodeJS.Timeout | null
@@ -31,6 +49,9 @@ export class RpcHandler implements TopicHandler {
 
   constructor (private readonly services: CoreServices) {
     this.providers = services.subscriptions.getSubscriptionRegistry('rpc')
+    services.clusterNode.subscribe(REQUEST_CHANNEL, (message, from) => this.fromNode(message, from))
+    services.clusterNode.subscribe(REPLY_CHANNEL, (message, from) => this.replyFromNode(message, from))
+    services.clusterRegistry.onServerRemoved((node) => this.onNodeGone(node))
   }
 
   handle (socket: Socket, message: Message): void {
@@ -73,46 +94,53 @@ export class RpcHandler implements TopicHandler {
       sendInvalid(socket, message, 'a request needs name and correlationId')
       return
     }
-    const rpc: Rpc = {
-      id: `${this.nextId++}`,
-      name,
-      requestor: socket,
-      request: message,
-      tried: new Set(),
-      provider: socket,
-      accepted: false,
-      ackTimer: null,
-      responseTimer: null,
-    }
-    const { ackTimeout, responseTimeout } = this.services.config.rpc
+    const { ackTimeout, responseTimeout, provideRequestorName, provideRequestorData } = this.services.config.rpc
+    const user = socket.user
+    const rpc = this.track(name, { socket, correlationId }, message.data,
+      provideRequestorName ? user?.id : undefined,
+      provideRequestorData && user?.clientData !== undefined ? JSON.stringify(user.clientData) : undefined)
     rpc.ackTimer = setTimeout(() => this.fail(rpc, RPC_ACTION.ACCEPT_TIMEOUT), ackTimeout)
     rpc.responseTimer = setTimeout(() => this.fail(rpc, RPC_ACTION.RESPONSE_TIMEOUT), responseTimeout)
-    this.rpcs.set(rpc.id, rpc)
     this.route(rpc)
   }
 
-  /** Sends the request to a provider not yet tried, or ends the rpc with NO_RPC_PROVIDER. */
+  private track (name: string, origin: Origin, data: string | undefined, requestorName: string | undefined, requestorData: string | undefined, id = `${this.services.clusterNode.serverName}:${this.nextId++}`): Rpc {
+    const rpc: Rpc = {
+      id, name, origin, data, requestorName, requestorData,
+      tried: new Set(), triedNodes: new Set(), provider: null, node: null, accepted: false, ackTimer: null, responseTimer: null,
+    }
+    this.rpcs.set(id, rpc)
+    return rpc
+  }
+
+  /** Asks a local provider not yet tried, else (for a local requestor) another node, else gives up. */
   private route (rpc: Rpc): void {
+    rpc.accepted = false
+    rpc.provider = null
+    rpc.node = null
     const untried = [...this.providers.getLocalSubscribers(rpc.name)].filter((p) => !rpc.tried.has(p) && !p.isClosed)
-    if (untried.length === 0) {
+    if (untried.length > 0) {
+      const provider = untried[Math.floor(Math.random() * untried.length)]
+      rpc.provider = provider
+      rpc.tried.add(provider)
+      provider.send({ topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData })
+      return
+    }
+    if ('socket' in rpc.origin) {
+      const nodes = this.providers.nodesWith(rpc.name).filter((node) => !rpc.triedNodes.has(node))
+      if (nodes.length > 0) {
+        const node = nodes[Math.floor(Math.random() * nodes.length)]
+        rpc.node = node
+        rpc.triedNodes.add(node)
+        this.services.clusterNode.sendDirect(node, REQUEST_CHANNEL, { topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData })
+        return
+      }
       this.fail(rpc, RPC_ACTION.NO_RPC_PROVIDER)
       return
     }
-    const provider = untried[Math.floor(Math.random() * untried.length)]
-    rpc.provider = provider
-    rpc.tried.add(provider)
-    rpc.accepted = false
-    const { provideRequestorName, provideRequestorData } = this.services.config.rpc
-    const user = rpc.requestor.user
-    provider.send({
-      topic: TOPIC.RPC,
-      action: RPC_ACTION.REQUEST,
-      name: rpc.name,
-      correlationId: rpc.id,
-      data: rpc.request.data,
-      requestorName: provideRequestorName ? user?.id : undefined,
-      requestorData: provideRequestorData && user?.clientData !== undefined ? JSON.stringify(user?.clientData) : undefined,
-    })
+    // Relayed here and every local provider refused: the origin tries elsewhere.
+    this.finish(rpc)
+    this.services.clusterNode.sendDirect(rpc.origin.node, REPLY_CHANNEL, { topic: TOPIC.RPC, action: RPC_ACTION.REJECT, name: rpc.name, correlationId: rpc.id })
   }
 
   private fromProvider (socket: Socket, message: Message): void {
@@ -121,30 +149,63 @@ export class RpcHandler implements TopicHandler {
       socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.INVALID_RPC_CORRELATION_ID, originalAction: message.action, name: message.name, correlationId: message.correlationId, isError: true })
       return
     }
-    const reply = { topic: TOPIC.RPC, name: rpc.name, correlationId: rpc.request.correlationId }
-    switch (message.action) {
-      case RPC_ACTION.ACCEPT:
-        if (rpc.accepted) {
-          socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.MULTIPLE_ACCEPT, name: rpc.name, correlationId: rpc.id, isError: true })
-          return
-        }
-        rpc.accepted = true
-        if (rpc.ackTimer !== null) clearTimeout(rpc.ackTimer)
-        rpc.ackTimer = null
-        rpc.requestor.send({ ...reply, action: RPC_ACTION.ACCEPT })
-        return
-      case RPC_ACTION.REJECT:
-        this.route(rpc)
-        return
-      default:
-        this.finish(rpc)
-        rpc.requestor.send({ ...reply, action: message.action, data: message.data })
+    if (message.action === RPC_ACTION.ACCEPT && rpc.accepted) {
+      socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.MULTIPLE_ACCEPT, name: rpc.name, correlationId: rpc.id, isError: true })
+      return
+    }
+    if (message.action === RPC_ACTION.REJECT) {
+      this.route(rpc)
+      return
+    }
+    this.progress(rpc, message.action, message.data)
+  }
+
+  /** An ACCEPT, RESPONSE or REQUEST_ERROR for `rpc`, from a local provider or a node. */
+  private progress (rpc: Rpc, action: number, data: string | undefined): void {
+    if (action === RPC_ACTION.ACCEPT) {
+      rpc.accepted = true
+      if (rpc.ackTimer !== null) clearTimeout(rpc.ackTimer)
+      rpc.ackTimer = null
+      this.reply(rpc, { topic: TOPIC.RPC, action: RPC_ACTION.ACCEPT, name: rpc.name })
+      return
+    }
+    this.finish(rpc)
+    this.reply(rpc, { topic: TOPIC.RPC, action, name: rpc.name, data })
+  }
+
+  /** Sends to whoever asked: the requestor with its own correlation id, or the origin node with the rpc id. */
+  private reply (rpc: Rpc, message: Message): void {
+    if ('socket' in rpc.origin) rpc.origin.socket.send({ ...message, correlationId: rpc.origin.correlationId })
+    else this.services.clusterNode.sendDirect(rpc.origin.node, REPLY_CHANNEL, { ...message, correlationId: rpc.id })
+  }
+
+  /** Another node relays a request to our providers. */
+  private fromNode (message: Message, from: string): void {
+    if (message.name === undefined || message.correlationId === undefined) return
+    const rpc = this.track(message.name, { node: from }, message.data, message.requestorName, message.requestorData, message.correlationId)
+    // The origin times the request out; this only forgets it by then.
+    rpc.responseTimer = setTimeout(() => this.finish(rpc), this.services.config.rpc.responseTimeout)
+    this.route(rpc)
+  }
+
+  /** A node we asked relays a provider's reply. */
+  private replyFromNode (message: Message, from: string): void {
+    const rpc = this.rpcs.get(message.correlationId ?? '')
+    if (rpc === undefined || rpc.node !== from) return
+    if (message.action === RPC_ACTION.REJECT) this.route(rpc)
+    else this.progress(rpc, message.action, message.data)
+  }
+
+  private onNodeGone (node: string): void {
+    for (const rpc of [...this.rpcs.values()]) {
+      if (rpc.node === node) this.route(rpc)
+      else if ('node' in rpc.origin && rpc.origin.node === node) this.finish(rpc)
     }
   }
 
   private fail (rpc: Rpc, action: number): void {
     if (!this.finish(rpc)) return
-    rpc.requestor.send({ topic: TOPIC.RPC, action, name: rpc.name, correlationId: rpc.request.correlationId, isError: true })
+    this.reply(rpc, { topic: TOPIC.RPC, action, name: rpc.name, isError: true })
   }
 
   private finish (rpc: Rpc): boolean {
@@ -157,7 +218,7 @@ export class RpcHandler implements TopicHandler {
   onSocketClosed (socket: Socket): void {
     this.providers.removeSocket(socket)
     for (const rpc of [...this.rpcs.values()]) {
-      if (rpc.requestor === socket) this.finish(rpc)
+      if ('socket' in rpc.origin && rpc.origin.socket === socket) this.finish(rpc)
       else if (rpc.provider === socket) this.route(rpc)
     }
   }

@@ -20,16 +20,16 @@ export interface PluginApi {
   readonly config: Readonly<RiptideConfig>
   readonly configDir: string
   readonly sessions: {
-    /** Closes every connection of a user on this node; returns how many. */
-    closeUser (userId: string, reason?: string): number
-    /** Connections of a user on this node. */
-    count (userId: string): number
+    /** Closes every connection of a user on every worker; resolves how many were closed. */
+    closeUser (userId: string, reason?: string): Promise<number>
+    /** Connections of a user on every worker. */
+    count (userId: string): Promise<number>
     onLogin (listener: SessionListener): void
     onLogout (listener: SessionListener): void
   }
   readonly timeouts: {
     get (key: TimeoutKey): number
-    /** Takes effect for the next request, subscription or record read. */
+    /** Takes effect on every worker for the next request, subscription or record read. */
     set (key: TimeoutKey, milliseconds: number): void
   }
   readonly http: {

@@ -70,6 +70,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   isSubscribed (name: string, socket: Socket): boolean { return this.byName.get(name)?.has(socket) === true }
   getLocalSubscribers (name: string): ReadonlySet<Socket> { return this.byName.get(name) ?? EMPTY }
   hasSubscribers (name: string): boolean { return this.state.has(name) }
+  nodesWith (name: string): readonly string[] { return this.state.nodesWith?.(name) ?? [] }
   getNames (): string[] { return this.state.getAll() }
 
   sendToSubscribers (name: string, message: Message, sender: Socket | null, localOnly = false): number {

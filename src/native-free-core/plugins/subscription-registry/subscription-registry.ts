@@ -24,6 +24,8 @@ export interface SubscriptionRegistry {
   removeSocket (socket: Socket): string[]
   isSubscribed (name: string, socket: Socket): boolean
   getLocalSubscribers (name: string): ReadonlySet<Socket>
+  /** The other nodes with a subscriber (this one excluded); empty when unknown or none. */
+  nodesWith (name: string): readonly string[]
   /** Whether any node has a subscriber. */
   hasSubscribers (name: string): boolean
   /** Every name with a subscriber on any node. */

@@ -1,0 +1,151 @@
+/**
+ * The shared-memory plugins of multi-worker mode: the conformance suites of
+ * their kinds, then what only shows with two workers. Two "workers" here are
+ * two plugin instances in this thread on one SharedMemory, so every
+ * interleaving is in the test's hands.
+ */
+import { describe, expect, it } from 'vitest'
+import { createSharedMemory, type SharedMemory } from '../../src/native-free-core/shared/shared-memory.js'
+import { SharedNameTable } from '../../src/native-free-core/shared/name-table.js'
+import { WORKER_STATE, WorkerTable } from '../../src/native-free-core/shared/worker-table.js'
+import { Ring } from '../../src/native-free-core/shared/ring.js'
+import { WorkerClusterNode } from '../../src/native-free-core/plugins/cluster-node/worker-cluster-node.js'
+import { WorkerClusterRegistry } from '../../src/native-free-core/plugins/cluster-registry/worker-cluster-registry.js'
+import { SharedStateRegistryFactory } from '../../src/native-free-core/plugins/state-registry/shared-state-registry.js'
+import { SharedLockRegistry } from '../../src/native-free-core/plugins/locks/shared-locks.js'
+import { LocalSubscriptionRegistryFactory } from '../../src/native-free-core/plugins/subscription-registry/local-subscription-registry.js'
+import { NoopMonitoring } from '../../src/native-free-core/plugins/monitoring/monitoring.js'
+import { PinoLogger } from '../../src/native-free-core/plugins/logger/pino-logger.js'
+import { decodeEnvelope, encodeEnvelope } from '../../src/native-free-core/cluster/envelope-codec.js'
+import type { Message } from '../../src/index.js'
+import { eventually } from '../helpers.js'
+import { lockRegistrySuite, stateRegistrySuite, subscriptionRegistrySuite } from './registries.suite.js'
+
+const logger = new PinoLogger({ level: 'off' })
+
+function memory (workers = 2, ringBytes = 1 << 16): SharedMemory {
+  const shared = createSharedMemory(workers, ringBytes)
+  const table = WorkerTable.attach(shared.workers)
+  for (let i = 0; i < workers; i++) table.setState(i, WORKER_STATE.SERVING)
+  return shared
+}
+
+function worker (shared: SharedMemory, index: number): { node: WorkerClusterNode, states: SharedStateRegistryFactory } {
+  const node = new WorkerClusterNode(shared, index, 'test', logger)
+  void node.whenReady()
+  return { node, states: new SharedStateRegistryFactory(shared, index, node, 'test') }
+}
+
+stateRegistrySuite('shared memory', () => worker(memory(1), 0).states)
+lockRegistrySuite('shared memory', () => new SharedLockRegistry(memory(1), 0, 50))
+subscriptionRegistrySuite('shared memory', () => {
+  const { node, states } = worker(memory(1), 0)
+  return new LocalSubscriptionRegistryFactory({ state: states, cluster: node, monitoring: new NoopMonitoring() })
+})
+
+describe('shared memory across two workers', () => {
+  it('shows a name to every worker, signals each worker once, and names the workers that hold it', async () => {
+    const shared = memory()
+    const w0 = worker(shared, 0)
+    const w1 = worker(shared, 1)
+    const seen: string[] = []
+    const r1 = w1.states.getStateRegistry('users')
+    r1.onAdd((name) => seen.push(`+${name}`))
+    r1.onRemove((name) => seen.push(`-${name}`))
+    const r0 = w0.states.getStateRegistry('users')
+    r0.add('ada')
+    expect(r1.has('ada')).toBe(true)
+    expect(r1.nodesWith('ada')).toEqual(['test/0'])
+    expect(r0.nodesWith('ada')).toEqual([])
+    await eventually(() => expect(seen).toEqual(['+ada']))
+    r1.add('ada')
+    expect(r0.nodesWith('ada')).toEqual(['test/1'])
+    r0.remove('ada')
+    expect(r1.has('ada')).toBe(true)
+    r1.remove('ada')
+    await eventually(() => expect(seen).toEqual(['+ada', '-ada']))
+    expect(r0.getAll()).toEqual([])
+    await Promise.all([w0.node.close(), w1.node.close()])
+  })
+
+  it('grants a lock to one worker, and to another once the holder is dead', async () => {
+    const shared = memory()
+    const a = new SharedLockRegistry(shared, 0, 60_000)
+    const b = new SharedLockRegistry(shared, 1, 60_000)
+    expect(await a.get('listen-lock')).toBe(true)
+    expect(await b.get('listen-lock')).toBe(false)
+    b.release('listen-lock')
+    expect(await b.get('listen-lock')).toBe(false)
+    WorkerTable.attach(shared.workers).setState(0, WORKER_STATE.DEAD)
+    expect(await b.get('listen-lock')).toBe(true)
+  })
+
+  it('delivers every message in order through a full ring, holding back rather than dropping', async () => {
+    const shared = memory(2, 4096)
+    const w0 = worker(shared, 0)
+    const w1 = worker(shared, 1)
+    const received: number[] = []
+    w1.node.subscribe('numbers', (message) => received.push(message.version ?? -1))
+    for (let i = 0; i < 2000; i++) w0.node.sendDirect('test/1', 'numbers', { topic: 4, action: 2, name: 'n', version: i, data: JSON.stringify('x'.repeat(50)) })
+    await eventually(() => expect(received).toHaveLength(2000), 5000)
+    expect(received).toEqual(Array.from({ length: 2000 }, (_, i) => i))
+    await Promise.all([w0.node.close(), w1.node.close()])
+  })
+
+  it('leads with the lowest live worker and hears about workers starting and dying', async () => {
+    const shared = memory(3)
+    const { node } = worker(shared, 1)
+    const registry = new WorkerClusterRegistry(shared, 1, 'test', node)
+    expect(registry.getLeader()).toBe('test/0')
+    expect(registry.isLeader()).toBe(false)
+    WorkerTable.attach(shared.workers).setState(0, WORKER_STATE.DEAD)
+    expect(registry.isLeader()).toBe(true)
+    expect(registry.getAll()).toEqual(['test/1', 'test/2'])
+    await node.close()
+  })
+})
+
+describe('shared name table', () => {
+  it('keeps every live name through growth and rebuilds, and reclaims removed ones', () => {
+    const table = SharedNameTable.create(16, 256)
+    for (let i = 0; i < 5000; i++) table.update(`name/${i}`, () => ({ value: 1, aux: i }))
+    for (let i = 0; i < 5000; i += 2) table.update(`name/${i}`, () => ({ value: 0, aux: 0 }))
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 500; i++) table.update(`churn/${round}/${i}`, () => ({ value: 2, aux: 0 }))
+      for (let i = 0; i < 500; i++) table.update(`churn/${round}/${i}`, () => ({ value: 0, aux: 0 }))
+    }
+    expect(table.get('name/1')).toEqual({ value: 1, aux: 1 })
+    expect(table.get('name/2')).toBeNull()
+    expect(table.entries('name/')).toHaveLength(2500)
+    expect(table.entries('churn/')).toHaveLength(0)
+    const afterChurn = table.byteLength
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 500; i++) table.update(`again/${round}/${i}`, () => ({ value: 2, aux: 0 }))
+      for (let i = 0; i < 500; i++) table.update(`again/${round}/${i}`, () => ({ value: 0, aux: 0 }))
+    }
+    expect(table.byteLength).toBe(afterChurn)
+    const emptied = table.updateAll((value) => value & ~1)
+    expect(emptied).toHaveLength(2500)
+    expect(table.entries()).toEqual([])
+  })
+
+  it('refuses a payload larger than a ring can ever hold, naming the limit', () => {
+    const ring = Ring.create(1024)
+    expect(() => ring.tryWrite(new Uint8Array(1000))).toThrow(/limit of 504/)
+  })
+})
+
+describe('cluster envelope codec', () => {
+  it('round-trips every message field, telling absent from false, zero and empty', () => {
+    const messages: Message[] = [
+      { topic: 5, action: 18, name: 'a', version: 0, data: '{"x":1}', isWriteAck: false, correlationId: '' },
+      { topic: 5, action: 21, names: [], versions: {} },
+      { topic: 5, action: 21, names: ['x', 'y'], versions: { x: 3, y: -1 }, originalAction: 0, isAck: true, isError: false },
+      { topic: 6, action: 1, requestorName: 'u', requestorData: '{}', subscription: 's', pattern: 'p', url: 'u', path: 'a.b', protocolVersion: '0.1', sdkVersion: '7', sdkType: 'js' },
+    ]
+    for (const message of messages) {
+      const decoded = decodeEnvelope(encodeEnvelope('channel', 3, message).slice())
+      expect(decoded).toEqual({ channel: 'channel', fromWorker: 3, message })
+    }
+  })
+})

@@ -1,0 +1,184 @@
+/**
+ * Two connection workers, with every client placed on a chosen worker
+ * through that worker's own port, so each cross-worker path is taken on
+ * purpose rather than by the kernel's balancing.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { DeepstreamClient } from '@deepstream/client'
+import { closeClients, connect, eventually, RawClient, sleep, startTestServer, url, workerPort, type TestServer } from './helpers.js'
+import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+import type { Message } from '../src/index.js'
+
+describe('two workers', () => {
+  let server: TestServer
+  beforeAll(async () => { server = await startTestServer({}, 'uws', process.cwd(), 2) })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  const on = (index: number, auth: Record<string, unknown> = {}): Promise<DeepstreamClient> => connect(workerPort(server, index), auth)
+
+  it('counts connections per worker', async () => {
+    const before = [server.supervisor?.connections(0), server.supervisor?.connections(1)]
+    await on(0)
+    await on(1)
+    await on(1)
+    await eventually(() => expect([server.supervisor?.connections(0), server.supervisor?.connections(1)]).toEqual([(before[0] ?? 0) + 1, (before[1] ?? 0) + 2]))
+  })
+
+  it('delivers events to subscribers on the other worker, once each', async () => {
+    const publisher = await on(0)
+    const here = await on(0)
+    const there = await on(1)
+    const got: string[] = []
+    here.event.subscribe('news', (data: unknown) => got.push(`here:${String(data)}`))
+    there.event.subscribe('news', (data: unknown) => got.push(`there:${String(data)}`))
+    await sleep(200)
+    publisher.event.emit('news', 'a')
+    await eventually(() => expect(got.sort()).toEqual(['here:a', 'there:a']))
+    await sleep(100)
+    expect(got).toHaveLength(2)
+  })
+
+  it('decides record versions once across workers and syncs updates', async () => {
+    const a = await on(0)
+    const b = await on(1)
+    const ra = a.record.getRecord('shared/doc')
+    await ra.whenReady()
+    const rb = b.record.getRecord('shared/doc')
+    await rb.whenReady()
+    await ra.setWithAck({ by: 'a' })
+    await eventually(() => expect(rb.get()).toEqual({ by: 'a' }))
+    const raw0 = await RawClient.login(workerPort(server, 0))
+    const raw1 = await RawClient.login(workerPort(server, 1))
+    for (let round = 0; round < 10; round++) {
+      const version = 2 + round
+      const claim = (raw: RawClient, who: string): Promise<Message> => {
+        const correlationId = `${who}${round}`
+        raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name: 'shared/doc', version, data: JSON.stringify({ who }), isWriteAck: true, correlationId })
+        return raw.next((m) => m.correlationId === correlationId)
+      }
+      const replies = await Promise.all([claim(raw0, 'a'), claim(raw1, 'b')])
+      expect(replies.map((m) => m.action).sort()).toEqual([RECORD_ACTION.VERSION_EXISTS, RECORD_ACTION.WRITE_ACKNOWLEDGEMENT].sort())
+    }
+    await eventually(() => expect(rb.version).toBe(11))
+    raw0.close()
+    raw1.close()
+  })
+
+  it('routes an rpc to a provider on the other worker, and reroutes a rejection across workers', async () => {
+    const requestor = await on(0)
+    const local = await on(0)
+    const remote = await on(1)
+    local.rpc.provide('add', (_data: unknown, response: { reject: () => void }) => response.reject())
+    remote.rpc.provide('add', (data: { a: number, b: number }, response: { send: (v: unknown) => void }) => response.send(data.a + data.b))
+    await sleep(200)
+    for (let i = 0; i < 5; i++) expect(await requestor.rpc.make('add', { a: i, b: 1 })).toBe(i + 1)
+    remote.rpc.unprovide('add')
+    await sleep(100)
+    await expect(requestor.rpc.make('add', { a: 1, b: 1 })).rejects.toBe('NO_RPC_PROVIDER')
+  })
+
+  it('counts a user with sockets on both workers online once, and announces join and leave everywhere', async () => {
+    const watcher = await on(1)
+    const events: string[] = []
+    watcher.presence.subscribe((user: string, online: boolean) => events.push(`${user}:${online ? 'in' : 'out'}`))
+    await sleep(200)
+    const first = await on(0, { username: 'grace' })
+    const second = await on(1, { username: 'grace' })
+    await eventually(() => expect(events).toEqual(['grace:in']))
+    expect(await watcher.presence.getAll()).toEqual(['grace'])
+    first.close()
+    await sleep(200)
+    expect(events).toEqual(['grace:in'])
+    second.close()
+    await eventually(() => expect(events).toEqual(['grace:in', 'grace:out']))
+  })
+
+  it('asks exactly one listener among workers, and tells it when the last subscriber on another worker leaves', async () => {
+    const providers = [await on(0), await on(1)]
+    const found: string[] = []
+    const removed: string[] = []
+    providers.forEach((provider, index) => {
+      provider.event.listen('^weather/.*', (name: string, response: { accept: () => void, onStop: (cb: () => void) => void }) => {
+        found.push(`${index}:${name}`)
+        response.accept()
+        response.onStop(() => removed.push(`${index}:${name}`))
+      })
+    })
+    await sleep(200)
+    const subscriber = await on(1)
+    const other = await on(0)
+    subscriber.event.subscribe('weather/berlin', () => {})
+    other.event.subscribe('weather/berlin', () => {})
+    await eventually(() => expect(found).toHaveLength(1))
+    await sleep(300)
+    expect(found).toHaveLength(1)
+    subscriber.event.unsubscribe('weather/berlin')
+    other.event.unsubscribe('weather/berlin')
+    await eventually(() => expect(removed).toEqual(found))
+  })
+})
+
+describe('a worker that dies', () => {
+  let server: TestServer
+  beforeAll(async () => { server = await startTestServer({}, 'uws', process.cwd(), 2) })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  it('is replaced; its clients reconnect, clients elsewhere see no break, and its presence, providers and listeners are gone', async () => {
+    const supervisor = server.supervisor
+    if (supervisor === null) throw new Error('needs worker threads')
+    // On worker 0: a user, an rpc provider and a listener, on raw sockets (no reconnection).
+    const user = await RawClient.login(workerPort(server, 0), { username: 'doomed' })
+    const provider = await RawClient.login(workerPort(server, 0))
+    provider.send({ topic: TOPIC.RPC, action: RPC_ACTION.PROVIDE, names: ['echo'], correlationId: 'p' })
+    const listener = await RawClient.login(workerPort(server, 0))
+    listener.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.LISTEN, name: '^stock/.*', correlationId: 'l' })
+    // A stock client on worker 0 through the shared port (placed by counting), which must reconnect by itself.
+    const before = supervisor.connections(0)
+    let survivor: DeepstreamClient | null = null
+    for (let attempt = 0; attempt < 40 && survivor === null; attempt++) {
+      const client = await connect(server, { username: 'phoenix' }, { maxReconnectAttempts: 50, reconnectIntervalIncrement: 50, maxReconnectInterval: 200 })
+      await sleep(20)
+      if (supervisor.connections(0) > before) survivor = client
+      else client.close()
+    }
+    if (survivor === null) throw new Error('the kernel never placed a connection on worker 0')
+    // On worker 1: a watcher, a subscriber of the listened name, and a steady event stream.
+    const watcher = await connect(workerPort(server, 1))
+    const presence: string[] = []
+    watcher.presence.subscribe((name: string, online: boolean) => presence.push(`${name}:${online ? 'in' : 'out'}`))
+    const states: string[] = []
+    watcher.on('connectionStateChanged', (state: string) => states.push(state))
+    const subscriber = await RawClient.login(workerPort(server, 1))
+    subscriber.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['stock/acme'], correlationId: 's' })
+    await listener.next((m) => m.action === EVENT_ACTION.SUBSCRIPTION_FOR_PATTERN_FOUND)
+    let delivered = 0
+    watcher.event.subscribe('tick', () => { delivered++ })
+    await sleep(200)
+    const ticker = setInterval(() => watcher.event.emit('tick', 1), 5)
+    const sink = await connect(workerPort(server, 1))
+    sink.event.subscribe('tick', () => { delivered++ })
+    expect(await watcher.presence.getAll(['doomed'])).toEqual({ doomed: true })
+
+    await supervisor.crashWorker(0)
+    clearInterval(ticker)
+
+    expect(await user.closed()).toBeGreaterThan(0)
+    await provider.closed()
+    await eventually(() => expect(presence).toContain('doomed:out'))
+    expect(await watcher.presence.getAll(['doomed'])).toEqual({ doomed: false })
+    await expect(watcher.rpc.make('echo', 1)).rejects.toBe('NO_RPC_PROVIDER')
+    // The listener is gone, so a new one is asked for the still-subscribed name.
+    const heir = await RawClient.login(workerPort(server, 1))
+    heir.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.LISTEN, name: '^stock/.*', correlationId: 'l2' })
+    expect(await heir.next((m) => m.action === EVENT_ACTION.SUBSCRIPTION_FOR_PATTERN_FOUND)).toMatchObject({ subscription: 'stock/acme' })
+    // Clients on worker 1 never left OPEN, and the survivor reconnected through the shared port.
+    expect(states).toEqual([])
+    expect(delivered).toBeGreaterThan(0)
+    await eventually(() => expect(survivor?.getConnectionState()).toBe('OPEN'), 10_000)
+    expect(await survivor.record.has('anything')).toBe(false)
+    expect(url(workerPort(server, 0))).toContain('127.0.0.1')
+    for (const raw of [user, provider, listener, subscriber, heir]) raw.close()
+  })
+})
