@@ -11,6 +11,8 @@ import type { Message } from '../../src/native-free-core/protocol/message.js'
 export class ProtocolClient {
   /** Called for every message after login. */
   onMessage: (message: Message) => void = () => {}
+  /** When set, called for every frame after login instead of decoding it (cheap counting). */
+  onFrame: ((frame: Buffer) => void) | null = null
 
   private constructor (private readonly ws: WebSocket) {}
 
@@ -21,6 +23,10 @@ export class ProtocolClient {
     const client = new ProtocolClient(ws)
     let step: ((message: Message) => void) | null = null
     ws.on('message', (data: Buffer) => {
+      if (step === null && client.onFrame !== null) {
+        client.onFrame(data)
+        return
+      }
       const message = decodeProtobuf(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
       if (step !== null) step(message)
       else client.onMessage(message)
@@ -44,6 +50,11 @@ export class ProtocolClient {
 
   send (message: Message): void {
     this.ws.send(encodeProtobuf(message))
+  }
+
+  /** Sends bytes encoded once beforehand. */
+  sendFrame (frame: Uint8Array): void {
+    this.ws.send(frame)
   }
 
   close (): Promise<void> {
