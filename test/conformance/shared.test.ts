@@ -18,7 +18,8 @@ import { NoopMonitoring } from '../../src/native-free-core/plugins/monitoring/mo
 import { PinoLogger } from '../../src/native-free-core/plugins/logger/pino-logger.js'
 import { decodeEnvelope, encodeEnvelope } from '../../src/native-free-core/cluster/envelope-codec.js'
 import type { Message } from '../../src/index.js'
-import { eventually } from '../helpers.js'
+import { eventually, sleep } from '../helpers.js'
+import { protobufCodec } from '../../src/native-free-core/protocol/protobuf-codec.js'
 import { lockRegistrySuite, stateRegistrySuite, subscriptionRegistrySuite } from './registries.suite.js'
 
 const logger = new PinoLogger({ level: 'off' })
@@ -65,6 +66,27 @@ describe('shared memory across two workers', () => {
     r1.remove('ada')
     await eventually(() => expect(seen).toEqual(['+ada', '-ada']))
     expect(r0.getAll()).toEqual([])
+    await Promise.all([w0.node.close(), w1.node.close()])
+  })
+
+  it('sends a name\'s messages only to the workers that have subscribers of it', async () => {
+    const shared = memory()
+    const w0 = worker(shared, 0)
+    const w1 = worker(shared, 1)
+    const make = (w: typeof w0): ReturnType<LocalSubscriptionRegistryFactory['getSubscriptionRegistry']> =>
+      new LocalSubscriptionRegistryFactory({ state: w.states, cluster: w.node, monitoring: new NoopMonitoring() }).getSubscriptionRegistry('event')
+    const s0 = make(w0)
+    const s1 = make(w1)
+    const crossed: string[] = []
+    w1.node.subscribe('subscriptions/event', (message) => crossed.push(message.name ?? ''))
+    const socket = { id: 1, codec: protobufCodec, endpoint: 'test', user: null, isClosed: false, send: () => {}, sendFrame: () => {}, close: () => {} }
+    s0.subscribe('only-here', socket)
+    s0.sendToSubscribers('only-here', { topic: 4, action: 2, name: 'only-here', data: '1' }, null)
+    s1.subscribe('both', { ...socket, id: 2 })
+    s0.sendToSubscribers('both', { topic: 4, action: 2, name: 'both', data: '1' }, null)
+    await eventually(() => expect(crossed).toEqual(['both']))
+    await sleep(50)
+    expect(crossed).toEqual(['both'])
     await Promise.all([w0.node.close(), w1.node.close()])
   })
 
