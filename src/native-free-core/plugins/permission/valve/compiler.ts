@@ -6,6 +6,7 @@
 import { ConfigError } from '../../../errors.js'
 import { HAS_DATA, HAS_OLD_DATA, RULE_TYPES, type RuleType, type Section } from './rules-map.js'
 import type { JSONValue } from '../../../protocol/message.js'
+import { evaluate, parseRule, RuleRuntimeError, usesName, type Node } from './expression.js'
 
 export interface RuleScope {
   user: { isAuthenticated: boolean, id: string, data: JSONValue | null }
@@ -21,7 +22,13 @@ export interface CompiledRule {
   readonly source: string
   readonly usesData: boolean
   readonly usesOldData: boolean
-  evaluate (scope: RuleScope): boolean
+  /** Whether the rule calls `_()` and so may need other records loaded first. */
+  readonly usesRecords: boolean
+  /**
+   * Runs the rule. `record` answers `_()`; it throws NeedRecord for a record
+   * not loaded yet. A rule that errs throws RuleRuntimeError.
+   */
+  evaluate (scope: RuleScope, record?: (name: string) => unknown): boolean
 }
 
 export interface CompiledPattern {
@@ -32,8 +39,6 @@ export interface CompiledPattern {
 }
 
 export type CompiledPermissions = Record<Section, CompiledPattern[]>
-
-const ALLOWED_CALLS = new Set(['startsWith', 'endsWith', 'includes', 'indexOf', 'match', 'toUpperCase', 'toLowerCase', 'trim'])
 
 function compilePattern (pattern: string, where: string): { regex: RegExp, variables: string[] } {
   if (pattern.startsWith('/')) throw new ConfigError(`${where}: a pattern must not start with "/"`)
@@ -53,33 +58,37 @@ function compilePattern (pattern: string, where: string): { regex: RegExp, varia
   return { regex: new RegExp(`^${source}$`), variables }
 }
 
+const BASE_NAMES = ['user', 'data', 'oldData', 'now', 'action', 'name', '_']
+
+function noRecords (name: string): never {
+  throw new RuleRuntimeError(`_('${name}') cannot be read here`)
+}
+
 function compileRule (rule: unknown, type: RuleType, variables: string[], where: string): CompiledRule {
   if (typeof rule === 'boolean') {
-    return { source: String(rule), usesData: false, usesOldData: false, evaluate: () => rule }
+    return { source: String(rule), usesData: false, usesOldData: false, usesRecords: false, evaluate: () => rule }
   }
   if (typeof rule !== 'string') throw new ConfigError(`${where}: a rule must be true, false or an expression string`)
-  if (/\bnew\b/.test(rule)) throw new ConfigError(`${where}: "new" is not allowed in rules`)
-  if (/\bfunction\b|=>/.test(rule)) throw new ConfigError(`${where}: functions are not allowed in rules`)
-  for (const call of rule.matchAll(/([\w$]+)\s*\(/g)) {
-    if (call[1] !== '_' && !ALLOWED_CALLS.has(call[1])) throw new ConfigError(`${where}: calling "${call[1]}" is not allowed in rules`)
+  let ast: Node
+  try {
+    ast = parseRule(rule, new Set([...BASE_NAMES, ...variables]))
+  } catch (error) {
+    throw new ConfigError(`${where}: rule "${rule}" is refused: ${(error as Error).message}`)
   }
-  const usesData = /\bdata\b/.test(rule.replace(/\buser\.data\b/g, '').replace(/\boldData\b/g, ''))
-  const usesOldData = /\boldData\b/.test(rule)
+  const usesData = usesName(ast, 'data')
+  const usesOldData = usesName(ast, 'oldData')
   if (usesData && !HAS_DATA.has(type)) throw new ConfigError(`${where}: "data" is not available in ${type} rules`)
   if (usesOldData && !HAS_OLD_DATA.has(type)) throw new ConfigError(`${where}: "oldData" is not available in ${type} rules`)
-  if (/\b_\s*\(/.test(rule)) throw new ConfigError(`${where}: cross-record references _() are not supported yet`)
-  let fn: (...args: unknown[]) => unknown
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    fn = new Function('user', 'data', 'oldData', 'now', 'action', 'name', ...variables, `"use strict"; return (${rule});`) as (...args: unknown[]) => unknown
-  } catch (error) {
-    throw new ConfigError(`${where}: rule does not compile: ${(error as Error).message}`)
-  }
   return {
     source: rule,
     usesData,
     usesOldData,
-    evaluate: (s) => fn(s.user, s.data, s.oldData, s.now, s.action, s.name, ...s.vars) === true,
+    usesRecords: usesName(ast, '_'),
+    evaluate: (s, record = noRecords) => {
+      const values = new Map<string, unknown>([['user', s.user], ['data', s.data], ['oldData', s.oldData], ['now', s.now], ['action', s.action], ['name', s.name]])
+      variables.forEach((variable, i) => values.set(variable, s.vars[i]))
+      return evaluate(ast, { values, record }) === true
+    },
   }
 }
 

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml'
 import type { Permission, PermissionRequest, RecordReader } from '../permission.js'
 import type { PluginContext, PluginOptions } from '../../plugin.js'
 import { compilePermissions, type CompiledPermissions, type CompiledRule, type RuleScope } from './compiler.js'
+import { NeedRecord, RuleRuntimeError } from './expression.js'
 import { SECTION_BY_TOPIC, ruleTypeFor, type RuleType, type Section } from './rules-map.js'
 import { RECORD_ACTION, TOPIC } from '../../../protocol/constants.js'
 import type { JSONValue } from '../../../protocol/message.js'
@@ -24,8 +25,12 @@ export class ValvePermission implements Permission {
   private reader: RecordReader | null = null
   private evacuation: NodeJS.Timeout | null = null
   private readonly ready: Promise<void>
+  private readonly maxRuleIterations: number
 
   constructor (private readonly options: PluginOptions, private readonly context: PluginContext) {
+    const iterations = options.maxRuleIterations ?? 3
+    if (typeof iterations !== 'number' || !Number.isInteger(iterations) || iterations < 1) throw new ConfigError(`permission.options.maxRuleIterations: must be a whole number of at least 1, got ${String(iterations)}`)
+    this.maxRuleIterations = iterations
     this.ready = this.load()
   }
 
@@ -75,7 +80,29 @@ export class ValvePermission implements Permission {
     }
     if (rule.usesData && request.topic !== TOPIC.RECORD) scope.data = parseData(request.message.data)
     if (request.topic === TOPIC.RECORD && (rule.usesData || rule.usesOldData)) return this.withRecord(request, rule, scope)
-    return rule.evaluate(scope)
+    return rule.usesRecords ? this.run(rule, scope) : rule.evaluate(scope)
+  }
+
+  /**
+   * Runs a rule that reads other records with `_()`: each record it asks for
+   * is loaded and the rule runs again, at most maxRuleIterations loads.
+   */
+  private async run (rule: CompiledRule, scope: RuleScope): Promise<boolean> {
+    const loaded = new Map<string, unknown>()
+    const record = (name: string): unknown => {
+      if (loaded.has(name)) return loaded.get(name)
+      throw new NeedRecord(name)
+    }
+    for (;;) {
+      try {
+        return rule.evaluate(scope, record)
+      } catch (error) {
+        if (!(error instanceof NeedRecord)) throw error
+        if (loaded.size >= this.maxRuleIterations) throw new RuleRuntimeError(`rule "${rule.source}" reads more than maxRuleIterations (${this.maxRuleIterations}) records`)
+        if (this.reader === null) throw new RuleRuntimeError('no record reader for _()')
+        loaded.set(error.name, (await this.reader.read(error.name))?.data ?? null)
+      }
+    }
   }
 
   private async withRecord (request: PermissionRequest, rule: CompiledRule, scope: RuleScope): Promise<boolean> {
@@ -93,7 +120,7 @@ export class ValvePermission implements Permission {
         scope.data = incoming
       }
     }
-    return rule.evaluate(scope)
+    return rule.usesRecords ? this.run(rule, scope) : rule.evaluate(scope)
   }
 
   private lookup (section: Section, type: RuleType, name: string): Match | null {
