@@ -59,6 +59,19 @@ describe.each(KINDS)('listening over %s', (kind) => {
     await eventually(() => expect(handedOver).toEqual(['chat/room1']))
   })
 
+  it('refuses a pattern that could backtrack without end, and keeps serving', async () => {
+    const raw = await RawClient.login(server)
+    for (const pattern of ['(a+)+$', '(a|aa)*$', '(x*)*y', '(.+)\\1']) {
+      raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.LISTEN, name: pattern })
+      expect(await raw.next((m) => m.topic === TOPIC.EVENT)).toMatchObject({ action: EVENT_ACTION.INVALID_LISTEN_REGEX, name: pattern })
+    }
+    const subscriber = await connect(server)
+    subscriber.event.subscribe(`${'a'.repeat(5000)}!`, () => {})
+    // The worker still answers at once.
+    expect(await subscriber.record.has('anything')).toBe(false)
+    raw.close()
+  })
+
   it('refuses an invalid pattern', async () => {
     const raw = await RawClient.login(server)
     raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.LISTEN, name: '([unclosed' })

@@ -10,6 +10,7 @@ import type { Topic } from '../protocol/constants.js'
 import type { CoreServices } from './services.js'
 import type { SubscriptionRegistry } from '../plugins/subscription-registry/subscription-registry.js'
 import type { StateRegistry } from '../plugins/state-registry/state-registry.js'
+import { unsafeRegexReason } from './safe-regex.js'
 
 export interface ListenActions {
   LISTEN: number
@@ -70,6 +71,8 @@ export class ListenRegistry {
     const pattern = message.name ?? ''
     let regex: RegExp
     try {
+      const unsafe = unsafeRegexReason(pattern)
+      if (unsafe !== null) throw new Error(unsafe)
       regex = new RegExp(pattern)
     } catch {
       socket.send({ topic: message.topic, action: this.actions.INVALID_LISTEN_REGEX, name: pattern, isError: true })
