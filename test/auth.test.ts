@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { closeClients, connect, RawClient, startTestServer, url } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import { hashPassword, type RiptideServer } from '../src/index.js'
@@ -68,5 +70,92 @@ describe('file authentication', () => {
     expect(client.getConnectionState()).toBe('OPEN')
     closeClients()
     await open.close()
+  })
+})
+
+describe('token authentication', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({
+      auth: [{ type: 'token', options: { tokens: { 'tok-0123456789-abcdef': { id: 'dora', clientData: { plan: 'pro' }, serverData: { role: 'admin' } } } } }],
+    })
+  })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  it('logs in with a configured token as its user, and refuses others', async () => {
+    const client = new DeepstreamClient(url(server), { offlineEnabled: false })
+    expect(await client.login({ token: 'tok-0123456789-abcdef' })).toEqual({ plan: 'pro' })
+    client.close()
+    const intruder = new DeepstreamClient(url(server), { offlineEnabled: false, maxReconnectAttempts: 0 })
+    intruder.on('error', () => {})
+    await expect(intruder.login({ token: 'tok-0123456789-abcdeX' })).rejects.toBeDefined()
+    intruder.close()
+  })
+
+  it('names a bad token entry at start-up', async () => {
+    await expect(startTestServer({ auth: [{ type: 'token', options: { tokens: { short: { id: 'x' } } } }] })).rejects.toThrow(/auth token options\.tokens\.short: a token must be at least 16 characters/)
+  })
+})
+
+describe('http authentication', () => {
+  let server: TestServer
+  let webhook: Server
+  const requests: Array<{ body: { authData: Record<string, unknown>, connectionData: Record<string, unknown> }, headers: Record<string, unknown> }> = []
+  let failuresLeft = 0
+  beforeAll(async () => {
+    webhook = createServer((req, res) => {
+      let text = ''
+      req.on('data', (chunk: Buffer) => { text += chunk.toString() })
+      req.on('end', () => {
+        const body = JSON.parse(text) as { authData: Record<string, unknown>, connectionData: Record<string, unknown> }
+        requests.push({ body, headers: req.headers })
+        const { username } = body.authData
+        if (username === 'slow') return // never answers
+        if (failuresLeft > 0) { failuresLeft--; res.writeHead(504).end(); return }
+        if (username === 'eve') { res.writeHead(401).end('no eavesdroppers'); return }
+        if (username === 'plain') { res.writeHead(200).end('plain-id'); return }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: username, clientData: { greeting: `hi ${String(username)}` }, serverData: { role: 'user' } }))
+      })
+    })
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve))
+    const port = (webhook.address() as AddressInfo).port
+    server = await startTestServer({
+      auth: [{ type: 'http', options: { endpointUrl: `http://127.0.0.1:${port}/auth`, retryStatusCodes: [504], retryAttempts: 2, retryInterval: 5, requestTimeout: 300, promoteToHeader: ['username'] } }],
+    })
+  })
+  afterEach(() => closeClients())
+  afterAll(async () => {
+    await server.close()
+    webhook.closeAllConnections()
+    await new Promise((resolve) => webhook.close(resolve))
+  })
+
+  const login = async (authData: Record<string, unknown>): Promise<unknown> => {
+    const client = new DeepstreamClient(url(server), { offlineEnabled: false, maxReconnectAttempts: 0 })
+    client.on('error', () => {})
+    try {
+      return await client.login(authData)
+    } finally {
+      client.close()
+    }
+  }
+
+  it('logs in with what the webhook answers, sending authData and connection data, with promoted headers', async () => {
+    expect(await login({ username: 'ivy' })).toEqual({ greeting: 'hi ivy' })
+    const last = requests[requests.length - 1]
+    expect(last.body.authData).toEqual({ username: 'ivy' })
+    expect(last.body.connectionData.remoteAddress).toBeDefined()
+    expect(last.headers.username).toBe('ivy')
+    expect(await login({ username: 'plain' })).toBeNull()
+  })
+
+  it('refuses with the webhook\'s answer, retries what it is told to retry, and gives up on a silent webhook', async () => {
+    await expect(login({ username: 'eve' })).rejects.toEqual({ reason: { error: 'no eavesdroppers' } })
+    failuresLeft = 2
+    const before = requests.length
+    expect(await login({ username: 'patient' })).toEqual({ greeting: 'hi patient' })
+    expect(requests.length - before).toBe(3)
+    await expect(login({ username: 'slow' })).rejects.toEqual({ reason: { error: 'authentication service unavailable' } })
   })
 })

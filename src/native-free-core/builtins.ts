@@ -15,6 +15,8 @@ import { NoopStorage } from './plugins/storage/noop-storage.js'
 import { MemoryStorage } from './plugins/storage/memory-storage.js'
 import { OpenAuthentication } from './plugins/auth/open-authentication.js'
 import { FileAuthentication } from './plugins/auth/file-authentication.js'
+import { TokenAuthentication } from './plugins/auth/token-authentication.js'
+import { HttpAuthentication } from './plugins/auth/http-authentication.js'
 import { OpenPermission } from './plugins/permission/permission.js'
 import { ValvePermission } from './plugins/permission/valve/valve-permission.js'
 import { SingleClusterNode } from './plugins/cluster-node/single-cluster-node.js'
@@ -43,7 +45,7 @@ const BUILTINS: Record<PluginKind, Record<string, BuiltinFactory>> = {
   monitoring: { none: () => new NoopMonitoring(), default: () => new NoopMonitoring() },
   cache: { default: () => new MemoryCache(), memory: () => new MemoryCache() },
   storage: { default: () => new NoopStorage(), none: () => new NoopStorage(), noop: () => new NoopStorage(), memory: () => new MemoryStorage() },
-  auth: { none: () => new OpenAuthentication(), open: () => new OpenAuthentication(), file: (ref, ctx) => new FileAuthentication(ref.options, ctx) },
+  auth: { none: () => new OpenAuthentication(), open: () => new OpenAuthentication(), file: (ref, ctx) => new FileAuthentication(ref.options, ctx), token: (ref) => new TokenAuthentication(ref.options), http: (ref, ctx) => new HttpAuthentication(ref.options, ctx.logger) },
   permission: { none: () => new OpenPermission(), open: () => new OpenPermission(), config: (ref, ctx) => new ValvePermission(ref.options, ctx), valve: (ref, ctx) => new ValvePermission(ref.options, ctx) },
   clusterNode: { default: (_r, ctx) => new SingleClusterNode(ctx.serverName), single: (_r, ctx) => new SingleClusterNode(ctx.serverName) },
   clusterRegistry: { default: (_r, ctx) => new SingleClusterRegistry(ctx.serverName) },
