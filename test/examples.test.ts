@@ -55,3 +55,20 @@ describe('example plugins', () => {
     expect(lines.some((l) => l.event === 'SERVER_STARTED')).toBe(true)
   })
 })
+
+describe('example permission plugin', () => {
+  it('lets users touch only names that contain their id, as a whole segment', async () => {
+    const plugin = join(dist, 'owner-permission-plugin.js')
+    expect(existsSync(plugin)).toBe(true)
+    const owned = await startTestServer({ auth: [{ type: 'none' }], permission: { path: plugin } })
+    try {
+      const ada = await connect(owned, { username: 'ada' })
+      await ada.record.setDataWithAck('todos/ada/1', { done: false })
+      await expect(ada.record.setDataWithAck('todos/adam/1', { done: true })).rejects.toBe('MESSAGE_DENIED')
+      await expect(ada.record.setDataWithAck('todos/bob/1', { done: true })).rejects.toBe('MESSAGE_DENIED')
+      expect(await ada.record.snapshot('todos/ada/1')).toEqual({ done: false })
+    } finally {
+      await owned.close()
+    }
+  })
+})

@@ -64,6 +64,14 @@ async function start (values: Record<string, string | boolean | undefined>): Pro
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  // SIGHUP reloads the permission rules; a bad file is refused and the rules in force stay.
+  process.on('SIGHUP', () => {
+    if (started === null || stopping) return
+    started.reloadPermissions().then((errors) => {
+      if (errors.length === 0) logger.info('PERMISSIONS_RELOADED', 'SIGHUP: permission rules reloaded on every worker')
+      for (const error of errors) logger.error('PERMISSION_RELOAD_FAILED', `SIGHUP: ${error}; the previous rules stay in force`)
+    }, (error: unknown) => logger.error('PERMISSION_RELOAD_FAILED', String(error)))
+  })
   started = await Supervisor.start({ ...loaded, warnings: [] }, { workers: config.workers, logger })
   if (stopping) {
     stopping = false

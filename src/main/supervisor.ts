@@ -259,6 +259,27 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Reloads the permission rules on every worker (SIGHUP). Resolves the
+   * errors, one per worker that kept its old rules; empty when all reloaded.
+   */
+  async reloadPermissions (): Promise<string[]> {
+    const results = await Promise.all(this.slots.map((slot, index) => new Promise<string | null>((resolve) => {
+      const control = slot.control
+      if (control === null) { resolve(`worker ${index} is not running`); return }
+      const timer = setTimeout(() => { control.off('message', listen); resolve(`worker ${index} did not answer`) }, 5000)
+      const listen = (report: WorkerReport): void => {
+        if (report.type !== 'reloaded') return
+        clearTimeout(timer)
+        control.off('message', listen)
+        resolve(report.error === null ? null : `worker ${index}: ${report.error}`)
+      }
+      control.on('message', listen)
+      control.postMessage({ type: 'reload-permissions' } satisfies SupervisorOrder)
+    })))
+    return results.filter((result): result is string => result !== null)
+  }
+
   /** Test hook: makes worker `index` throw from a timer, as a bug would; resolves once it has been replaced and serves again. */
   async crashWorker (index: number): Promise<void> {
     const slot = this.slots[index]

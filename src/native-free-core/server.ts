@@ -39,6 +39,9 @@ import { protobufCodec } from './protocol/protobuf-codec.js'
 import { jsonCodec } from './protocol/json-codec.js'
 import { RiptideError } from './errors.js'
 import { ClusterQueries } from './cluster/queries.js'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { loadConfigFile } from './config/loader.js'
+import type { HttpHandler } from './http/http-routes.js'
 import type { Message } from './protocol/message.js'
 
 export type HttpServerKind = 'uws' | 'node'
@@ -67,6 +70,8 @@ export class RiptideServer {
     readonly services: CoreServices,
     private readonly adapter: HttpServerAdapter,
     private readonly teardown: () => Promise<void>,
+    /** Reloads the permission rules from the config (file) on this server; rejects and keeps the old ones if they do not load. */
+    readonly reloadPermissions: () => Promise<void>,
   ) {}
 
   /** Starts a server; on failure everything started is closed and the error is thrown. */
@@ -159,6 +164,16 @@ export class RiptideServer {
       }
 
       routes.get(httpOptions.healthCheckPath, () => ({ status: 200, body: '' }))
+      const reloadPermissions = permissionReloader(loaded, permission, logger)
+      clusterNode.subscribe(RELOAD_PERMISSIONS, () => {
+        reloadPermissions().catch((error: unknown) => logger.error('PERMISSION_RELOAD_FAILED', (error as Error).message))
+      })
+      if (config.admin.token !== undefined) {
+        routes.post(`${config.admin.path}/permissions/reload`, adminRoute(config.admin.token, async () => {
+          await reloadPermissions()
+          clusterNode.send(RELOAD_PERMISSIONS, { topic: TOPIC.CLUSTER, action: 0 })
+        }))
+      }
       const kind: HttpServerKind = config.httpServer.type === 'node' || config.httpServer.type === 'ws' ? 'node' : 'uws'
       adapter = await options.createHttpServer(kind, logger)
       const port = await adapter.listen({
@@ -175,7 +190,7 @@ export class RiptideServer {
         ownPort = await adapter.listenAlso(options.ownPort.host, options.ownPort.port)
       }
       logger.info('SERVER_STARTED', `riptide ${serverName} listening on ${httpOptions.host}:${port} (${adapter.description})`)
-      return new RiptideServer(port, ownPort, serverName, services, adapter, teardown)
+      return new RiptideServer(port, ownPort, serverName, services, adapter, teardown, reloadPermissions)
     } catch (error) {
       await teardown()
       throw error
@@ -240,6 +255,33 @@ function combineMonitoring (all: Monitoring[]): Monitoring {
     onMessageReceived: (...args) => each((m) => m.onMessageReceived(...args)),
     onMessageSend: (...args) => each((m) => m.onMessageSend(...args)),
     onBroadcast: (...args) => each((m) => m.onBroadcast(...args)),
+  }
+}
+
+const RELOAD_PERMISSIONS = 'admin/reload-permissions'
+
+/** Reads the permission options as the config now says (the file again, when there is one) and reloads the plugin. */
+function permissionReloader (loaded: LoadedConfig, permission: Permission, logger: Logger): () => Promise<void> {
+  return async () => {
+    if (permission.reload === undefined) throw new RiptideError('RT_SERVER_STATE', `${permission.description} cannot reload its rules`)
+    const options = loaded.file === null ? loaded.config.permission.options : loadConfigFile(loaded.file).config.permission.options
+    await permission.reload(options)
+    logger.info('PERMISSIONS_RELOADED', `${permission.description}: rules reloaded`)
+  }
+}
+
+/** A POST route guarded by `authorization: Bearer <token>`, answering 200, or 400 with the error. */
+function adminRoute (token: string, action: () => Promise<void>): HttpHandler {
+  const expected = createHash('sha256').update(`Bearer ${token}`).digest()
+  return async (request) => {
+    const given = createHash('sha256').update(request.headers.authorization ?? '').digest()
+    if (!timingSafeEqual(given, expected)) return { status: 401, body: JSON.stringify({ error: 'a valid admin token is required' }) }
+    try {
+      await action()
+      return { status: 200, body: JSON.stringify({ reloaded: true }) }
+    } catch (error) {
+      return { status: 400, body: JSON.stringify({ error: (error as Error).message }) }
+    }
   }
 }
 

@@ -40,10 +40,11 @@ export interface ServeTask {
 export type WorkerReport =
   | { type: 'listening', port: number, ownPort: number | null }
   | { type: 'crashing', message: string }
+  | { type: 'reloaded', error: string | null }
   | { type: 'stopped' }
 
 /** Messages the supervisor posts on a worker's control port. */
-export type SupervisorOrder = { type: 'stop' } | { type: 'crash' }
+export type SupervisorOrder = { type: 'stop' } | { type: 'crash' } | { type: 'reload-permissions' }
 
 function sharedBuiltins (task: ServeTask): BuiltinTable {
   const { shared, index, base } = task
@@ -100,6 +101,9 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
   await new Promise<void>((resolve) => {
     control.on('message', (order: SupervisorOrder) => {
       if (order.type === 'stop') resolve()
+      if (order.type === 'reload-permissions') {
+        server.reloadPermissions().then(() => report({ type: 'reloaded', error: null }), (error: unknown) => report({ type: 'reloaded', error: (error as Error)?.message ?? String(error) }))
+      }
       // Test hook for the supervisor's crash test: a bug thrown from a timer.
       if (order.type === 'crash') setTimeout(() => { throw new Error(`worker ${index} crashed on request`) }, 0)
     })

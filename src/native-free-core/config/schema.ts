@@ -101,6 +101,11 @@ export const configSchema = z.object({
     rematchInterval: ms.default(30000),
     matchCooldown: ms.default(10000),
   }).strict().default({ shuffleProviders: true, responseTimeout: 500, rematchInterval: 30000, matchCooldown: 10000 }),
+  /** Administration over HTTP: with a token, `POST <path>/permissions/reload` reloads the permission rules. */
+  admin: z.object({
+    token: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+    path: z.string().startsWith('/').default('/admin'),
+  }).strict().default({ path: '/admin' }),
   /** Connection worker threads: `auto` (one per core) or 1 to 32. Read by `riptide start`. */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(32)]).default('auto'),
   httpServer: httpServerSchema.default(httpServerSchema.parse({})),

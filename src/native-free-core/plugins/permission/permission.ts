@@ -1,5 +1,5 @@
 import type { Plugin } from '../plugin.js'
-import { SimplePlugin } from '../plugin.js'
+import { SimplePlugin, type PluginOptions } from '../plugin.js'
 import type { Message } from '../../protocol/message.js'
 import type { UserSession } from '../../connection/socket.js'
 import type { StoredRecord } from '../cache/cache.js'
@@ -28,6 +28,12 @@ export interface Permission extends Plugin {
   canPerformAction (request: PermissionRequest): boolean | Promise<boolean>
   /** Called once before start with a reader for record data. */
   setRecordReader?(reader: RecordReader): void
+  /**
+   * Replaces the rules with those in `options` (the plugin's options as the
+   * config file now says), without a restart. Rejects, keeping the rules in
+   * force, when the new ones do not load.
+   */
+  reload?(options: PluginOptions): Promise<void>
 }
 
 /** permission type `none`: everything is allowed. */

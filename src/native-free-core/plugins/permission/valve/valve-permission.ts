@@ -34,16 +34,37 @@ export class ValvePermission implements Permission {
     this.ready = this.load()
   }
 
-  private async load (): Promise<void> {
-    const { permissions, path } = this.options
-    if (typeof permissions === 'object' && permissions !== null) {
-      this.rules = compilePermissions(permissions, 'permission.options.permissions')
-    } else if (typeof path === 'string' || typeof permissions === 'string') {
+  /** Compiles the rules that `options` give, inline or in a file. */
+  private async compile (options: PluginOptions): Promise<CompiledPermissions> {
+    const { permissions, path } = options
+    if (typeof permissions === 'object' && permissions !== null) return compilePermissions(permissions, 'permission.options.permissions')
+    if (typeof path === 'string' || typeof permissions === 'string') {
       const file = resolve(this.context.configDir, String(path ?? permissions))
-      this.rules = compilePermissions(parseYaml(await readFile(file, 'utf8')), file)
-    } else {
-      throw new ConfigError('permission config needs options.permissions (usually fileLoad(permissions.yml))')
+      let text: string
+      try {
+        text = await readFile(file, 'utf8')
+      } catch (error) {
+        throw new ConfigError(`permission file ${file} cannot be read: ${(error as Error).message}`)
+      }
+      let parsed: unknown
+      try {
+        parsed = parseYaml(text)
+      } catch (error) {
+        throw new ConfigError(`permission file ${file} is not valid YAML: ${(error as Error).message}`)
+      }
+      return compilePermissions(parsed, file)
     }
+    throw new ConfigError('permission config needs options.permissions (usually fileLoad(permissions.yml))')
+  }
+
+  async reload (options: PluginOptions): Promise<void> {
+    const rules = await this.compile(options)
+    this.rules = rules
+    this.cache.clear()
+  }
+
+  private async load (): Promise<void> {
+    this.rules = await this.compile(this.options)
     const interval = Number(this.options.cacheEvacuationInterval ?? 60000)
     this.evacuation = setInterval(() => this.cache.clear(), interval)
     this.evacuation.unref()
