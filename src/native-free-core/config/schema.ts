@@ -27,6 +27,10 @@ const socketEndpointOptions = z.object({
   maxAuthAttempts: z.number().int().positive().default(3),
   maxMessageSize: z.number().int().positive().default(1048576),
   headers: z.array(z.string()).default([]),
+  /** Bytes a socket may have queued unsent before it is closed as a slow consumer. */
+  maxSendBuffer: z.number().int().positive().default(8 * 1024 * 1024),
+  /** Invalid messages (parse errors, unknown topics, bad fields) a socket may send in 10 s before it is closed. */
+  maxInvalidMessages: z.number().int().positive().default(20),
 }).strict()
 export type SocketEndpointOptions = z.infer<typeof socketEndpointOptions>
 

@@ -4,6 +4,29 @@ import { allocateSocketId } from './socket.js'
 import type { Transport } from './transport.js'
 import type { HandshakeData } from '../plugins/auth/authentication.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
+import { AUTH_ACTION, CONNECTION_ACTION, ERROR_ACTIONS, TOPIC } from '../protocol/constants.js'
+
+/** Limits that protect the server from one client. */
+export interface SocketLimits {
+  /** Bytes queued unsent before the socket is closed as a slow consumer. */
+  readonly maxSendBuffer: number
+  /** Answers to invalid input allowed per INVALID_WINDOW_MS before the socket is closed. */
+  readonly maxInvalidMessages: number
+}
+
+export const INVALID_WINDOW_MS = 10_000
+/** Close code for a client that broke the rules (RFC 6455 policy violation). */
+export const POLICY_VIOLATION = 1008
+
+/** Whether `message` answers bad input from the client (it counts against the client). */
+export function answersInvalidInput (message: Message): boolean {
+  const { topic, action } = message
+  if (topic === TOPIC.PARSER) return true
+  if (topic === TOPIC.CONNECTION) return action === CONNECTION_ACTION.INVALID_MESSAGE
+  if (topic === TOPIC.AUTH) return action === AUTH_ACTION.INVALID_MESSAGE || action === AUTH_ACTION.INVALID_MESSAGE_DATA
+  const errors = ERROR_ACTIONS[topic] as { INVALID_MESSAGE_DATA?: number, INVALID_LISTEN_REGEX?: number } | undefined
+  return errors !== undefined && (action === errors.INVALID_MESSAGE_DATA || action === errors.INVALID_LISTEN_REGEX)
+}
 
 export type SocketState = 'awaiting-challenge' | 'awaiting-auth' | 'authenticating' | 'open' | 'closed'
 
@@ -19,6 +42,8 @@ export class ClientSocket implements Socket {
   backlog: Message[] | null = null
   unauthenticatedTimer: NodeJS.Timeout | null = null
   private readonly closeListeners: Array<(socket: ClientSocket) => void> = []
+  private invalidCount = 0
+  private invalidWindowStart = 0
 
   constructor (
     readonly codec: Codec,
@@ -26,6 +51,7 @@ export class ClientSocket implements Socket {
     private readonly transport: Transport,
     readonly handshake: HandshakeData,
     private readonly monitoring: Monitoring,
+    private readonly limits: SocketLimits = { maxSendBuffer: 8 * 1024 * 1024, maxInvalidMessages: 20 },
   ) {}
 
   get isClosed (): boolean { return this.state === 'closed' }
@@ -33,17 +59,37 @@ export class ClientSocket implements Socket {
   send (message: Message): void {
     if (this.state === 'closed') return
     this.monitoring.onMessageSend(message)
-    this.transport.send(this.codec.encode(message), this.codec.isBinary)
+    this.sendFrame(this.codec.encode(message))
+    if (answersInvalidInput(message)) this.countInvalid(message)
   }
 
   sendFrame (frame: Uint8Array | string): void {
     if (this.state === 'closed') return
-    this.transport.send(frame, this.codec.isBinary)
+    const queued = this.transport.send(frame, this.codec.isBinary)
+    // A client that does not read falls behind: close it rather than buffer without end, or drop frames.
+    if (!queued || this.transport.bufferedAmount() > this.limits.maxSendBuffer) {
+      this.monitoring.onErrorLog('warn', 'SLOW_CONSUMER', `socket ${this.id} on ${this.endpoint} closed: over ${this.limits.maxSendBuffer} bytes unsent`)
+      this.close(`slow consumer: over ${this.limits.maxSendBuffer} bytes unsent`, POLICY_VIOLATION)
+    }
   }
 
-  close (reason = 'closed by server'): void {
+  /** Each answer to invalid input counts; too many in a window close the socket. */
+  private countInvalid (message: Message): void {
+    const now = Date.now()
+    if (now - this.invalidWindowStart > INVALID_WINDOW_MS) {
+      this.invalidWindowStart = now
+      this.invalidCount = 0
+    }
+    this.invalidCount++
+    this.monitoring.onErrorLog('warn', 'INVALID_INPUT', `socket ${this.id} on ${this.endpoint}: topic ${message.topic} action ${message.action}`)
+    if (this.invalidCount > this.limits.maxInvalidMessages) {
+      this.close(`too many invalid messages: over ${this.limits.maxInvalidMessages} in ${INVALID_WINDOW_MS / 1000} s`, POLICY_VIOLATION)
+    }
+  }
+
+  close (reason = 'closed by server', code = 1000): void {
     if (this.state === 'closed') return
-    this.transport.close(1000, reason)
+    this.transport.close(code, reason)
   }
 
   onClose (listener: (socket: ClientSocket) => void): void { this.closeListeners.push(listener) }

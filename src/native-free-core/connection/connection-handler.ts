@@ -6,7 +6,7 @@
  */
 import { AUTH_ACTION, CONNECTION_ACTION, PARSER_ACTION, TOPIC } from '../protocol/constants.js'
 import type { Codec, JSONObject, Message } from '../protocol/message.js'
-import { ClientSocket } from './client-socket.js'
+import { ClientSocket, POLICY_VIOLATION } from './client-socket.js'
 import type { Transport, TransportSession, WebSocketRoute } from './transport.js'
 import type { HandshakeData, AuthResult, CombinedAuthentication } from '../plugins/auth/authentication.js'
 import type { MessageProcessor } from './message-processor.js'
@@ -46,7 +46,7 @@ export class SocketEndpoint implements WebSocketRoute {
   get connectionCount (): number { return this.sockets.size }
 
   open (transport: Transport, handshake: HandshakeData): TransportSession {
-    const socket = new ClientSocket(this.codec, this.name, transport, handshake, this.deps.services.monitoring)
+    const socket = new ClientSocket(this.codec, this.name, transport, handshake, this.deps.services.monitoring, this.options)
     this.sockets.add(socket)
     const timeout = this.options.unauthenticatedClientTimeout
     if (timeout !== false && timeout > 0) {
@@ -64,8 +64,8 @@ export class SocketEndpoint implements WebSocketRoute {
   private onFrame (socket: ClientSocket, frame: ArrayBuffer | Uint8Array | string, isBinary: boolean): void {
     socket.lastMessageAt = Date.now()
     if (isBinary !== this.codec.isBinary) {
-      this.deps.services.logger.warn('INVALID_MESSAGE', `${isBinary ? 'binary' : 'text'} frame on ${this.name} endpoint`)
-      socket.close(`${this.name} accepts ${this.codec.isBinary ? 'binary' : 'text'} frames only`)
+      this.deps.services.monitoring.onErrorLog('warn', 'INVALID_INPUT', `${isBinary ? 'binary' : 'text'} frame on ${this.name} endpoint`)
+      socket.close(`${this.name} accepts ${this.codec.isBinary ? 'binary' : 'text'} frames only`, POLICY_VIOLATION)
       return
     }
     let message: Message

@@ -16,6 +16,7 @@ import type { StoredRecord } from '../plugins/cache/cache.js'
 import { InvalidPathError, setPath } from '../records/json-path.js'
 import { checkPermission, sendDenied } from '../connection/message-processor.js'
 import { sendBulkAck, sendInvalid } from './bulk-subscriptions.js'
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-schema.js'
 
 const WRITES = new Set<number>([RECORD_ACTION.UPDATE, RECORD_ACTION.PATCH, RECORD_ACTION.ERASE, RECORD_ACTION.CREATEANDUPDATE, RECORD_ACTION.CREATEANDPATCH])
 
@@ -160,6 +161,10 @@ export class RecordHandler implements TopicHandler {
     const upsert = message.action === RECORD_ACTION.CREATEANDUPDATE || message.action === RECORD_ACTION.CREATEANDPATCH
     const isPatch = message.action === RECORD_ACTION.PATCH || message.action === RECORD_ACTION.CREATEANDPATCH ||
       message.action === RECORD_ACTION.ERASE || (upsert && message.path !== undefined)
+    if (message.data !== undefined && jsonTooDeep(message.data)) {
+      sendInvalid(socket, message, `data nests deeper than ${MAX_JSON_DEPTH} levels`)
+      return
+    }
     let value: JSONValue | undefined
     try {
       value = message.data === undefined ? undefined : JSON.parse(message.data) as JSONValue

@@ -1,0 +1,102 @@
+/**
+ * Input a well-behaved client never sends, with raw WebSocket frames where
+ * the stock client cannot produce it: every case gets a protocol error,
+ * repeated abuse closes the socket with a reason, and the server keeps
+ * serving everyone else.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { closeClients, connect, eventually, RawClient, sleep, startTestServer, type TestServer } from './helpers.js'
+import { EVENT_ACTION, PARSER_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
+
+function closeInfo (raw: RawClient): Promise<{ code: number, reason: string }> {
+  return new Promise((resolve) => {
+    if (raw.ws.readyState === WebSocket.CLOSED) resolve({ code: 1006, reason: '' })
+    raw.ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() }))
+  })
+}
+
+describe('hostile input', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ connectionEndpoints: [{ type: 'ws-binary', options: { maxInvalidMessages: 10 } }, { type: 'ws-json', options: {} }] })
+  })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  it('answers a malformed frame with a parse error, and closes a socket that keeps sending them', async () => {
+    const raw = await RawClient.login(server)
+    const closed = closeInfo(raw)
+    raw.ws.send(Buffer.from([0xff, 0xff, 0xff, 0x07, 0x01]))
+    expect(await raw.next((m) => m.topic === TOPIC.PARSER)).toMatchObject({ action: PARSER_ACTION.MESSAGE_PARSE_ERROR })
+    for (let i = 0; i < 12; i++) raw.ws.send(Buffer.from([0x0a, 0xff, 0xff]))
+    expect(await closed).toEqual({ code: 1008, reason: 'too many invalid messages: over 10 in 10 s' })
+    expect(await (await connect(server)).record.has('still-serving')).toBe(false)
+  })
+
+  it('answers an unknown topic and an unknown action, and closes on a text frame to the binary endpoint', async () => {
+    const raw = await RawClient.login(server)
+    // topic 99, an empty body: the codec refuses to write it, so the bytes are written by hand.
+    raw.ws.send(Buffer.from([0x08, 0x63, 0x12, 0x00]))
+    expect(await raw.next((m) => m.topic === TOPIC.PARSER)).toMatchObject({ action: PARSER_ACTION.MESSAGE_PARSE_ERROR })
+    raw.send({ topic: TOPIC.EVENT, action: 99, name: 'x' })
+    expect(await raw.next((m) => m.topic === TOPIC.EVENT)).toMatchObject({ action: EVENT_ACTION.INVALID_MESSAGE_DATA, isError: true })
+    const closed = closeInfo(raw)
+    raw.ws.send('{"topic":4}')
+    expect(await closed).toEqual({ code: 1008, reason: 'ws-binary accepts binary frames only' })
+  })
+
+  it('refuses record data nested too deep, and stores huge data that fits the size limit', async () => {
+    const raw = await RawClient.login(server)
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000)
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: 'deep', version: -1, data: deep, isWriteAck: true, correlationId: 'd' })
+    expect(await raw.next((m) => m.correlationId === 'd')).toMatchObject({ action: RECORD_ACTION.INVALID_MESSAGE_DATA, isError: true })
+    const wide = JSON.stringify({ items: Array.from({ length: 20_000 }, (_, i) => ({ i, s: 'x'.repeat(20) })) })
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: 'wide', version: -1, data: wide, isWriteAck: true, correlationId: 'w' })
+    expect(await raw.next((m) => m.correlationId === 'w')).toMatchObject({ action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT })
+    raw.close()
+  })
+
+  it('serves names and paths with control characters as plain names, and refuses a bad path', async () => {
+    const client = await connect(server)
+    const name = 'ctl/\u0000\u0001\u001f\u007f/\u2028'
+    await client.record.setDataWithAck(name, { ok: true })
+    expect(await client.record.snapshot(name)).toEqual({ ok: true })
+    await expect(client.record.setDataWithAck('ctl/path', '__proto__.polluted', 1)).rejects.toBeDefined()
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('closes a slow consumer within seconds, while other subscribers get every event', async () => {
+    const supervisor = server.supervisor
+    const open = (): number => supervisor === null ? 0 : Array.from({ length: supervisor.count }, (_, i) => supervisor.connections(i)).reduce((a, b) => a + b, 0)
+    const slow = await RawClient.login(server)
+    slow.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['firehose'], correlationId: 's' })
+    await slow.next((m) => m.isAck === true)
+    const closed = closeInfo(slow)
+    // Stop reading for good (ws would resume its socket on its own): the kernel buffers fill, then the server's.
+    const socket = (slow.ws as unknown as { _socket: { pause: () => void, resume: () => void } })._socket
+    socket.pause()
+    socket.resume = () => {}
+    const fast = await connect(server)
+    let received = 0
+    fast.event.subscribe('firehose', () => { received++ })
+    await sleep(200)
+    const raw = await RawClient.login(server)
+    const before = open()
+    const frame = encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'firehose', data: JSON.stringify('x'.repeat(16 * 1024)) })
+    const sent = 3000
+    for (let i = 0; i < sent; i++) raw.ws.send(frame)
+    // The server drops the slow socket on its side at once (it cannot read the close frame yet)...
+    if (supervisor !== null) await eventually(() => expect(open()).toBe(before - 1), 10_000)
+    for (let i = 0; i < 200 && received < sent; i++) await sleep(50)
+    expect(received).toBe(sent)
+    // ...and once it reads again, it finds the reason.
+    delete (socket as { resume?: unknown }).resume
+    socket.resume()
+    const { code, reason } = await closed
+    expect(code).toBe(1008)
+    expect(reason).toMatch(/^slow consumer: over 8388608 bytes unsent/)
+    raw.close()
+  })
+})
