@@ -122,6 +122,8 @@ export class Supervisor {
   private readonly rings: Ring[]
   private closing: Promise<void> | null = null
   port = 0
+  /** Worker deaths since start (each one replaced). */
+  deaths = 0
 
   private constructor (
     private readonly loaded: LoadedConfig,
@@ -209,6 +211,7 @@ export class Supervisor {
   /** Cleans up after a dead worker, then replaces it (with a growing delay if it keeps dying). */
   private onWorkerDied (index: number, error: unknown): void {
     if (this.closing !== null) return
+    this.deaths++
     const slot = this.slots[index]
     slot.control?.close()
     slot.control = null

@@ -1,0 +1,136 @@
+/**
+ * Throws random and mutated frames at every endpoint of a server: protobuf
+ * WebSocket, JSON WebSocket and HTTP JIF. Frames are seeded, so a run that
+ * finds something can be replayed. Used by test/fuzz.test.ts (seconds) and
+ * bench/fuzz.ts (minutes).
+ */
+import WebSocket from 'ws'
+import { encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
+import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
+import type { Message } from '../../src/native-free-core/protocol/message.js'
+
+/** mulberry32: a small seeded generator, enough for fuzzing. */
+export function random (seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const NAMES = ['a', 'user/1', '', 'x'.repeat(3000), '\u0000\u0001', '__proto__', 'constructor.prototype', '../../etc', '[0].a', 'ünï/ç']
+const PATHS = ['a', 'a.b[0]', '__proto__.x', 'constructor.prototype.y', '[99999999]', 'a..b', '', 'x'.repeat(500)]
+const DATA = ['{}', '[]', '{"a":1}', 'null', '1', '"s"', '{', '[[[[[[[[', '{"__proto__":{"x":1}}', JSON.stringify({ big: 'y'.repeat(20000) }), '\u0000', '']
+
+function pick<T> (next: () => number, items: readonly T[]): T {
+  return items[Math.floor(next() * items.length)]
+}
+
+/** A message that is valid in shape, with hostile contents. */
+export function plausibleMessage (next: () => number): Message {
+  const topics: Array<[number, Record<string, number>]> = [
+    [TOPIC.EVENT, EVENT_ACTION], [TOPIC.RECORD, RECORD_ACTION], [TOPIC.RPC, RPC_ACTION], [TOPIC.PRESENCE, PRESENCE_ACTION], [TOPIC.CONNECTION, CONNECTION_ACTION], [TOPIC.AUTH, AUTH_ACTION],
+  ]
+  const [topic, actions] = pick(next, topics)
+  const message: Message = { topic: topic as Message['topic'], action: next() < 0.9 ? pick(next, Object.values(actions)) : Math.floor(next() * 130) }
+  if (next() < 0.7) message.name = pick(next, NAMES)
+  if (next() < 0.4) message.names = Array.from({ length: Math.floor(next() * 5) }, () => pick(next, NAMES))
+  if (next() < 0.6) message.data = pick(next, DATA)
+  if (next() < 0.4) message.correlationId = String(Math.floor(next() * 10))
+  if (next() < 0.4) message.version = Math.floor(next() * 20) - 2
+  if (next() < 0.3) message.path = pick(next, PATHS)
+  if (next() < 0.2) message.isWriteAck = next() < 0.5
+  if (next() < 0.1) message.subscription = pick(next, NAMES)
+  return message
+}
+
+/** Random bytes, or a valid frame with some bytes changed, cut or repeated. */
+export function binaryFrame (next: () => number): Uint8Array {
+  const roll = next()
+  if (roll < 0.2) return Uint8Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 256))
+  let frame: Uint8Array
+  try {
+    frame = encodeProtobuf(plausibleMessage(next))
+  } catch {
+    return new Uint8Array([0x08, Math.floor(next() * 256)])
+  }
+  if (roll < 0.6) return frame
+  const mutated = Uint8Array.from(frame)
+  for (let i = 0; i < 1 + next() * 4; i++) mutated[Math.floor(next() * mutated.length)] = Math.floor(next() * 256)
+  return roll < 0.8 ? mutated : mutated.subarray(0, Math.floor(next() * mutated.length))
+}
+
+/** JSON-ish text for the JSON endpoints. */
+export function textFrame (next: () => number): string {
+  const roll = next()
+  if (roll < 0.2) return Array.from({ length: Math.floor(next() * 40) }, () => String.fromCharCode(Math.floor(next() * 128))).join('')
+  const text = JSON.stringify(plausibleMessage(next))
+  if (roll < 0.7) return text
+  const at = Math.floor(next() * text.length)
+  return text.slice(0, at) + pick(next, ['{', '"', ']', '\\u', '1e999', 'null', '']) + text.slice(at + 1)
+}
+
+export interface FuzzReport { frames: number, connections: number, closedByServer: number }
+
+/** Opens a WebSocket, logs in (or not), and sends frames until `deadline`; reconnects when closed. */
+async function fuzzSocket (url: string, binary: boolean, next: () => number, deadline: number, report: FuzzReport): Promise<void> {
+  while (Date.now() < deadline) {
+    const ws = new WebSocket(url)
+    report.connections++
+    const opened = await new Promise<boolean>((resolve) => {
+      ws.once('open', () => resolve(true))
+      ws.once('error', () => resolve(false))
+    })
+    if (!opened) continue
+    ws.on('error', () => {})
+    const closed = new Promise<void>((resolve) => ws.once('close', (code: number) => {
+      if (code === 1008 || code === 1009 || code === 1000) report.closedByServer++
+      resolve()
+    }))
+    if (next() < 0.7) {
+      const hello: Message[] = [{ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url }, { topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: '{}' }]
+      for (const message of hello) ws.send(binary ? encodeProtobuf(message) : JSON.stringify(message))
+    }
+    for (let i = 0; i < 200 && Date.now() < deadline && ws.readyState === WebSocket.OPEN; i++) {
+      ws.send(binary ? binaryFrame(next) : textFrame(next), { binary })
+      report.frames++
+      if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    ws.close()
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 500))])
+    ws.terminate()
+  }
+}
+
+async function fuzzHttp (base: string, next: () => number, deadline: number, report: FuzzReport): Promise<void> {
+  while (Date.now() < deadline) {
+    const body = next() < 0.5
+      ? JSON.stringify({ authData: {}, body: Array.from({ length: 1 + Math.floor(next() * 3) }, () => plausibleMessage(next)) })
+      : textFrame(next)
+    try {
+      const response = await fetch(`${base}/api`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      await response.text()
+    } catch {
+      // a refused connection is an answer too
+    }
+    report.frames++
+  }
+}
+
+/** Fuzzes every endpoint of the server on `port` for `ms` milliseconds with `sockets` connections each. */
+export async function fuzz (port: number, ms: number, seed: number, sockets = 4): Promise<FuzzReport> {
+  const report: FuzzReport = { frames: 0, connections: 0, closedByServer: 0 }
+  const deadline = Date.now() + ms
+  const next = random(seed)
+  const jobs: Array<Promise<void>> = []
+  for (let i = 0; i < sockets; i++) {
+    jobs.push(fuzzSocket(`ws://127.0.0.1:${port}/deepstream`, true, random(Math.floor(next() * 2 ** 32)), deadline, report))
+    jobs.push(fuzzSocket(`ws://127.0.0.1:${port}/deepstream-json`, false, random(Math.floor(next() * 2 ** 32)), deadline, report))
+  }
+  jobs.push(fuzzHttp(`http://127.0.0.1:${port}`, random(Math.floor(next() * 2 ** 32)), deadline, report))
+  await Promise.all(jobs)
+  return report
+}

@@ -1,0 +1,42 @@
+/**
+ * A few seconds of random and mutated frames at every endpoint (protobuf,
+ * JSON, HTTP); afterwards a normal client is served and memory stayed
+ * bounded. `npm run bench:fuzz` runs the same for minutes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closeClients, connect, startTestServer, type TestServer } from './helpers.js'
+import { fuzz } from '../bench/lib/fuzzer.js'
+
+const SEED = Number(process.env.RIPTIDE_FUZZ_SEED ?? 20261128)
+
+describe('fuzzing every endpoint', () => {
+  let server: TestServer
+  beforeAll(async () => { server = await startTestServer({ storage: { type: 'memory' } }) })
+  afterAll(async () => {
+    closeClients()
+    await server.close()
+  })
+
+  it(`survives seconds of hostile frames (seed ${SEED}) and still serves a normal client`, async () => {
+    const before = process.memoryUsage().rss
+    const report = await fuzz(server.port, 4000, SEED)
+    expect(report.frames).toBeGreaterThan(1000)
+    console.log(`fuzz seed ${SEED}: ${report.frames} frames over ${report.connections} connections, ${report.closedByServer} closed by the server`)
+    // No worker crashed and was quietly replaced.
+    expect(server.supervisor?.deaths ?? 0).toBe(0)
+    const client = await connect(server)
+    const record = client.record.getRecord('after/fuzz')
+    await record.whenReady()
+    await record.setWithAck({ ok: true })
+    expect(await client.record.snapshot('after/fuzz')).toEqual({ ok: true })
+    let got = 0
+    client.event.subscribe('after/fuzz', () => { got++ })
+    const other = await connect(server)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    other.event.emit('after/fuzz', 1)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(got).toBe(1)
+    // The server shares this process (its worker threads): all of it stays within bounds.
+    expect(process.memoryUsage().rss - before).toBeLessThan(400 * 1024 * 1024)
+  }, 30_000)
+})
