@@ -9,10 +9,11 @@ import type { Logger } from './native-free-core/plugins/logger/logger.js'
 import { UwsHttpServer } from './workers/http/uws-server.js'
 import { NodeHttpServer } from './workers/http/node-server.js'
 import { NATIVE_BUILTINS } from './workers/plugins/native-builtins.js'
+import { PiscinaTaskPool } from './workers/tasks/task-pool.js'
 
 export { RiptideServer, defaultConfig, loadConfigFile, validateConfig }
 export type { LoadedConfig, HttpServerKind, HttpServerAdapter }
-export type { Plugin, PluginContext, PluginOptions } from './native-free-core/plugins/plugin.js'
+export type { Plugin, PluginContext, PluginOptions, TaskPool } from './native-free-core/plugins/plugin.js'
 export type { PluginApi, TimeoutKey } from './native-free-core/plugins/custom/custom-plugin.js'
 export type { Authentication, AuthResult, HandshakeData } from './native-free-core/plugins/auth/authentication.js'
 export type { Permission, PermissionRequest, RecordReader } from './native-free-core/plugins/permission/permission.js'
@@ -38,5 +39,5 @@ export function createHttpServer (kind: HttpServerKind): HttpServerAdapter {
 
 /** Starts a server from a loaded config (see loadConfigFile / defaultConfig). */
 export function startServer (loaded: LoadedConfig, options: { logger?: Logger } = {}): Promise<RiptideServer> {
-  return RiptideServer.start(loaded, { createHttpServer, logger: options.logger, builtins: NATIVE_BUILTINS })
+  return RiptideServer.start(loaded, { createHttpServer, logger: options.logger, builtins: NATIVE_BUILTINS, tasks: new PiscinaTaskPool() })
 }

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { closeClients, connect, RawClient, startTestServer, url } from './helpers.js'
+import { closeClients, connect, oneWorker, RawClient, startTestServer, url } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import { hashPassword, type RiptideServer } from '../src/index.js'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -158,4 +158,28 @@ describe('http authentication', () => {
     expect(requests.length - before).toBe(3)
     await expect(login({ username: 'slow' })).rejects.toEqual({ reason: { error: 'authentication service unavailable' } })
   })
+})
+
+describe('password hashing off the event loop', () => {
+  it('serves other clients while a slow pbkdf2 login is being checked', async () => {
+    const settings = { hash: 'sha512', iterations: 600_000, keyLength: 64 }
+    const hashed = await hashPassword('patience', settings)
+    const server = await startTestServer({ auth: [{ type: 'file', options: { ...settings, users: { slow: { password: hashed } } } }] })
+    try {
+      const order: string[] = []
+      const slow = new DeepstreamClient(url(oneWorker(server)), { offlineEnabled: false })
+      const login = slow.login({ username: 'slow', password: 'patience' }).then(() => order.push('slow login'))
+      // Connect to the same worker when there are several, so the check is about one event loop.
+      const raw = await RawClient.open(oneWorker(server))
+      raw.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: url(server) })
+      await raw.next((m) => m.action === CONNECTION_ACTION.ACCEPT)
+      order.push('other client answered')
+      await login
+      expect(order).toEqual(['other client answered', 'slow login'])
+      slow.close()
+      raw.close()
+    } finally {
+      await server.close()
+    }
+  }, 30_000)
 })

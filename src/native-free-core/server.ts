@@ -6,7 +6,7 @@
  */
 import type { LoadedConfig } from './config/loader.js'
 import { isBuiltinEndpoint, type PluginRef } from './config/schema.js'
-import type { Plugin } from './plugins/plugin.js'
+import type { Plugin, TaskPool } from './plugins/plugin.js'
 import type { Logger } from './plugins/logger/logger.js'
 import type { Authentication } from './plugins/auth/authentication.js'
 import { CombinedAuthentication } from './plugins/auth/authentication.js'
@@ -57,6 +57,8 @@ export interface ServerOptions {
   ownPort?: { host: string, port: number }
   /** Told the number of open WebSocket connections whenever it changes. */
   onConnectionCount?: (count: number) => void
+  /** Where plugins run CPU-heavy work (closed with the server). */
+  tasks?: TaskPool
 }
 
 export class RiptideServer {
@@ -92,9 +94,10 @@ export class RiptideServer {
       for (const endpoint of socketEndpoints) endpoint.close()
       for (const handler of handlers.values()) await handler.close()
       await lifecycle.closeAll()
+      await options.tasks?.close()
     }
     try {
-      const base = { serverName, config, configDir } as const
+      const base = { serverName, config, configDir, tasks: options.tasks } as const
       let logger = bootLogger
       if (options.logger === undefined && (config.logger.path !== undefined || (config.logger.name !== undefined && config.logger.name !== 'pino'))) {
         logger = await createPlugin<Logger>('logger', config.logger, { ...base, logger: bootLogger } as ClusterContext)

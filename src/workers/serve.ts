@@ -22,6 +22,7 @@ import { SharedStateRegistryFactory } from '../native-free-core/plugins/state-re
 import { WorkerTable } from '../native-free-core/shared/worker-table.js'
 import { RiptideError } from '../native-free-core/errors.js'
 import { NATIVE_BUILTINS } from './plugins/native-builtins.js'
+import { PiscinaTaskPool } from './tasks/task-pool.js'
 import { UwsHttpServer } from './http/uws-server.js'
 import { NodeHttpServer } from './http/node-server.js'
 
@@ -77,6 +78,7 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
       builtins: sharedBuiltins(task),
       ownPort: task.ownPort ? { host: '127.0.0.1', port: 0 } : undefined,
       onConnectionCount: (count) => workers.setConnections(index, count),
+      tasks: new PiscinaTaskPool(),
     })
   } catch (error) {
     // A thrown error loses its code crossing the thread boundary: resolve with it instead.

@@ -17,8 +17,16 @@ export interface Plugin {
   close(): Promise<void>
 }
 
+/** CPU-heavy work run off the event loop (a thread pool in riptide's own server). */
+export interface TaskPool {
+  pbkdf2 (password: string, salt: string, iterations: number, keyLength: number, digest: string): Promise<Buffer>
+  close (): Promise<void>
+}
+
 /** What every plugin constructor receives beside its own options. */
 export interface PluginContext {
+  /** Where to run CPU-heavy work; absent when the host gives none. */
+  readonly tasks?: TaskPool
   readonly logger: Logger
   readonly serverName: string
   readonly config: Readonly<RiptideConfig>

@@ -99,7 +99,10 @@ export class FileAuthentication implements Authentication {
     const hashLength = 4 * Math.ceil(keyLength / 3)
     const expected = stored.slice(0, hashLength)
     const salt = stored.slice(hashLength)
-    const key = await pbkdf2Async(password, salt, iterations, keyLength, hash)
+    // On the host's task pool when there is one: hashing must not hold up sockets.
+    const key = this.context.tasks !== undefined
+      ? await this.context.tasks.pbkdf2(password, salt, iterations, keyLength, hash)
+      : await pbkdf2Async(password, salt, iterations, keyLength, hash)
     return safeEqual(key.toString('base64'), expected)
   }
 }

@@ -1,0 +1,33 @@
+/**
+ * CPU work that must not hold up a connection worker's event loop (password
+ * hashing), on a small Piscina pool owned by that worker. Threads start on
+ * first use and end when idle.
+ */
+import { Piscina } from 'piscina'
+import { dirname, resolve, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { TaskPool } from '../../native-free-core/plugins/plugin.js'
+
+/** The compiled task module; tests load this file from source and use the build. */
+function taskModule (file: string): string {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const compiled = here.includes(`${sep}dist${sep}`) ? resolve(here, file) : resolve(here, '../../../dist/src/workers/tasks', file)
+  return pathToFileURL(compiled).href
+}
+
+export class PiscinaTaskPool implements TaskPool {
+  private pool: Piscina | null = null
+
+  constructor (private readonly maxThreads = 1) {}
+
+  async pbkdf2 (password: string, salt: string, iterations: number, keyLength: number, digest: string): Promise<Buffer> {
+    this.pool ??= new Piscina({ filename: taskModule('pbkdf2-task.js'), minThreads: 0, maxThreads: this.maxThreads, idleTimeout: 30_000 })
+    const key = await this.pool.run({ password, salt, iterations, keyLength, digest }) as Uint8Array
+    return Buffer.from(key)
+  }
+
+  async close (): Promise<void> {
+    await this.pool?.destroy()
+    this.pool = null
+  }
+}
