@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { closeClients, connect, eventually, RawClient, sleep, startTestServer, type TestServer } from './helpers.js'
+import { closeClients, connect, eventually, RawClient, sleep, startTestServer, url, type TestServer } from './helpers.js'
 import { EVENT_ACTION, PARSER_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 
@@ -20,7 +20,7 @@ function closeInfo (raw: RawClient): Promise<{ code: number, reason: string }> {
 describe('hostile input', () => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startTestServer({ connectionEndpoints: [{ type: 'ws-binary', options: { maxInvalidMessages: 10 } }, { type: 'ws-json', options: {} }] })
+    server = await startTestServer({ connectionEndpoints: [{ type: 'ws-binary', options: { maxInvalidMessages: 10, maxSubscriptions: 50 } }, { type: 'ws-json', options: {} }] })
   })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })
@@ -33,6 +33,28 @@ describe('hostile input', () => {
     for (let i = 0; i < 12; i++) raw.ws.send(Buffer.from([0x0a, 0xff, 0xff]))
     expect(await closed).toEqual({ code: 1008, reason: 'too many invalid messages: over 10 in 10 s' })
     expect(await (await connect(server)).record.has('still-serving')).toBe(false)
+  })
+
+  it('answers a malformed JSON frame on the JSON endpoint with a parse error', async () => {
+    const ws = new WebSocket(url(server, '/deepstream-json'))
+    await new Promise((resolve) => ws.once('open', resolve))
+    const replies: string[] = []
+    ws.on('message', (data: Buffer) => replies.push(data.toString()))
+    ws.send('{"topic": 2, "action": 5, "url": ')
+    await eventually(() => expect(replies.length).toBeGreaterThan(0))
+    expect(JSON.parse(replies[0])).toMatchObject({ topic: TOPIC.CONNECTION })
+    ws.close()
+  })
+
+  it('refuses subscriptions past the per-socket limit, and closes a socket that floods', async () => {
+    const raw = await RawClient.login(server)
+    raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: Array.from({ length: 50 }, (_, i) => `flood/${i}`), correlationId: 'a' })
+    await raw.next((m) => m.correlationId === 'a' && m.isAck === true)
+    raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['flood/50'], correlationId: 'b' })
+    expect(await raw.next((m) => m.name === 'flood/50')).toMatchObject({ action: EVENT_ACTION.INVALID_MESSAGE_DATA, data: JSON.stringify('subscription limit of 50 names reached') })
+    const closed = closeInfo(raw)
+    raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: Array.from({ length: 1000 }, (_, i) => `more/${i}`), correlationId: 'c' })
+    expect(await closed).toEqual({ code: 1008, reason: 'too many invalid messages: over 10 in 10 s' })
   })
 
   it('answers an unknown topic and an unknown action, and closes on a text frame to the binary endpoint', async () => {

@@ -29,6 +29,8 @@ const socketEndpointOptions = z.object({
   headers: z.array(z.string()).default([]),
   /** Bytes a socket may have queued unsent before it is closed as a slow consumer. */
   maxSendBuffer: z.number().int().positive().default(8 * 1024 * 1024),
+  /** Names a socket may subscribe to per topic (records, events, presence, rpc provides). */
+  maxSubscriptions: z.number().int().positive().default(100_000),
   /** Invalid messages (parse errors, unknown topics, bad fields) a socket may send in 10 s before it is closed. */
   maxInvalidMessages: z.number().int().positive().default(20),
 }).strict()

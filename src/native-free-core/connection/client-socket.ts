@@ -12,6 +12,8 @@ export interface SocketLimits {
   readonly maxSendBuffer: number
   /** Answers to invalid input allowed per INVALID_WINDOW_MS before the socket is closed. */
   readonly maxInvalidMessages: number
+  /** Names the socket may subscribe to per topic. */
+  readonly maxSubscriptions: number
 }
 
 export const INVALID_WINDOW_MS = 10_000
@@ -51,8 +53,10 @@ export class ClientSocket implements Socket {
     private readonly transport: Transport,
     readonly handshake: HandshakeData,
     private readonly monitoring: Monitoring,
-    private readonly limits: SocketLimits = { maxSendBuffer: 8 * 1024 * 1024, maxInvalidMessages: 20 },
+    private readonly limits: SocketLimits = { maxSendBuffer: 8 * 1024 * 1024, maxInvalidMessages: 20, maxSubscriptions: 100_000 },
   ) {}
+
+  get maxSubscriptions (): number { return this.limits.maxSubscriptions }
 
   get isClosed (): boolean { return this.state === 'closed' }
 

@@ -19,6 +19,8 @@ export interface Socket {
   readonly endpoint: string
   readonly user: UserSession | null
   readonly isClosed: boolean
+  /** Names this socket may subscribe to per topic (absent: no limit). */
+  readonly maxSubscriptions?: number
   send (message: Message): void
   sendFrame (frame: Uint8Array | string): void
   close (reason?: string): void

@@ -11,6 +11,7 @@ import { ERROR_ACTIONS } from '../protocol/constants.js'
 export function subscribeBulk (registry: SubscriptionRegistry, socket: Socket, message: Message, onSubscribed?: (name: string) => void): void {
   const errors = ERROR_ACTIONS[message.topic]
   for (const name of message.names ?? []) {
+    if (!withinLimit(registry, socket, message, name)) continue
     if (registry.subscribe(name, socket)) {
       onSubscribed?.(name)
     } else if (errors !== undefined) {
@@ -43,4 +44,16 @@ export function sendInvalid (socket: Socket, message: Message, reason: string): 
     data: JSON.stringify(reason),
     isError: true,
   })
+}
+
+/**
+ * Whether the socket may subscribe to one more name here. When not, the
+ * name gets INVALID_MESSAGE_DATA, which counts against the socket: a client
+ * that keeps flooding is closed (docs/security.md).
+ */
+export function withinLimit (registry: SubscriptionRegistry, socket: Socket, message: Message, name: string): boolean {
+  const limit = socket.maxSubscriptions
+  if (limit === undefined || registry.isSubscribed(name, socket) || registry.countFor(socket) < limit) return true
+  sendInvalid(socket, { ...message, name }, `subscription limit of ${limit} names reached`)
+  return false
 }

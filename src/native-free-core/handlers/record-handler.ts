@@ -15,7 +15,7 @@ import { RecordStore, RecordStoreError, SerialQueues } from '../records/record-s
 import type { StoredRecord } from '../plugins/cache/cache.js'
 import { InvalidPathError, setPath } from '../records/json-path.js'
 import { checkPermission, sendDenied } from '../connection/message-processor.js'
-import { sendBulkAck, sendInvalid } from './bulk-subscriptions.js'
+import { sendBulkAck, sendInvalid, withinLimit } from './bulk-subscriptions.js'
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-schema.js'
 
 const WRITES = new Set<number>([RECORD_ACTION.UPDATE, RECORD_ACTION.PATCH, RECORD_ACTION.ERASE, RECORD_ACTION.CREATEANDUPDATE, RECORD_ACTION.CREATEANDPATCH])
@@ -94,7 +94,7 @@ export class RecordHandler implements TopicHandler {
         })
       }
       if (!(await this.authorize(socket, message, RECORD_ACTION.READ, name))) return
-      if (socket.isClosed) return
+      if (socket.isClosed || !withinLimit(this.subscriptions, socket, message, name)) return
       this.subscriptions.subscribe(name, socket)
       const current = record as { version: number, data: JSONValue } | null
       socket.send({
@@ -115,7 +115,9 @@ export class RecordHandler implements TopicHandler {
     try {
       const { versions, missing } = await this.store.headBulk(names)
       socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD_RESPONSE_BULK, versions })
-      for (const name of names) this.subscriptions.subscribe(name, socket)
+      for (const name of names) {
+        if (withinLimit(this.subscriptions, socket, message, name)) this.subscriptions.subscribe(name, socket)
+      }
       sendBulkAck(socket, message)
       for (const name of missing) {
         const version = await this.store.head(name)

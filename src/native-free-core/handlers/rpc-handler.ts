@@ -16,7 +16,7 @@ import type { Message } from '../protocol/message.js'
 import type { Socket } from '../connection/socket.js'
 import type { CoreServices, TopicHandler } from './services.js'
 import type { SubscriptionRegistry } from '../plugins/subscription-registry/subscription-registry.js'
-import { sendBulkAck, sendInvalid } from './bulk-subscriptions.js'
+import { sendBulkAck, sendInvalid, withinLimit } from './bulk-subscriptions.js'
 
 const REQUEST_CHANNEL = 'rpc/request'
 const REPLY_CHANNEL = 'rpc/reply'
@@ -72,6 +72,7 @@ export class RpcHandler implements TopicHandler {
 
   private provide (socket: Socket, message: Message): void {
     for (const name of message.names ?? []) {
+      if (!withinLimit(this.providers, socket, message, name)) continue
       if (!this.providers.subscribe(name, socket)) {
         socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.MULTIPLE_PROVIDERS, originalAction: message.action, name, isError: true })
       }

@@ -68,6 +68,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   }
 
   isSubscribed (name: string, socket: Socket): boolean { return this.byName.get(name)?.has(socket) === true }
+  countFor (socket: Socket): number { return this.bySocket.get(socket)?.size ?? 0 }
   getLocalSubscribers (name: string): ReadonlySet<Socket> { return this.byName.get(name) ?? EMPTY }
   hasSubscribers (name: string): boolean { return this.state.has(name) }
   nodesWith (name: string): readonly string[] { return this.state.nodesWith?.(name) ?? [] }

@@ -23,6 +23,8 @@ export interface SubscriptionRegistry {
   /** Unsubscribes the socket from every name; returns those names. */
   removeSocket (socket: Socket): string[]
   isSubscribed (name: string, socket: Socket): boolean
+  /** How many names the socket is subscribed to here. */
+  countFor (socket: Socket): number
   getLocalSubscribers (name: string): ReadonlySet<Socket>
   /** The other nodes with a subscriber (this one excluded); empty when unknown or none. */
   nodesWith (name: string): readonly string[]
