@@ -10,6 +10,7 @@ import { RiptideError } from './errors.js'
 import { PinoLogger } from './plugins/logger/pino-logger.js'
 import { parseLogLevel, type Logger } from './plugins/logger/logger.js'
 import { NoopMonitoring } from './plugins/monitoring/monitoring.js'
+import { HttpMonitoring } from './plugins/monitoring/http-monitoring.js'
 import { MemoryCache } from './plugins/cache/memory-cache.js'
 import { NoopStorage } from './plugins/storage/noop-storage.js'
 import { MemoryStorage } from './plugins/storage/memory-storage.js'
@@ -42,7 +43,7 @@ export type BuiltinTable = Partial<Record<PluginKind, Record<string, BuiltinFact
 
 const BUILTINS: Record<PluginKind, Record<string, BuiltinFactory>> = {
   logger: {},
-  monitoring: { none: () => new NoopMonitoring(), default: () => new NoopMonitoring() },
+  monitoring: { none: () => new NoopMonitoring(), default: () => new NoopMonitoring(), http: (ref) => new HttpMonitoring(ref.options) },
   cache: { default: () => new MemoryCache(), memory: () => new MemoryCache() },
   storage: { default: () => new NoopStorage(), none: () => new NoopStorage(), noop: () => new NoopStorage(), memory: () => new MemoryStorage() },
   auth: { none: () => new OpenAuthentication(), open: () => new OpenAuthentication(), file: (ref, ctx) => new FileAuthentication(ref.options, ctx), token: (ref) => new TokenAuthentication(ref.options), http: (ref, ctx) => new HttpAuthentication(ref.options, ctx.logger) },

@@ -134,7 +134,10 @@ export class RiptideServer {
       const { options: httpOptions } = config.httpServer
       const routes = new HttpRoutes(httpOptions)
       const websockets: WebSocketRoute[] = []
-      const counter = connectionCounter(options.onConnectionCount)
+      const counter = connectionCounter((count) => {
+        options.onConnectionCount?.(count)
+        monitoring.onConnectionCount?.(count)
+      })
       const host: EndpointHost = {
         routes,
         addWebSocketRoute: (route) => { websockets.push(counter(route)) },
@@ -158,6 +161,12 @@ export class RiptideServer {
 
       const queries = new ClusterQueries(clusterNode, clusterRegistry)
       cleanups.push(() => queries.close())
+      monitoring.attach?.({
+        get: (prefix, handler) => routes.get(prefix, handler),
+        ask: (channel, message) => queries.ask(channel, message),
+        answer: (channel, answer) => queries.answer(channel, answer),
+        serverName: clusterNode.serverName,
+      })
       const api = createPluginApi(services, routes, configDir, queries)
       for (const [key, ref] of Object.entries(config.plugins)) {
         if (ref === null) continue
@@ -214,8 +223,7 @@ export class RiptideServer {
 }
 
 /** Wraps WebSocket routes so that `report` hears the number of open connections. */
-function connectionCounter (report: ((count: number) => void) | undefined): (route: WebSocketRoute) => WebSocketRoute {
-  if (report === undefined) return (route) => route
+function connectionCounter (report: (count: number) => void): (route: WebSocketRoute) => WebSocketRoute {
   let open = 0
   return (route) => ({
     path: route.path,
@@ -258,6 +266,10 @@ function combineMonitoring (all: Monitoring[]): Monitoring {
     onMessageReceived: (...args) => each((m) => m.onMessageReceived(...args)),
     onMessageSend: (...args) => each((m) => m.onMessageSend(...args)),
     onBroadcast: (...args) => each((m) => m.onBroadcast(...args)),
+    onHandled: (...args) => each((m) => m.onHandled?.(...args)),
+    onDelivered: (...args) => each((m) => m.onDelivered?.(...args)),
+    attach: (host) => each((m) => m.attach?.(host)),
+    onConnectionCount: (count) => each((m) => m.onConnectionCount?.(count)),
   }
 }
 

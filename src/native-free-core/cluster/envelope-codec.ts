@@ -15,6 +15,8 @@ export interface DecodedEnvelope {
   channel: string
   fromWorker: number
   message: Message
+  /** See schemas/cluster.fbs; 0 when not caused by a client frame. */
+  receivedAt: number
 }
 
 const builder = new flatbuffers.Builder(1024)
@@ -23,7 +25,7 @@ function stringOrZero (value: string | undefined): flatbuffers.Offset {
   return value === undefined ? 0 : builder.createString(value)
 }
 
-export function encodeEnvelope (channel: string, fromWorker: number, message: Message): Uint8Array {
+export function encodeEnvelope (channel: string, fromWorker: number, message: Message, receivedAt = 0): Uint8Array {
   builder.clear()
   // Fields are added only when present, and a present value equal to the
   // default (false, 0) must still be written. clear() resets this flag.
@@ -79,6 +81,7 @@ export function encodeEnvelope (channel: string, fromWorker: number, message: Me
   Envelope.addChannel(builder, channelOffset)
   Envelope.addFromWorker(builder, fromWorker)
   Envelope.addMessage(builder, body)
+  if (receivedAt !== 0) Envelope.addReceivedAt(builder, receivedAt)
   builder.finish(Envelope.endEnvelope(builder))
   return builder.asUint8Array()
 }
@@ -125,7 +128,7 @@ export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
   set('sdkType', body.sdkType())
   set('requestorName', body.requestorName())
   set('requestorData', body.requestorData())
-  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message }
+  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message, receivedAt: envelope.receivedAt() }
 }
 
 /** Vtable offsets of the vector fields (4 + 2 x field index), to tell an empty vector from an absent one. */

@@ -6,6 +6,7 @@
  */
 import { AUTH_ACTION, CONNECTION_ACTION, PARSER_ACTION, TOPIC } from '../protocol/constants.js'
 import type { Codec, JSONObject, Message } from '../protocol/message.js'
+import { frameClock, nowMs } from '../protocol/frame-clock.js'
 import { ClientSocket, POLICY_VIOLATION } from './client-socket.js'
 import type { Transport, TransportSession, WebSocketRoute } from './transport.js'
 import type { HandshakeData, AuthResult, CombinedAuthentication } from '../plugins/auth/authentication.js'
@@ -80,10 +81,23 @@ export class SocketEndpoint implements WebSocketRoute {
       return
     }
     switch (socket.state) {
-      case 'open': this.deps.processor.process(socket, message); return
+      case 'open': this.handleTimed(socket, message); return
       case 'awaiting-challenge': this.onChallenge(socket, message); return
       case 'awaiting-auth': this.onAuthRequest(socket, message); return
       default: // authenticating or closed: the client must wait for the auth answer
+    }
+  }
+
+  /** Runs a message through the handlers, stamping when its frame arrived and timing the synchronous part. */
+  private handleTimed (socket: ClientSocket, message: Message): void {
+    const monitoring = this.deps.services.monitoring
+    const started = nowMs()
+    frameClock.receivedAt = started
+    try {
+      this.deps.processor.process(socket, message)
+    } finally {
+      frameClock.receivedAt = 0
+      monitoring.onHandled?.(message.topic, (nowMs() - started) * 1000)
     }
   }
 

@@ -6,18 +6,21 @@ import type { SubscriptionRegistry } from '../plugins/subscription-registry/subs
 import { subscriptionChannel } from '../plugins/subscription-registry/subscription-registry.js'
 import { ListenRegistry } from './listen-registry.js'
 import { sendInvalid, subscribeBulk, unsubscribeBulk } from './bulk-subscriptions.js'
+import { frameClock, nowMs } from '../protocol/frame-clock.js'
 
 /** Events (reference §1.4): subscribe, unsubscribe, emit to everyone but the sender, listening. */
 export class EventHandler implements TopicHandler {
   private readonly subscriptions: SubscriptionRegistry
   private readonly listeners: ListenRegistry
 
-  constructor (services: CoreServices) {
+  constructor (private readonly services: CoreServices) {
     this.subscriptions = services.subscriptions.getSubscriptionRegistry('event')
     this.listeners = new ListenRegistry(TOPIC.EVENT, EVENT_ACTION, services, this.subscriptions, () => {})
     this.subscriptions.setListener(this.listeners)
-    services.clusterNode.subscribe(subscriptionChannel('event'), (message) => {
-      if (message.name !== undefined) this.subscriptions.sendToSubscribers(message.name, message, null, true)
+    services.clusterNode.subscribe(subscriptionChannel('event'), (message, _from, receivedAt) => {
+      if (message.name === undefined) return
+      this.subscriptions.sendToSubscribers(message.name, message, null, true)
+      if (receivedAt > 0) this.services.monitoring.onDelivered?.(TOPIC.EVENT, (nowMs() - receivedAt) * 1000)
     })
   }
 
@@ -28,7 +31,9 @@ export class EventHandler implements TopicHandler {
           sendInvalid(socket, message, 'emit needs an event name')
           return
         }
-        this.subscriptions.sendToSubscribers(message.name, { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: message.name, data: message.data }, socket)
+        if (this.subscriptions.sendToSubscribers(message.name, { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: message.name, data: message.data }, socket) > 0 && frameClock.receivedAt > 0) {
+          this.services.monitoring.onDelivered?.(TOPIC.EVENT, (nowMs() - frameClock.receivedAt) * 1000)
+        }
         return
       case EVENT_ACTION.SUBSCRIBE: subscribeBulk(this.subscriptions, socket, message); return
       case EVENT_ACTION.UNSUBSCRIBE: unsubscribeBulk(this.subscriptions, socket, message); return

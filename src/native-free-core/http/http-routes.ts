@@ -6,6 +6,8 @@
 export interface HttpRequest {
   readonly method: string
   readonly path: string
+  /** The query string, without "?" ('' when none). */
+  readonly query?: string
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>
   readonly body: Buffer | null

@@ -107,6 +107,7 @@ export class NodeHttpServer implements HttpServerAdapter {
       options.routes.dispatch({
         method,
         path: (req.url ?? '/').split('?')[0],
+        query: (req.url ?? '').split('?')[1] ?? '',
         headers: headersOf(req),
         body: method === 'POST' ? Buffer.concat(chunks) : null,
         remoteAddress: req.socket.remoteAddress ?? '',

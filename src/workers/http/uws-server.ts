@@ -71,6 +71,7 @@ export class UwsHttpServer implements HttpServerAdapter {
     app.any('/*', (res, req) => {
       const method = req.getCaseSensitiveMethod().toUpperCase()
       const path = req.getUrl()
+      const query = req.getQuery() ?? ''
       const headers: Record<string, string> = {}
       req.forEach((key, value) => { headers[key] = value })
       const remoteAddress = headers['x-forwarded-for'] ?? text(res.getRemoteAddressAsText())
@@ -85,7 +86,7 @@ export class UwsHttpServer implements HttpServerAdapter {
         })
       }
       const dispatch = (body: Buffer | null): void => {
-        options.routes.dispatch({ method, path, headers, body, remoteAddress }).then(finish, (error: unknown) => finish({ status: 500, body: String(error) }))
+        options.routes.dispatch({ method, path, query, headers, body, remoteAddress }).then(finish, (error: unknown) => finish({ status: 500, body: String(error) }))
       }
       if (method !== 'POST') {
         dispatch(null)

@@ -1,7 +1,8 @@
 import type { Plugin } from '../plugin.js'
 import type { Message } from '../../protocol/message.js'
 
-export type ClusterMessageHandler = (message: Message, fromServer: string) => void
+/** `receivedAt`: when the client frame behind the message reached the sending node (ms since the epoch), or 0. */
+export type ClusterMessageHandler = (message: Message, fromServer: string, receivedAt: number) => void
 
 /**
  * The message bus between server nodes (worker threads of one host, or

@@ -17,6 +17,7 @@ import { WorkerTable } from '../../shared/worker-table.js'
 import type { SharedMemory } from '../../shared/shared-memory.js'
 import { ownerOf } from '../../shared/shared-memory.js'
 import { decodeEnvelope, encodeEnvelope, SUPERVISOR } from '../../cluster/envelope-codec.js'
+import { frameClock } from '../../protocol/frame-clock.js'
 
 /** Worker `index` of server `base` is named `base/index`. */
 export function workerName (base: string, index: number): string {
@@ -83,7 +84,7 @@ export class WorkerClusterNode implements ClusterNode {
 
   private deliver (targets: number[], channel: string, message: Message): void {
     if (targets.length === 0 || this.closed) return
-    const bytes = encodeEnvelope(channel, this.index, message)
+    const bytes = encodeEnvelope(channel, this.index, message, frameClock.receivedAt)
     for (const target of targets) {
       const queue = this.backlog.get(target)
       if (queue !== undefined) queue.push(bytes.slice())
@@ -121,10 +122,10 @@ export class WorkerClusterNode implements ClusterNode {
 
   private dispatch (payload: Uint8Array): void {
     try {
-      const { channel, fromWorker, message } = decodeEnvelope(payload)
+      const { channel, fromWorker, message, receivedAt } = decodeEnvelope(payload)
       const handler = this.handlers.get(channel)
       if (handler === undefined) return
-      handler(message, fromWorker === SUPERVISOR ? 'supervisor' : workerName(this.base, fromWorker))
+      handler(message, fromWorker === SUPERVISOR ? 'supervisor' : workerName(this.base, fromWorker), receivedAt)
     } catch (error) {
       this.logger.error('CLUSTER_MESSAGE_ERROR', `worker ${this.index} could not handle a cluster message: ${(error as Error)?.stack ?? String(error)}`)
     }

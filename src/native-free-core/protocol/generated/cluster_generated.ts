@@ -412,8 +412,17 @@ message(obj?:Message):Message|null {
   return offset ? (obj || new Message()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
 }
 
+/**
+ * When the client frame that caused this message reached the server, in ms since the epoch
+ * (0: not caused by a client frame). Receivers measure publish-to-delivery delay from it.
+ */
+receivedAt():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startEnvelope(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addChannel(builder:flatbuffers.Builder, channelOffset:flatbuffers.Offset) {
@@ -426,6 +435,10 @@ static addFromWorker(builder:flatbuffers.Builder, fromWorker:number) {
 
 static addMessage(builder:flatbuffers.Builder, messageOffset:flatbuffers.Offset) {
   builder.addFieldOffset(2, messageOffset, 0);
+}
+
+static addReceivedAt(builder:flatbuffers.Builder, receivedAt:number) {
+  builder.addFieldFloat64(3, receivedAt, 0.0);
 }
 
 static endEnvelope(builder:flatbuffers.Builder):flatbuffers.Offset {

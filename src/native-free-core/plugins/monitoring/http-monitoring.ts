@@ -1,0 +1,145 @@
+/**
+ * monitoring type `http`: deepstream's monitoring endpoint, and more.
+ *
+ * - GET `url` (default /monitoring): deepstream's answer `{ from, to, ...stats }`
+ *   with the message, login and error counts since the previous read (which
+ *   resets them), added with riptide's: connections per worker, broadcasts,
+ *   and percentiles of handling time and publish-to-delivery delay per topic.
+ * - GET /metrics: the same, cumulative, in Prometheus' text format.
+ * - GET `url`/live: a page that plots throughput and latency percentiles.
+ *
+ * Every request gathers the counts of all workers. Each needs the header
+ * `headerKey: headerValue` (or, for the live page's own requests, the
+ * `key` query parameter) unless `allowOpenPermissions`.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto'
+import { z } from 'zod'
+import type { Monitoring, MonitoringHost } from './monitoring.js'
+import type { Message } from '../../protocol/message.js'
+import type { LogLevel } from '../logger/logger.js'
+import type { HttpRequest, HttpResponse } from '../../http/http-routes.js'
+import { ConfigError } from '../../errors.js'
+import { TOPIC } from '../../protocol/constants.js'
+import { merge, percentiles, WorkerStats, type MergedStats, type StatsSnapshot } from './stats.js'
+import { livePage } from './live-page.js'
+import { prometheus } from './prometheus.js'
+
+const optionsSchema = z.object({
+  url: z.string().startsWith('/').default('/monitoring'),
+  headerKey: z.string().default('deepstream-password'),
+  headerValue: z.string().default('deepstream-secret'),
+  allowOpenPermissions: z.boolean().default(false),
+  metricsPath: z.string().startsWith('/').default('/metrics'),
+}).strict()
+
+const SNAPSHOT = 'monitoring/snapshot'
+const TOPIC_NAMES = Object.fromEntries(Object.entries(TOPIC).map(([name, value]) => [value, name])) as Record<number, string>
+
+function digest (value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+export class HttpMonitoring implements Monitoring {
+  readonly description = 'http monitoring'
+  private readonly options: z.infer<typeof optionsSchema>
+  private readonly stats = new WorkerStats()
+  /** Counts at the previous read of the deepstream endpoint (served by this worker). */
+  private baseline: MergedStats | null = null
+  private lastRead = Date.now()
+  private host: MonitoringHost | null = null
+
+  constructor (options: unknown) {
+    const parsed = optionsSchema.safeParse(options ?? {})
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new ConfigError(`monitoring http options.${[...issue.path, ...((issue as { keys?: string[] }).keys ?? [])].join('.')}: ${issue.message}`)
+    }
+    this.options = parsed.data
+  }
+
+  async whenReady (): Promise<void> {}
+  async close (): Promise<void> {}
+
+  onErrorLog (_level: LogLevel, event: string): void { this.stats.error(event) }
+  onLogin (allowed: boolean, endpoint: string): void { this.stats.login(allowed, endpoint) }
+  onMessageReceived (message: Message): void { this.stats.messageIn(message.topic, message.action) }
+  onMessageSend (message: Message): void { this.stats.messageOut(message.topic, message.action) }
+  onBroadcast (_message: Message, count: number): void { this.stats.broadcast(count) }
+  onHandled (topic: number, micros: number): void { this.stats.handled(TOPIC_NAMES[topic] ?? String(topic), micros) }
+  onDelivered (topic: number, micros: number): void { this.stats.delivered(TOPIC_NAMES[topic] ?? String(topic), micros) }
+
+  onConnectionCount (count: number): void { this.stats.connections = count }
+
+  attach (host: MonitoringHost): void {
+    this.host = host
+    host.answer(SNAPSHOT, () => ({ topic: TOPIC.MONITORING, action: 0, data: JSON.stringify(this.stats.snapshot()) }))
+    const { url, metricsPath } = this.options
+    host.get(`${url}/live`, (request) => this.guarded(request, async () => {
+      if (request.path === `${url}/live`) return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: livePage(`${url}/live/data`) }
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(summary(await this.gather())) }
+    }))
+    host.get(metricsPath, (request) => this.guarded(request, async () => ({
+      status: 200,
+      headers: { 'content-type': 'text/plain; version=0.0.4' },
+      body: prometheus(await this.gather()),
+    })))
+    host.get(url, (request) => this.guarded(request, async () => {
+      if (request.path !== url) return { status: 404, body: '' }
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await this.read()) }
+    }))
+  }
+
+  private async guarded (request: HttpRequest, serve: () => Promise<HttpResponse>): Promise<HttpResponse> {
+    if (!this.options.allowOpenPermissions) {
+      const given = request.headers[this.options.headerKey.toLowerCase()] ?? new URLSearchParams(request.query ?? '').get('key') ?? ''
+      // deepstream answers 404 to a request without the key.
+      if (!timingSafeEqual(digest(given), digest(this.options.headerValue))) return { status: 404, body: '' }
+    }
+    return serve()
+  }
+
+  /** Every worker's stats, merged. */
+  private async gather (): Promise<MergedStats> {
+    const answers = this.host === null ? [] : await this.host.ask(SNAPSHOT, { topic: TOPIC.MONITORING, action: 0 })
+    const snapshots: StatsSnapshot[] = [this.stats.snapshot(), ...answers.map((answer) => JSON.parse(answer.data ?? '{}') as StatsSnapshot)]
+    return merge(snapshots)
+  }
+
+  /** deepstream's answer: counts since the previous read, which this read resets. */
+  private async read (): Promise<Record<string, unknown>> {
+    const now = await this.gather()
+    const before = this.baseline
+    const since = (key: 'received' | 'sent' | 'errors'): Record<string, number> =>
+      Object.fromEntries(Object.entries(now[key]).map(([k, n]) => [k, n - (before?.[key][k] ?? 0)]).filter(([, n]) => (n as number) > 0))
+    const logins = Object.fromEntries(Object.entries(now.logins).map(([endpoint, { allowed, denied }]) => [endpoint, {
+      allowed: allowed - (before?.logins[endpoint]?.allowed ?? 0),
+      denied: denied - (before?.logins[endpoint]?.denied ?? 0),
+    }]))
+    const answer = {
+      from: this.lastRead,
+      to: now.at,
+      clusterSize: now.workers,
+      received: since('received'),
+      send: since('sent'),
+      logins,
+      errors: since('errors'),
+      ...summary(now),
+    }
+    this.baseline = now
+    this.lastRead = now.at
+    return answer
+  }
+}
+
+/** Cumulative totals and percentiles, as the live page and the JSON answer show them. */
+export function summary (stats: MergedStats): Record<string, unknown> {
+  const sum = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0)
+  return {
+    at: stats.at,
+    workers: stats.workers,
+    connections: stats.connections,
+    totals: { received: sum(stats.received), sent: sum(stats.sent), broadcasts: stats.broadcasts, deliveries: stats.deliveries, errors: sum(stats.errors) },
+    handlingMicros: Object.fromEntries(Object.entries(stats.handling).map(([topic, h]) => [topic, percentiles(h)])),
+    deliveryMicros: Object.fromEntries(Object.entries(stats.delivery).map(([topic, h]) => [topic, percentiles(h)])),
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * monitoring type `http` on two workers: deepstream's endpoint (guarded by a
+ * header, reset on read), Prometheus' /metrics, and the live page drawn in
+ * headless Chromium.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { closeClients, connect, eventually, sleep, startTestServer, workerPort, type TestServer } from './helpers.js'
+
+const KEY = { 'deepstream-password': 'deepstream-secret' }
+const CHROMIUM = '/usr/bin/chromium'
+
+describe('http monitoring across workers', () => {
+  let server: TestServer
+  beforeAll(async () => { server = await startTestServer({ monitoring: { type: 'http' } }, 'uws', process.cwd(), 2) })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  const get = (path: string, headers: Record<string, string> = KEY): Promise<Response> => fetch(`http://127.0.0.1:${server.port}${path}`, { headers })
+
+  async function traffic (): Promise<void> {
+    const a = await connect(workerPort(server, 0))
+    const b = await connect(workerPort(server, 1))
+    b.event.subscribe('ticks', () => {})
+    a.event.subscribe('ticks', () => {})
+    await sleep(200)
+    for (let i = 0; i < 20; i++) a.event.emit('ticks', i)
+    for (let i = 0; i < 10; i++) b.event.emit('ticks', i)
+    await sleep(200)
+  }
+
+  it('answers deepstream\'s endpoint with counts from every worker, only with the key, and resets on read', async () => {
+    expect((await get('/monitoring', {})).status).toBe(404)
+    await traffic()
+    const first = await (await get('/monitoring')).json() as Record<string, any>
+    expect(first.clusterSize).toBe(2)
+    expect(first.received['4/2']).toBe(30)
+    expect(first.connections).toHaveLength(2)
+    expect(first.connections[0]).toBeGreaterThan(0)
+    expect(first.connections[1]).toBeGreaterThan(0)
+    expect(first.logins['ws-binary'].allowed).toBeGreaterThanOrEqual(2)
+    expect(first.handlingMicros.EVENT.count).toBeGreaterThanOrEqual(30)
+    expect(first.deliveryMicros.EVENT.count).toBeGreaterThanOrEqual(30)
+    expect(first.deliveryMicros.EVENT.p99).toBeGreaterThan(0)
+    const second = await (await get('/monitoring')).json() as Record<string, any>
+    expect(second.received['4/2']).toBeUndefined()
+    expect(second.from).toBe(first.to)
+  })
+
+  it('serves /metrics in Prometheus text format, cumulative over every worker', async () => {
+    await traffic()
+    const text = await (await get('/metrics')).text()
+    expect(text).toContain('# TYPE riptide_messages_received_total counter')
+    const emits = /riptide_messages_received_total\{topic="EVENT",action="EMIT"\} (\d+)/.exec(text)
+    expect(Number(emits?.[1])).toBeGreaterThanOrEqual(30)
+    expect(text).toMatch(/riptide_connections\{worker="0"\} \d+\nriptide_connections\{worker="1"\} \d+/)
+    expect(text).toMatch(/riptide_delivery_microseconds\{topic="EVENT",quantile="0.99"\} \d+/)
+    expect(text).toMatch(/riptide_handling_microseconds_count\{topic="EVENT"\} \d+/)
+    expect((await get('/metrics', {})).status).toBe(404)
+  })
+
+  const chromiumNote = existsSync(CHROMIUM) ? '' : ` (skipped: no ${CHROMIUM}; install Debian's chromium package to run it)`
+  it.skipIf(chromiumNote !== '')(`draws live throughput and latency in a browser${chromiumNote}`, async () => {
+    const { chromium } = await import('playwright-core')
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+    try {
+      const page = await browser.newPage()
+      await page.goto(`http://127.0.0.1:${server.port}/monitoring/live?key=deepstream-secret&interval=200`)
+      const client = await connect(workerPort(server, 0))
+      const stop = setInterval(() => client.event.emit('live', 1), 10)
+      try {
+        await eventually(async () => {
+          const points = await page.locator('#throughput').getAttribute('data-points')
+          expect(Number(points)).toBeGreaterThanOrEqual(5)
+        }, 10_000)
+      } finally {
+        clearInterval(stop)
+      }
+      expect(Number(await page.locator('#in').textContent())).toBeGreaterThan(0)
+      // The canvas holds drawn pixels, not just a blank surface.
+      const inked = await page.evaluate(() => {
+        const canvas = document.getElementById('throughput') as HTMLCanvasElement
+        const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray()
+        let count = 0
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) count++
+        return count
+      })
+      expect(inked).toBeGreaterThan(100)
+    } finally {
+      await browser.close()
+    }
+  }, 30_000)
+})
