@@ -1,0 +1,238 @@
+/**
+ * riptide against @deepstream/server 7.0.2, same machine, same run, same
+ * load generator (worker threads speaking deepstream's protobuf protocol):
+ *
+ *   npm run bench [-- --seconds 5]
+ *
+ * Scenarios, each on both servers:
+ * - event fan-out, 1 publisher to 100 subscribers: maximum deliveries/s;
+ * - the same at a fixed rate of half deepstream's maximum: delivery latency
+ *   percentiles, corrected for coordinated omission;
+ * - event fan-out to 1,000 subscribers: maximum deliveries/s;
+ * - record writes (acknowledged; riptide's in LMDB, durable; deepstream's in
+ *   memory) with 100 subscribers: updates delivered/s and their latency;
+ * - RPC round trips/s (1 provider, 4 requesters x 16 in flight);
+ * - connection storm: 2,000 logins, 100 at a time: logins/s, and server
+ *   memory per idle connection.
+ * Prints one table with both results and the ratio; saves JSON under bench/results/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createServer } from 'node:net'
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import * as hdr from 'hdr-histogram-js'
+import { spawnServer, stopServer } from './lib/child-server.js'
+import { ProtocolClient } from './lib/protocol-client.js'
+import type { LoadJob, LoadReport } from './lib/load-worker.js'
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
+const SECONDS = Number(args.seconds)
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+
+interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
+
+async function freePort (): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer()
+    probe.once('error', fail)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => done(port))
+    })
+  })
+}
+
+async function startRiptide (work: string): Promise<Target> {
+  const config = join(work, 'riptide.yml')
+  writeFileSync(config, `logLevel: INFO\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'riptide-data'))} } }\nstorage: { type: none }\n`)
+  const server = await spawnServer(config, ['--log-level', 'info'])
+  return { name: 'riptide', port: server.port, pid: server.process.pid ?? 0, stop: () => stopServer(server) }
+}
+
+async function startDeepstream (work: string): Promise<Target> {
+  const port = await freePort()
+  const config = join(work, 'deepstream.yml')
+  writeFileSync(config, [
+    'serverName: UUID', 'showLogo: false', 'logLevel: WARN', 'telemetry: { type: deepstreamIO, options: { enabled: false } }',
+    `httpServer: { type: default, options: { port: ${port}, host: 127.0.0.1 } }`,
+    'connectionEndpoints: [{ type: ws-binary, options: { urlPath: /deepstream, maxAuthAttempts: 3, unauthenticatedClientTimeout: 180000 } }]',
+    'auth: [{ type: none }]', 'permission: { type: none }', 'logger: { type: default, options: { colors: false } }', '',
+  ].join('\n'))
+  const bin = join(ROOT, 'node_modules', '@deepstream', 'server', 'dist', 'bin', 'deepstream')
+  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], cwd: work })
+  const exited = new Promise((done) => child.once('exit', done))
+  let output = ''
+  await new Promise<void>((done, fail) => {
+    const poll = setInterval(() => {
+      ProtocolClient.login(port).then(async (client) => { clearInterval(poll); await client.close(); done() }, () => {})
+    }, 200)
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    void exited.then(() => { clearInterval(poll); fail(new Error(`deepstream exited:\n${output}`)) })
+  })
+  return { name: 'deepstream 7.0.2', port, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await exited } }
+}
+
+function rssMiB (pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match === null ? 0 : Number(match[1]) / 1024
+}
+
+/** Runs load jobs on worker threads together; resolves their reports. */
+async function load (jobs: LoadJob[]): Promise<LoadReport[]> {
+  const workers = jobs.map((job) => new Worker(new URL('./lib/load-worker.js', import.meta.url), { workerData: job }))
+  const stage = (type: string): Promise<void[]> => Promise.all(workers.map((worker) => new Promise<void>((done, fail) => {
+    const listen = (message: { type: string, error?: string }): void => {
+      if (message.type === 'failed') fail(new Error(message.error))
+      if (message.type === type) { worker.off('message', listen); done() }
+    }
+    worker.on('message', listen)
+  })))
+  await stage('ready')
+  // Subscribers and providers first, so that nothing is published into the void.
+  const armed = stage('armed')
+  for (const worker of workers) worker.postMessage('go')
+  await armed
+  const reports = await Promise.all(workers.map((worker) => new Promise<LoadReport>((done, fail) => {
+    worker.on('message', (message: { type: string, report?: LoadReport, error?: string }) => {
+      if (message.type === 'done' && message.report !== undefined) done(message.report)
+      if (message.type === 'failed') fail(new Error(message.error))
+    })
+  })))
+  await Promise.all(workers.map((worker) => worker.terminate()))
+  return reports
+}
+
+function merged (reports: LoadReport[]): ReturnType<typeof hdr.build> {
+  const all = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  for (const report of reports) if (report.histogram !== null) all.add(hdr.decodeFromCompressedBase64(report.histogram))
+  return all
+}
+
+const base = (port: number, name: string): Omit<LoadJob, 'role' | 'count' | 'rate' | 'window'> => ({ port, name, warmupMs: 1000, durationMs: SECONDS * 1000 })
+
+async function fanOut (target: Target, rate: number): Promise<{ perSecond: number, p50: number, p99: number, p999: number }> {
+  const name = `fan-${rate}-${Date.now()}`
+  const reports = await load([
+    { ...base(target.port, name), role: 'subscribers', count: 50, rate: 0, window: 0 },
+    { ...base(target.port, name), role: 'subscribers', count: 50, rate: 0, window: 0 },
+    { ...base(target.port, name), role: 'publisher', count: 1, rate, window: 64 },
+  ])
+  const histogram = merged(reports.slice(0, 2))
+  return { perSecond: (reports[0].count + reports[1].count) / SECONDS, p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), p999: histogram.getValueAtPercentile(99.9) }
+}
+
+async function fanOutMany (target: Target): Promise<number> {
+  const name = `fan-1000-${Date.now()}`
+  const reports = await load([
+    { ...base(target.port, name), role: 'subscribers', count: 500, rate: 0, window: 0 },
+    { ...base(target.port, name), role: 'subscribers', count: 500, rate: 0, window: 0 },
+    { ...base(target.port, name), role: 'publisher', count: 1, rate: 0, window: 8 },
+  ])
+  return (reports[0].count + reports[1].count) / SECONDS
+}
+
+async function recordWrites (target: Target): Promise<{ perSecond: number, p99: number }> {
+  const name = `record-${Date.now()}`
+  const reports = await load([
+    { ...base(target.port, name), role: 'record-subscribers', count: 100, rate: 0, window: 0 },
+    { ...base(target.port, name), role: 'writer', count: 1, rate: 0, window: 16 },
+  ])
+  return { perSecond: reports[0].count / SECONDS, p99: merged([reports[0]]).getValueAtPercentile(99) }
+}
+
+async function rpc (target: Target): Promise<{ perSecond: number, p99: number }> {
+  const name = `rpc-${Date.now()}`
+  const reports = await load([
+    { ...base(target.port, name), role: 'provider', count: 1, rate: 0, window: 0 },
+    { ...base(target.port, name), role: 'rpc', count: 4, rate: 0, window: 16 },
+  ])
+  return { perSecond: reports[1].count / SECONDS, p99: merged([reports[1]]).getValueAtPercentile(99) }
+}
+
+async function storm (target: Target): Promise<{ loginsPerSecond: number, kibPerConnection: number }> {
+  const before = rssMiB(target.pid)
+  const clients: ProtocolClient[] = []
+  const started = performance.now()
+  for (let batch = 0; batch < 20; batch++) clients.push(...await Promise.all(Array.from({ length: 100 }, () => ProtocolClient.login(target.port))))
+  const seconds = (performance.now() - started) / 1000
+  await new Promise((done) => setTimeout(done, 2000))
+  const after = rssMiB(target.pid)
+  await Promise.all(clients.map((client) => client.close()))
+  return { loginsPerSecond: clients.length / seconds, kibPerConnection: ((after - before) * 1024) / clients.length }
+}
+
+function progress (step: number, total: number, label: string): void {
+  const width = 30
+  const filled = Math.round((step / total) * width)
+  process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${step}/${total} ${label.padEnd(48)}`)
+}
+
+async function main (): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'riptide-bench-compare-'))
+  const results: Record<string, Record<string, number>> = {}
+  const steps = 12
+  let step = 0
+  try {
+    for (const start of [startDeepstream, startRiptide]) {
+      const target = await start(work)
+      try {
+        const row: Record<string, number> = {}
+        progress(step++, steps, `${target.name}: event fan-out, maximum`)
+        const max = await fanOut(target, 0)
+        row.fanOutDeliveries = max.perSecond
+        progress(step++, steps, `${target.name}: event fan-out, fixed rate`)
+        // Half of deepstream's maximum, in publishes per second, for both servers.
+        const rate = Math.max(10, Math.round((results['deepstream 7.0.2']?.fanOutDeliveries ?? max.perSecond) / 100 / 2))
+        const fixed = await fanOut(target, rate)
+        Object.assign(row, { fixedRate: rate, fixedP50: fixed.p50, fixedP99: fixed.p99, fixedP999: fixed.p999 })
+        progress(step++, steps, `${target.name}: event fan-out to 1,000`)
+        row.fanOutDeliveries1000 = await fanOutMany(target)
+        progress(step++, steps, `${target.name}: record writes with subscribers`)
+        const writes = await recordWrites(target)
+        Object.assign(row, { recordDeliveries: writes.perSecond, recordP99: writes.p99 })
+        progress(step++, steps, `${target.name}: rpc round trips`)
+        const calls = await rpc(target)
+        Object.assign(row, { rpcPerSecond: calls.perSecond, rpcP99: calls.p99 })
+        progress(step++, steps, `${target.name}: connection storm`)
+        const connections = await storm(target)
+        Object.assign(row, { loginsPerSecond: connections.loginsPerSecond, kibPerConnection: connections.kibPerConnection })
+        results[target.name] = row
+      } finally {
+        await target.stop()
+      }
+    }
+    progress(steps, steps, 'done')
+    const ds = results['deepstream 7.0.2']
+    const rt = results.riptide
+    const rows: Array<[string, number, number, 'higher' | 'lower', string]> = [
+      ['event fan-out, deliveries/s (100 subscribers)', ds.fanOutDeliveries, rt.fanOutDeliveries, 'higher', 'x'],
+      [`delivery p50 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP50, rt.fixedP50, 'lower', 'x'],
+      [`delivery p99 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP99, rt.fixedP99, 'lower', 'x'],
+      [`delivery p99.9 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP999, rt.fixedP999, 'lower', 'x'],
+      ['event fan-out, deliveries/s (1,000 subscribers)', ds.fanOutDeliveries1000, rt.fanOutDeliveries1000, 'higher', 'x'],
+      ['record updates delivered/s (1 writer, acked, 100 subscribers)', ds.recordDeliveries, rt.recordDeliveries, 'higher', 'x'],
+      ['record update delivery p99, µs', ds.recordP99, rt.recordP99, 'lower', 'x'],
+      ['rpc round trips/s', ds.rpcPerSecond, rt.rpcPerSecond, 'higher', 'x'],
+      ['rpc round trip p99, µs', ds.rpcP99, rt.rpcP99, 'lower', 'x'],
+      ['logins/s (2,000, 100 at a time)', ds.loginsPerSecond, rt.loginsPerSecond, 'higher', 'x'],
+      ['server memory per idle connection, KiB', ds.kibPerConnection, rt.kibPerConnection, 'lower', 'x'],
+    ]
+    console.log('\n\n| measure | deepstream 7.0.2 | riptide | riptide / deepstream |')
+    console.log('| --- | ---: | ---: | ---: |')
+    for (const [label, a, b] of rows) console.log(`| ${label} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(2)} |`)
+    const dir = join(ROOT, 'bench', 'results')
+    mkdirSync(dir, { recursive: true })
+    const file = join(dir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results }, null, 2))
+    console.log(`\nsaved ${file}`)
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,182 @@
+/**
+ * One thread of the load generator. It runs a role over protobuf sockets
+ * and reports counts and an HDR histogram (µs) to the main thread:
+ *
+ * - `subscribers`: `count` sockets subscribed to `name`; each delivery's data
+ *   holds the time the publisher meant to send it, so the histogram is
+ *   latency corrected for coordinated omission in fixed-rate runs.
+ * - `publisher`: emits to `name`, either at `rate` per second on a fixed
+ *   schedule (open loop) or as fast as the server takes them (`rate` 0:
+ *   `window` emits in flight, each leaving flight when its echo arrives).
+ * - `rpc`: `count` sockets making requests in a closed loop, `window` each.
+ * - `provider`: `count` sockets providing the RPC `name`.
+ * - `record-subscribers`: `count` sockets subscribed to record `name`; the
+ *   latency of each update is taken from the time the writer put in it.
+ * - `writer`: acknowledged setData to record `name`, `window` in flight.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import * as hdr from 'hdr-histogram-js'
+import { ProtocolClient } from './protocol-client.js'
+import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
+import { decodeProtobuf, encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
+
+export interface LoadJob {
+  role: 'subscribers' | 'publisher' | 'rpc' | 'provider' | 'record-subscribers' | 'writer'
+  port: number
+  count: number
+  name: string
+  rate: number
+  window: number
+  warmupMs: number
+  durationMs: number
+}
+
+export interface LoadReport { count: number, histogram: string | null }
+
+const now = (): number => performance.timeOrigin + performance.now()
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function run (job: LoadJob): Promise<LoadReport> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  const clients = await Promise.all(Array.from({ length: job.count }, () => ProtocolClient.login(job.port)))
+  let counting = false
+  let count = 0
+  const start = (): Promise<void> => sleep(job.warmupMs).then(() => { counting = true }).then(() => sleep(job.durationMs)).then(() => { counting = false })
+  parentPort?.postMessage({ type: 'ready' })
+  await new Promise((resolve) => parentPort?.once('message', resolve))
+
+  if (job.role === 'record-subscribers') {
+    for (const client of clients) {
+      client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: [job.name], correlationId: 'r' })
+      client.onFrame = (frame) => {
+        if (!counting) return
+        const message = decodeProtobuf(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength))
+        if (message.action !== RECORD_ACTION.UPDATE || message.data === undefined) return
+        count++
+        histogram.recordValue(Math.max(1, Math.round((now() - (JSON.parse(message.data) as { t: number }).t) * 1000)))
+      }
+    }
+    parentPort?.postMessage({ type: 'armed' })
+    await start()
+  } else if (job.role === 'writer') {
+    parentPort?.postMessage({ type: 'armed' })
+    const measured = start()
+    let running = true
+    void measured.then(() => { running = false })
+    await Promise.all(clients.map((client) => new Promise<void>((resolve) => {
+      let inFlight = 0
+      let sequence = 0
+      const write = (): void => {
+        while (running && inFlight < job.window) {
+          inFlight++
+          client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: job.name, version: -1, data: JSON.stringify({ t: now() }), isWriteAck: true, correlationId: String(sequence++) })
+        }
+        if (!running && inFlight === 0) resolve()
+      }
+      void measured.then(() => sleep(2000)).then(() => resolve())
+      client.onMessage = (message) => {
+        if (message.action !== RECORD_ACTION.WRITE_ACKNOWLEDGEMENT && message.isError !== true) return
+        inFlight--
+        write()
+      }
+      write()
+    })))
+  } else if (job.role === 'subscribers' || job.role === 'provider') {
+    for (const client of clients) {
+      if (job.role === 'subscribers') {
+        client.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [job.name], correlationId: 's' })
+        client.onFrame = (frame) => {
+          if (!counting) return
+          const message = decodeProtobuf(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength))
+          if (message.action !== EVENT_ACTION.EMIT || message.data === undefined) return
+          count++
+          histogram.recordValue(Math.max(1, Math.round((now() - Number(message.data)) * 1000)))
+        }
+      } else {
+        client.send({ topic: TOPIC.RPC, action: RPC_ACTION.PROVIDE, names: [job.name], correlationId: 'p' })
+        client.onMessage = (message) => {
+          if (message.action !== RPC_ACTION.REQUEST) return
+          client.send({ topic: TOPIC.RPC, action: RPC_ACTION.ACCEPT, name: job.name, correlationId: message.correlationId })
+          client.send({ topic: TOPIC.RPC, action: RPC_ACTION.RESPONSE, name: job.name, correlationId: message.correlationId, data: message.data })
+        }
+      }
+    }
+    parentPort?.postMessage({ type: 'armed' })
+    await start()
+  } else if (job.role === 'publisher') {
+    const [publisher, echo] = [clients[0], await ProtocolClient.login(job.port)]
+    echo.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [job.name], correlationId: 'e' })
+    await sleep(300)
+    parentPort?.postMessage({ type: 'armed' })
+    const measured = start()
+    let running = true
+    void measured.then(() => { running = false })
+    const emit = (intended: number): void => {
+      publisher.sendFrame(encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: job.name, data: intended.toFixed(3) }))
+      if (counting) count++
+    }
+    if (job.rate > 0) {
+      // Open loop: message i is due at begin + i / rate, and carries that time.
+      const begin = now()
+      let sent = 0
+      while (running) {
+        const due = Math.floor((now() - begin) * job.rate / 1000)
+        while (sent < due) emit(begin + (sent++ * 1000) / job.rate)
+        await sleep(1)
+      }
+    } else {
+      let inFlight = 0
+      await new Promise<void>((resolve) => {
+        const pump = (): void => {
+          while (running && inFlight < job.window) { inFlight++; emit(now()) }
+          if (!running) resolve()
+        }
+        echo.onFrame = () => { inFlight--; pump() }
+        pump()
+      })
+    }
+    await measured
+    await echo.close()
+  } else {
+    parentPort?.postMessage({ type: 'armed' })
+    const measured = start()
+    let running = true
+    void measured.then(() => { running = false })
+    // deepstream hands requestors' correlation ids to providers as they are: keep them unique across sockets.
+    const prefix = Math.random().toString(36).slice(2, 8)
+    await Promise.all(clients.map((client, socket) => new Promise<void>((resolve) => {
+      let next = 0
+      let inFlight = 0
+      const sentAt = new Map<string, number>()
+      const request = (): void => {
+        while (running && inFlight < job.window) {
+          inFlight++
+          const id = `${prefix}-${socket}-${next++}`
+          sentAt.set(id, now())
+          client.send({ topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: job.name, correlationId: id, data: '1' })
+        }
+        if (!running && inFlight === 0) resolve()
+      }
+      // Requests a server never answers must not hang the run.
+      void measured.then(() => sleep(2000)).then(() => resolve())
+      client.onMessage = (message) => {
+        if (message.action !== RPC_ACTION.RESPONSE && message.isError !== true) return
+        const started = sentAt.get(message.correlationId ?? '')
+        sentAt.delete(message.correlationId ?? '')
+        inFlight--
+        if (counting && message.action === RPC_ACTION.RESPONSE && started !== undefined) {
+          count++
+          histogram.recordValue(Math.max(1, Math.round((now() - started) * 1000)))
+        }
+        request()
+      }
+      request()
+    })))
+  }
+  await Promise.all(clients.map((client) => client.close()))
+  return { count, histogram: histogram.totalCount > 0 ? hdr.encodeIntoCompressedBase64(histogram) : null }
+}
+
+if (parentPort !== null) {
+  run(workerData as LoadJob).then((report) => parentPort?.postMessage({ type: 'done', report }), (error: unknown) => parentPort?.postMessage({ type: 'failed', error: String((error as Error)?.stack ?? error) }))
+}
