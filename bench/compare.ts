@@ -9,6 +9,7 @@
  * - the same at a fixed rate of half deepstream's maximum: delivery latency
  *   percentiles, corrected for coordinated omission;
  * - event fan-out to 1,000 subscribers: maximum deliveries/s;
+ * - 10,000 topics x 10 subscribers each, one publisher cycling through them;
  * - record writes (acknowledged; riptide's in LMDB, durable; deepstream's in
  *   memory) with 100 subscribers: updates delivered/s and their latency;
  * - RPC round trips/s (1 provider, 4 requesters x 16 in flight);
@@ -136,6 +137,18 @@ async function fanOutMany (target: Target): Promise<number> {
   return (reports[0].count + reports[1].count) / SECONDS
 }
 
+/** 10,000 topics with 10 subscribers each (100 sockets x 1,000 topics), one publisher cycling through them. */
+async function manyTopics (target: Target): Promise<number> {
+  const name = `topics-${Date.now()}`
+  const topics = { groups: 10, size: 1000 }
+  const reports = await load([
+    { ...base(target.port, `${name}#0`), role: 'subscribers', count: 50, rate: 0, window: 0, topics },
+    { ...base(target.port, `${name}#1`), role: 'subscribers', count: 50, rate: 0, window: 0, topics },
+    { ...base(target.port, name), role: 'publisher', count: 1, rate: 0, window: 64, topics },
+  ])
+  return (reports[0].count + reports[1].count) / SECONDS
+}
+
 async function recordWrites (target: Target): Promise<{ perSecond: number, p99: number }> {
   const name = `record-${Date.now()}`
   const reports = await load([
@@ -175,7 +188,7 @@ function progress (step: number, total: number, label: string): void {
 async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'riptide-bench-compare-'))
   const results: Record<string, Record<string, number>> = {}
-  const steps = 12
+  const steps = 14
   let step = 0
   try {
     for (const start of [startDeepstream, startRiptide]) {
@@ -192,6 +205,8 @@ async function main (): Promise<void> {
         Object.assign(row, { fixedRate: rate, fixedP50: fixed.p50, fixedP99: fixed.p99, fixedP999: fixed.p999 })
         progress(step++, steps, `${target.name}: event fan-out to 1,000`)
         row.fanOutDeliveries1000 = await fanOutMany(target)
+        progress(step++, steps, `${target.name}: 10,000 topics x 10 subscribers`)
+        row.manyTopicsDeliveries = await manyTopics(target)
         progress(step++, steps, `${target.name}: record writes with subscribers`)
         const writes = await recordWrites(target)
         Object.assign(row, { recordDeliveries: writes.perSecond, recordP99: writes.p99 })
@@ -215,6 +230,7 @@ async function main (): Promise<void> {
       [`delivery p99 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP99, rt.fixedP99, 'lower', 'x'],
       [`delivery p99.9 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP999, rt.fixedP999, 'lower', 'x'],
       ['event fan-out, deliveries/s (1,000 subscribers)', ds.fanOutDeliveries1000, rt.fanOutDeliveries1000, 'higher', 'x'],
+      ['10,000 topics x 10 subscribers, deliveries/s', ds.manyTopicsDeliveries, rt.manyTopicsDeliveries, 'higher', 'x'],
       ['record updates delivered/s (1 writer, acked, 100 subscribers)', ds.recordDeliveries, rt.recordDeliveries, 'higher', 'x'],
       ['record update delivery p99, µs', ds.recordP99, rt.recordP99, 'lower', 'x'],
       ['rpc round trips/s', ds.rpcPerSecond, rt.rpcPerSecond, 'higher', 'x'],

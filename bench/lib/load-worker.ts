@@ -29,6 +29,8 @@ export interface LoadJob {
   window: number
   warmupMs: number
   durationMs: number
+  /** Many-topics runs: subscriber socket i takes topics [(i mod groups) x size, ...) of `${name}/<n>`; the publisher cycles through all. */
+  topics?: { groups: number, size: number }
 }
 
 export interface LoadReport { count: number, histogram: string | null }
@@ -84,7 +86,11 @@ async function run (job: LoadJob): Promise<LoadReport> {
   } else if (job.role === 'subscribers' || job.role === 'provider') {
     for (const client of clients) {
       if (job.role === 'subscribers') {
-        client.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [job.name], correlationId: 's' })
+        const index = clients.indexOf(client) + (job.topics === undefined ? 0 : job.count * Number(job.name.split('#')[1] ?? 0))
+        const names = job.topics === undefined
+          ? [job.name]
+          : Array.from({ length: job.topics.size }, (_, i) => `${job.name.split('#')[0]}/${(index % job.topics!.groups) * job.topics!.size + i}`)
+        client.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names, correlationId: 's' })
         client.onFrame = (frame) => {
           if (!counting) return
           const message = decodeProtobuf(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength))
@@ -111,8 +117,13 @@ async function run (job: LoadJob): Promise<LoadReport> {
     const measured = start()
     let running = true
     void measured.then(() => { running = false })
+    const total = job.topics === undefined ? 0 : job.topics.groups * job.topics.size
+    let cursor = 0
     const emit = (intended: number): void => {
-      publisher.sendFrame(encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: job.name, data: intended.toFixed(3) }))
+      const name = total === 0 ? job.name : `${job.name}/${cursor++ % total}`
+      publisher.sendFrame(encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name, data: intended.toFixed(3) }))
+      // Many topics: a marker per emit to the echo's own name keeps the window honest.
+      if (total > 0) publisher.sendFrame(encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: job.name, data: '0' }))
       if (counting) count++
     }
     if (job.rate > 0) {
