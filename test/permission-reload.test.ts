@@ -17,9 +17,10 @@ const TOKEN = 'admin-token-0123456789'
 async function delivered (publisher: DeepstreamClient, listener: DeepstreamClient, name: string): Promise<boolean> {
   let got = false
   listener.event.subscribe(name, () => { got = true })
-  await sleep(150)
+  // The client batches subscriptions for 100 ms; under load, give the subscription time to land everywhere.
+  await sleep(500)
   publisher.event.emit(name, 1)
-  await sleep(200)
+  await sleep(400)
   listener.event.unsubscribe(name)
   return got
 }

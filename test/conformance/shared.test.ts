@@ -167,7 +167,9 @@ describe('cluster envelope codec', () => {
     ]
     for (const message of messages) {
       const decoded = decodeEnvelope(encodeEnvelope('channel', 3, message).slice())
-      expect(decoded).toEqual({ channel: 'channel', fromWorker: 3, message })
+      expect(decoded).toEqual({ channel: 'channel', fromWorker: 3, message, receivedAt: 0 })
     }
+    const stamped = decodeEnvelope(encodeEnvelope('channel', 1, messages[0], 1795860000123.456).slice())
+    expect(stamped.receivedAt).toBe(1795860000123.456)
   })
 })

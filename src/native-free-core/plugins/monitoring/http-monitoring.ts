@@ -33,6 +33,7 @@ const optionsSchema = z.object({
 }).strict()
 
 const SNAPSHOT = 'monitoring/snapshot'
+const RESET = 'monitoring/reset'
 const TOPIC_NAMES = Object.fromEntries(Object.entries(TOPIC).map(([name, value]) => [value, name])) as Record<number, string>
 
 function digest (value: string): Buffer {
@@ -43,9 +44,6 @@ export class HttpMonitoring implements Monitoring {
   readonly description = 'http monitoring'
   private readonly options: z.infer<typeof optionsSchema>
   private readonly stats = new WorkerStats()
-  /** Counts at the previous read of the deepstream endpoint (served by this worker). */
-  private baseline: MergedStats | null = null
-  private lastRead = Date.now()
   private host: MonitoringHost | null = null
 
   constructor (options: unknown) {
@@ -73,6 +71,10 @@ export class HttpMonitoring implements Monitoring {
   attach (host: MonitoringHost): void {
     this.host = host
     host.answer(SNAPSHOT, () => ({ topic: TOPIC.MONITORING, action: 0, data: JSON.stringify(this.stats.snapshot()) }))
+    host.answer(RESET, () => {
+      this.stats.resetInterval()
+      return { topic: TOPIC.MONITORING, action: 0 }
+    })
     const { url, metricsPath } = this.options
     host.get(`${url}/live`, (request) => this.guarded(request, async () => {
       if (request.path === `${url}/live`) return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: livePage(`${url}/live/data`) }
@@ -105,29 +107,21 @@ export class HttpMonitoring implements Monitoring {
     return merge(snapshots)
   }
 
-  /** deepstream's answer: counts since the previous read, which this read resets. */
+  /** deepstream's answer: counts since the previous read, on any worker, which this read resets on every worker. */
   private async read (): Promise<Record<string, unknown>> {
     const now = await this.gather()
-    const before = this.baseline
-    const since = (key: 'received' | 'sent' | 'errors'): Record<string, number> =>
-      Object.fromEntries(Object.entries(now[key]).map(([k, n]) => [k, n - (before?.[key][k] ?? 0)]).filter(([, n]) => (n as number) > 0))
-    const logins = Object.fromEntries(Object.entries(now.logins).map(([endpoint, { allowed, denied }]) => [endpoint, {
-      allowed: allowed - (before?.logins[endpoint]?.allowed ?? 0),
-      denied: denied - (before?.logins[endpoint]?.denied ?? 0),
-    }]))
-    const answer = {
-      from: this.lastRead,
+    this.stats.resetInterval()
+    await this.host?.ask(RESET, { topic: TOPIC.MONITORING, action: 0 })
+    return {
+      from: now.since.from,
       to: now.at,
       clusterSize: now.workers,
-      received: since('received'),
-      send: since('sent'),
-      logins,
-      errors: since('errors'),
+      received: now.since.received,
+      send: now.since.sent,
+      logins: now.since.logins,
+      errors: now.since.errors,
       ...summary(now),
     }
-    this.baseline = now
-    this.lastRead = now.at
-    return answer
   }
 }
 

@@ -9,8 +9,18 @@ import * as hdr from 'hdr-histogram-js'
 
 type Histogram = ReturnType<typeof hdr.build>
 
+/** Counts since the last reset of deepstream's endpoint. */
+export interface Since {
+  from: number
+  received: Record<string, number>
+  sent: Record<string, number>
+  errors: Record<string, number>
+  logins: Record<string, { allowed: number, denied: number }>
+}
+
 export interface StatsSnapshot {
   at: number
+  since: Since
   received: Record<string, number>
   sent: Record<string, number>
   logins: Record<string, { allowed: number, denied: number }>
@@ -42,6 +52,28 @@ export class WorkerStats {
   connections = 0
   private readonly handling = new Map<string, Histogram>()
   private readonly delivery = new Map<string, Histogram>()
+  private baseline: Since = { from: Date.now(), received: {}, sent: {}, errors: {}, logins: {} }
+
+  /** Starts a new interval for deepstream's endpoint (its read resets the counts). */
+  resetInterval (): void {
+    this.baseline = { from: Date.now(), received: { ...this.received }, sent: { ...this.sent }, errors: { ...this.errors }, logins: structuredClone(this.logins) }
+  }
+
+  private since (): Since {
+    const diff = (now: Record<string, number>, then: Record<string, number>): Record<string, number> =>
+      Object.fromEntries(Object.entries(now).map(([k, n]) => [k, n - (then[k] ?? 0)]).filter(([, n]) => (n as number) > 0))
+    const { baseline } = this
+    return {
+      from: baseline.from,
+      received: diff(this.received, baseline.received),
+      sent: diff(this.sent, baseline.sent),
+      errors: diff(this.errors, baseline.errors),
+      logins: Object.fromEntries(Object.entries(this.logins).map(([endpoint, { allowed, denied }]) => [endpoint, {
+        allowed: allowed - (baseline.logins[endpoint]?.allowed ?? 0),
+        denied: denied - (baseline.logins[endpoint]?.denied ?? 0),
+      }])),
+    }
+  }
 
   messageIn (topic: number, action: number): void { bump(this.received, `${topic}/${action}`) }
   messageOut (topic: number, action: number): void { bump(this.sent, `${topic}/${action}`) }
@@ -66,6 +98,7 @@ export class WorkerStats {
       Object.fromEntries([...map].map(([topic, h]) => [topic, hdr.encodeIntoCompressedBase64(h)]))
     return {
       at: Date.now(),
+      since: this.since(),
       received: { ...this.received },
       sent: { ...this.sent },
       logins: structuredClone(this.logins),
@@ -88,6 +121,7 @@ function record (map: Map<string, Histogram>, topic: string, micros: number): vo
 /** Everything the workers reported, added up; histograms merged. */
 export interface MergedStats {
   at: number
+  since: Since
   workers: number
   connections: number[]
   received: Record<string, number>
@@ -101,7 +135,7 @@ export interface MergedStats {
 }
 
 export function merge (snapshots: StatsSnapshot[]): MergedStats {
-  const merged: MergedStats = { at: Date.now(), workers: snapshots.length, connections: [], received: {}, sent: {}, logins: {}, errors: {}, broadcasts: 0, deliveries: 0, handling: {}, delivery: {} }
+  const merged: MergedStats = { at: Date.now(), since: { from: Date.now(), received: {}, sent: {}, errors: {}, logins: {} }, workers: snapshots.length, connections: [], received: {}, sent: {}, logins: {}, errors: {}, broadcasts: 0, deliveries: 0, handling: {}, delivery: {} }
   for (const snapshot of snapshots) {
     merged.connections.push(snapshot.connections)
     for (const [key, n] of Object.entries(snapshot.received)) bump(merged.received, key, n)
@@ -109,6 +143,15 @@ export function merge (snapshots: StatsSnapshot[]): MergedStats {
     for (const [key, n] of Object.entries(snapshot.errors)) bump(merged.errors, key, n)
     for (const [endpoint, { allowed, denied }] of Object.entries(snapshot.logins)) {
       const entry = merged.logins[endpoint] ?? (merged.logins[endpoint] = { allowed: 0, denied: 0 })
+      entry.allowed += allowed
+      entry.denied += denied
+    }
+    merged.since.from = Math.min(merged.since.from, snapshot.since.from)
+    for (const key of ['received', 'sent', 'errors'] as const) {
+      for (const [k, n] of Object.entries(snapshot.since[key])) bump(merged.since[key], k, n)
+    }
+    for (const [endpoint, { allowed, denied }] of Object.entries(snapshot.since.logins)) {
+      const entry = merged.since.logins[endpoint] ?? (merged.since.logins[endpoint] = { allowed: 0, denied: 0 })
       entry.allowed += allowed
       entry.denied += denied
     }
