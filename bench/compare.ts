@@ -10,6 +10,7 @@
  *   percentiles, corrected for coordinated omission;
  * - event fan-out to 1,000 subscribers: maximum deliveries/s;
  * - 10,000 topics x 10 subscribers each, one publisher cycling through them;
+ * - acknowledged record writes/s (8 sockets x 32 in flight over 8,000 records);
  * - record writes (acknowledged; riptide's in LMDB, durable; deepstream's in
  *   memory) with 100 subscribers: updates delivered/s and their latency;
  * - RPC round trips/s (1 provider, 4 requesters x 16 in flight);
@@ -158,6 +159,12 @@ async function recordWrites (target: Target): Promise<{ perSecond: number, p99: 
   return { perSecond: reports[0].count / SECONDS, p99: merged([reports[0]]).getValueAtPercentile(99) }
 }
 
+/** Acknowledged writes over 1,000 records per socket, 8 sockets x 32 in flight, nobody subscribed. */
+async function ackedWrites (target: Target): Promise<number> {
+  const reports = await load([{ ...base(target.port, `acked-${Date.now()}`), role: 'writer', count: 8, rate: 0, window: 32, topics: { groups: 1, size: 1000 } }])
+  return reports[0].count / SECONDS
+}
+
 async function rpc (target: Target): Promise<{ perSecond: number, p99: number }> {
   const name = `rpc-${Date.now()}`
   const reports = await load([
@@ -188,7 +195,7 @@ function progress (step: number, total: number, label: string): void {
 async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'riptide-bench-compare-'))
   const results: Record<string, Record<string, number>> = {}
-  const steps = 14
+  const steps = 16
   let step = 0
   try {
     for (const start of [startDeepstream, startRiptide]) {
@@ -207,6 +214,8 @@ async function main (): Promise<void> {
         row.fanOutDeliveries1000 = await fanOutMany(target)
         progress(step++, steps, `${target.name}: 10,000 topics x 10 subscribers`)
         row.manyTopicsDeliveries = await manyTopics(target)
+        progress(step++, steps, `${target.name}: acknowledged record writes`)
+        row.ackedWrites = await ackedWrites(target)
         progress(step++, steps, `${target.name}: record writes with subscribers`)
         const writes = await recordWrites(target)
         Object.assign(row, { recordDeliveries: writes.perSecond, recordP99: writes.p99 })
@@ -238,6 +247,7 @@ async function main (): Promise<void> {
       [`delivery p99.9 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP999, rt.fixedP999, 'lower', 'x'],
       ['event fan-out, deliveries/s (1,000 subscribers)', ds.fanOutDeliveries1000, rt.fanOutDeliveries1000, 'higher', 'x'],
       ['10,000 topics x 10 subscribers, deliveries/s', ds.manyTopicsDeliveries, rt.manyTopicsDeliveries, 'higher', 'x'],
+      ['acknowledged record writes/s (riptide durable in LMDB, deepstream in memory)', ds.ackedWrites, rt.ackedWrites, 'higher', 'x'],
       ['record updates delivered/s (1 writer, acked, 100 subscribers)', ds.recordDeliveries, rt.recordDeliveries, 'higher', 'x'],
       ['record update delivery p99, µs', ds.recordP99, rt.recordP99, 'lower', 'x'],
       ['rpc round trips/s', ds.rpcPerSecond, rt.rpcPerSecond, 'higher', 'x'],

@@ -65,19 +65,23 @@ async function run (job: LoadJob): Promise<LoadReport> {
     const measured = start()
     let running = true
     void measured.then(() => { running = false })
-    await Promise.all(clients.map((client) => new Promise<void>((resolve) => {
+    await Promise.all(clients.map((client, socket) => new Promise<void>((resolve) => {
       let inFlight = 0
       let sequence = 0
+      // `topics` here means: spread the writes over that many records per socket instead of one.
+      const records = job.topics?.size ?? 0
       const write = (): void => {
         while (running && inFlight < job.window) {
           inFlight++
-          client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: job.name, version: -1, data: JSON.stringify({ t: now() }), isWriteAck: true, correlationId: String(sequence++) })
+          const name = records === 0 ? job.name : `${job.name}/${socket}/${sequence % records}`
+          client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name, version: -1, data: JSON.stringify({ t: now() }), isWriteAck: true, correlationId: String(sequence++) })
         }
         if (!running && inFlight === 0) resolve()
       }
       void measured.then(() => sleep(2000)).then(() => resolve())
       client.onMessage = (message) => {
         if (message.action !== RECORD_ACTION.WRITE_ACKNOWLEDGEMENT && message.isError !== true) return
+        if (counting && message.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT) count++
         inFlight--
         write()
       }
