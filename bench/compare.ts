@@ -16,73 +16,22 @@
  * - RPC round trips/s (1 provider, 4 requesters x 16 in flight);
  * - connection storm: 5,000 logins, 100 at a time: logins/s, and server
  *   memory per idle connection.
+ * - the HTTP endpoints under autocannon (bench/http.ts).
  * Prints one table with both results and the ratio; saves JSON under bench/results/.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
-import { spawnServer, stopServer } from './lib/child-server.js'
 import { ProtocolClient } from './lib/protocol-client.js'
+import { ROOT, rssMiB, startDeepstream, startRiptide, type Target } from './lib/targets.js'
+import { httpBench } from './http.js'
 import type { LoadJob, LoadReport } from './lib/load-worker.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-
-interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
-
-async function freePort (): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer()
-    probe.once('error', fail)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => done(port))
-    })
-  })
-}
-
-async function startRiptide (work: string): Promise<Target> {
-  const config = join(work, 'riptide.yml')
-  writeFileSync(config, `logLevel: INFO\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'riptide-data'))} } }\nstorage: { type: none }\n`)
-  const server = await spawnServer(config, ['--log-level', 'info'])
-  return { name: 'riptide', port: server.port, pid: server.process.pid ?? 0, stop: () => stopServer(server) }
-}
-
-async function startDeepstream (work: string): Promise<Target> {
-  const port = await freePort()
-  const config = join(work, 'deepstream.yml')
-  writeFileSync(config, [
-    'serverName: UUID', 'showLogo: false', 'logLevel: WARN', 'telemetry: { type: deepstreamIO, options: { enabled: false } }',
-    `httpServer: { type: default, options: { port: ${port}, host: 127.0.0.1 } }`,
-    'connectionEndpoints: [{ type: ws-binary, options: { urlPath: /deepstream, maxAuthAttempts: 3, unauthenticatedClientTimeout: 180000 } }]',
-    'auth: [{ type: none }]', 'permission: { type: none }', 'logger: { type: default, options: { colors: false } }', '',
-  ].join('\n'))
-  const bin = join(ROOT, 'node_modules', '@deepstream', 'server', 'dist', 'bin', 'deepstream')
-  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], cwd: work })
-  const exited = new Promise((done) => child.once('exit', done))
-  let output = ''
-  await new Promise<void>((done, fail) => {
-    const poll = setInterval(() => {
-      ProtocolClient.login(port).then(async (client) => { clearInterval(poll); await client.close(); done() }, () => {})
-    }, 200)
-    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    void exited.then(() => { clearInterval(poll); fail(new Error(`deepstream exited:\n${output}`)) })
-  })
-  return { name: 'deepstream 7.0.2', port, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await exited } }
-}
-
-function rssMiB (pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return match === null ? 0 : Number(match[1]) / 1024
-}
 
 /** Runs load jobs on worker threads together; resolves their reports. */
 async function load (jobs: LoadJob[]): Promise<LoadReport[]> {
@@ -195,7 +144,7 @@ function progress (step: number, total: number, label: string): void {
 async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'riptide-bench-compare-'))
   const results: Record<string, Record<string, number>> = {}
-  const steps = 16
+  const steps = 17
   let step = 0
   try {
     for (const start of [startDeepstream, startRiptide]) {
@@ -237,6 +186,8 @@ async function main (): Promise<void> {
         await fresh.stop()
       }
     }
+    progress(steps - 1, steps, 'HTTP endpoints (autocannon)')
+    const http = await httpBench()
     progress(steps, steps, 'done')
     const ds = results['deepstream 7.0.2']
     const rt = results.riptide
@@ -258,10 +209,11 @@ async function main (): Promise<void> {
     console.log('\n\n| measure | deepstream 7.0.2 | riptide | riptide / deepstream |')
     console.log('| --- | ---: | ---: | ---: |')
     for (const [label, a, b] of rows) console.log(`| ${label} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(2)} |`)
+    console.log(`\n${http}`)
     const dir = join(ROOT, 'bench', 'results')
     mkdirSync(dir, { recursive: true })
     const file = join(dir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results }, null, 2))
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results, http }, null, 2))
     console.log(`\nsaved ${file}`)
   } finally {
     rmSync(work, { recursive: true, force: true })

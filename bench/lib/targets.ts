@@ -1,0 +1,67 @@
+/**
+ * The two servers the benchmarks compare, each in a process of its own:
+ * riptide through its CLI (defaults: a worker per core, LMDB), and
+ * @deepstream/server 7.0.2 with its default Node http + ws server, auth and
+ * permissions open, telemetry off, the binary WebSocket and HTTP endpoints.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { spawnServer, stopServer } from './child-server.js'
+import { ProtocolClient } from './protocol-client.js'
+
+/** The repository root, from source (bench/lib) or compiled (dist/bench/lib) alike. */
+const here = fileURLToPath(new URL('.', import.meta.url))
+export const ROOT = resolve(here, here.includes('/dist/') ? '../../..' : '../..')
+
+export interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
+
+async function freePort (): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer()
+    probe.once('error', fail)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => done(port))
+    })
+  })
+}
+
+export async function startRiptide (work: string): Promise<Target> {
+  const config = join(work, 'riptide.yml')
+  writeFileSync(config, `logLevel: INFO\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'riptide-data'))} } }\nstorage: { type: none }\n`)
+  const server = await spawnServer(config, ['--log-level', 'info'])
+  return { name: 'riptide', port: server.port, pid: server.process.pid ?? 0, stop: () => stopServer(server) }
+}
+
+export async function startDeepstream (work: string): Promise<Target> {
+  const port = await freePort()
+  const config = join(work, 'deepstream.yml')
+  writeFileSync(config, [
+    'serverName: UUID', 'showLogo: false', 'logLevel: WARN', 'telemetry: { type: deepstreamIO, options: { enabled: false } }',
+    `httpServer: { type: default, options: { port: ${port}, host: 127.0.0.1 } }`,
+    'connectionEndpoints: [{ type: ws-binary, options: { urlPath: /deepstream, maxAuthAttempts: 3, unauthenticatedClientTimeout: 180000 } }, { type: http, options: { allowAuthData: true, enableAuthEndpoint: false, authPath: /api/auth, postPath: /api, getPath: /api } }]',
+    'auth: [{ type: none }]', 'permission: { type: none }', 'logger: { type: default, options: { colors: false } }', '',
+  ].join('\n'))
+  const bin = join(ROOT, 'node_modules', '@deepstream', 'server', 'dist', 'bin', 'deepstream')
+  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], cwd: work })
+  const exited = new Promise((done) => child.once('exit', done))
+  let output = ''
+  await new Promise<void>((done, fail) => {
+    const poll = setInterval(() => {
+      ProtocolClient.login(port).then(async (client) => { clearInterval(poll); await client.close(); done() }, () => {})
+    }, 200)
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    void exited.then(() => { clearInterval(poll); fail(new Error(`deepstream exited:\n${output}`)) })
+  })
+  return { name: 'deepstream 7.0.2', port, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await exited } }
+}
+
+export function rssMiB (pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match === null ? 0 : Number(match[1]) / 1024
+}
+
