@@ -4,12 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { dirname, join, resolve, sep } from 'node:path'
+import { compiledModule } from '../../src/workers/compiled-module.js'
 
-// This file runs compiled (dist/bench/lib) from benches and as source (bench/lib) from tests.
-const here = dirname(fileURLToPath(import.meta.url))
-const root = resolve(here, here.includes(`${sep}dist${sep}`) ? '../../..' : '../..')
-const CLI = join(root, 'dist', 'src', 'main', 'cli.js')
+const CLI = fileURLToPath(compiledModule('main/cli.js'))
 
 export interface ChildServer {
   readonly port: number

@@ -6,15 +6,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { spawnServer, stopServer } from './child-server.js'
 import { ProtocolClient } from './protocol-client.js'
 
-/** The repository root, from source (bench/lib) or compiled (dist/bench/lib) alike. */
-const here = fileURLToPath(new URL('.', import.meta.url))
-export const ROOT = resolve(here, here.includes('/dist/') ? '../../..' : '../..')
+import { PACKAGE_ROOT as ROOT } from '../../src/workers/compiled-module.js'
+
+export { ROOT }
 
 export interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
 

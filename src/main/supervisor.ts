@@ -8,8 +8,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { availableParallelism, tmpdir } from 'node:os'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { dirname, join, resolve, sep } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
@@ -27,6 +26,7 @@ import { splitStateKey, stateNotice, STATE_CHANNEL } from '../native-free-core/p
 import { CLUSTER_CHANNEL, CLUSTER_NOTICE } from '../native-free-core/plugins/cluster-registry/worker-cluster-registry.js'
 import { workerName } from '../native-free-core/plugins/cluster-node/worker-cluster-node.js'
 import { resolveServerName } from '../native-free-core/builtins.js'
+import { compiledModule } from '../workers/compiled-module.js'
 import type { ServeResult, ServeTask, SupervisorOrder, WorkerReport } from '../workers/serve.js'
 
 export interface SupervisorOptions {
@@ -66,13 +66,6 @@ async function freePort (host: string): Promise<number> {
   })
 }
 
-/** The compiled worker task. Tests run this file from source, and then use the build next to it. */
-function serveModule (file: string): string {
-  const here = dirname(fileURLToPath(import.meta.url))
-  const compiled = here.includes(`${sep}dist${sep}`) ? resolve(here, '../workers', file) : resolve(here, '../../dist/src/workers', file)
-  return pathToFileURL(compiled).href
-}
-
 /** Runs serve tasks on threads of their own. */
 interface TaskRunner {
   run (task: ServeTask, transferList: MessagePort[]): Promise<ServeResult>
@@ -80,7 +73,7 @@ interface TaskRunner {
 }
 
 function piscinaRunner (count: number): TaskRunner {
-  const pool = new Piscina({ filename: serveModule('serve.js'), minThreads: count, maxThreads: count, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'disabled' })
+  const pool = new Piscina({ filename: compiledModule('workers/serve.js').href, minThreads: count, maxThreads: count, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'disabled' })
   return {
     run: (task, transferList) => pool.run(task, { transferList }) as Promise<ServeResult>,
     destroy: () => pool.destroy(),
@@ -91,7 +84,7 @@ function threadRunner (): TaskRunner {
   const threads = new Set<Worker>()
   return {
     run: (task, transferList) => new Promise((resolve, reject) => {
-      const thread = new Worker(new URL(serveModule('serve-thread.js')))
+      const thread = new Worker(compiledModule('workers/serve-thread.js'))
       threads.add(thread)
       let settled = false
       thread.once('message', (reply: { result: ServeResult | null, error?: { code: string, message: string } }) => {

@@ -4,16 +4,8 @@
  * first use and end when idle.
  */
 import { Piscina } from 'piscina'
-import { dirname, resolve, sep } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { compiledModule } from '../compiled-module.js'
 import type { TaskPool } from '../../native-free-core/plugins/plugin.js'
-
-/** The compiled task module; tests load this file from source and use the build. */
-function taskModule (file: string): string {
-  const here = dirname(fileURLToPath(import.meta.url))
-  const compiled = here.includes(`${sep}dist${sep}`) ? resolve(here, file) : resolve(here, '../../../dist/src/workers/tasks', file)
-  return pathToFileURL(compiled).href
-}
 
 export class PiscinaTaskPool implements TaskPool {
   private pool: Piscina | null = null
@@ -21,7 +13,7 @@ export class PiscinaTaskPool implements TaskPool {
   constructor (private readonly maxThreads = 1) {}
 
   async pbkdf2 (password: string, salt: string, iterations: number, keyLength: number, digest: string): Promise<Buffer> {
-    this.pool ??= new Piscina({ filename: taskModule('pbkdf2-task.js'), minThreads: 0, maxThreads: this.maxThreads, idleTimeout: 30_000 })
+    this.pool ??= new Piscina({ filename: compiledModule('workers/tasks/pbkdf2-task.js').href, minThreads: 0, maxThreads: this.maxThreads, idleTimeout: 30_000 })
     const key = await this.pool.run({ password, salt, iterations, keyLength, digest }) as Uint8Array
     return Buffer.from(key)
   }
