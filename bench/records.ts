@@ -22,8 +22,8 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { spawnServer, stopServer } from './lib/child-server.js'
 import { ProtocolClient } from './lib/protocol-client.js'
+import { closedLoop, type Rate } from './lib/closed-loop.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
-import type { Message } from '../src/native-free-core/protocol/message.js'
 import { LmdbRecords } from '../src/workers/plugins/lmdb/lmdb-records.js'
 
 const { values: args } = parseArgs({
@@ -37,47 +37,8 @@ const SECONDS = Number(args.seconds)
 const CONNECTIONS = Number(args.connections)
 const DEPTH = Number(args.depth)
 const RECORDS_PER_SOCKET = 1000
+const LOOP = { depth: DEPTH, warmupMs: 1000, seconds: SECONDS }
 const PAYLOAD = { title: 'benchmark record', tags: ['a', 'b', 'c'], body: 'x'.repeat(160) }
-
-interface Rate { perSecond: number, total: number, errors: number }
-
-/** Keeps `DEPTH` requests in flight on every socket for SECONDS and counts the replies that `isReply` accepts. */
-async function closedLoop (clients: ProtocolClient[], request: (socket: number, sequence: number) => Message, isReply: (message: Message) => boolean): Promise<Rate> {
-  let counting = false
-  let running = true
-  let total = 0
-  let errors = 0
-  await Promise.all(clients.map((client, socket) => new Promise<void>((resolve) => {
-    let sequence = 0
-    let inFlight = 0
-    const next = (): void => {
-      if (!running) {
-        if (inFlight === 0) resolve()
-        return
-      }
-      inFlight++
-      client.send(request(socket, sequence++))
-    }
-    client.onMessage = (message) => {
-      if (isReply(message)) {
-        if (counting) total++
-      } else if (message.isError === true) {
-        errors++
-      } else {
-        return
-      }
-      inFlight--
-      next()
-    }
-    for (let i = 0; i < DEPTH; i++) next()
-    if (socket === 0) {
-      // Warm up for a second, then count.
-      setTimeout(() => { counting = true }, 1000)
-      setTimeout(() => { counting = false; running = false }, 1000 + SECONDS * 1000)
-    }
-  })))
-  return { perSecond: total / SECONDS, total, errors }
-}
 
 const recordName = (socket: number, sequence: number): string => `bench/${socket}/${sequence % RECORDS_PER_SOCKET}`
 
@@ -88,10 +49,10 @@ async function measureServer (cache: Record<string, unknown>, work: string): Pro
   const clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => ProtocolClient.login(server.port)))
   try {
     const data = JSON.stringify(PAYLOAD)
-    const writes = await closedLoop(clients, (socket, sequence) => ({
+    const writes = await closedLoop(clients, LOOP, (socket, sequence) => ({
       topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: recordName(socket, sequence), version: -1, data, isWriteAck: true, correlationId: String(sequence),
     }), (m) => m.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT)
-    const reads = await closedLoop(clients, (socket, sequence) => ({
+    const reads = await closedLoop(clients, LOOP, (socket, sequence) => ({
       topic: TOPIC.RECORD, action: RECORD_ACTION.READ, name: recordName(socket, sequence),
     }), (m) => m.action === RECORD_ACTION.READ_RESPONSE)
     return { writes, reads }

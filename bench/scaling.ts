@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { spawnServer, stopServer } from './lib/child-server.js'
 import { ProtocolClient } from './lib/protocol-client.js'
+import { closedLoop } from './lib/closed-loop.js'
 import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 
@@ -95,31 +96,11 @@ async function fanOut (port: number): Promise<number> {
 async function recordWrites (port: number): Promise<number> {
   const clients = await Promise.all(Array.from({ length: 8 }, () => ProtocolClient.login(port)))
   const data = JSON.stringify({ title: 'scaling', body: 'x'.repeat(160) })
-  let acked = 0
-  let running = true
-  const measure = window()
-  await Promise.all(clients.map((client, socket) => new Promise<void>((resolve) => {
-    let sequence = 0
-    let inFlight = 0
-    const next = (): void => {
-      if (!running) {
-        if (inFlight === 0) resolve()
-        return
-      }
-      inFlight++
-      const name = `scaling/${socket}/${sequence % 1000}`
-      client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name, version: -1, data, isWriteAck: true, correlationId: String(sequence++) })
-    }
-    client.onMessage = (message) => {
-      if (message.action !== RECORD_ACTION.WRITE_ACKNOWLEDGEMENT && message.isError !== true) return
-      if (message.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT && measure.counting()) acked++
-      inFlight--
-      next()
-    }
-    for (let i = 0; i < 32; i++) next()
-  })).concat([measure.done.then(() => { running = false })]))
+  const { perSecond } = await closedLoop(clients, { depth: 32, warmupMs: WARM_UP_MS, seconds: SECONDS }, (socket, sequence) => ({
+    topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: `scaling/${socket}/${sequence % 1000}`, version: -1, data, isWriteAck: true, correlationId: String(sequence),
+  }), (message) => message.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT)
   await Promise.all(clients.map((client) => client.close()))
-  return acked / SECONDS
+  return perSecond
 }
 
 /** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
