@@ -23,6 +23,8 @@ export interface ConnectionHandlerDeps {
 
 export class SocketEndpoint implements WebSocketRoute {
   readonly path: string
+  /** Whether monitoring records handling and delivery times (the timing is skipped otherwise). */
+  private readonly timed: boolean
   readonly maxMessageSize: number
   readonly idleTimeoutSeconds: number
   private readonly sockets = new Set<ClientSocket>()
@@ -35,6 +37,8 @@ export class SocketEndpoint implements WebSocketRoute {
     private readonly deps: ConnectionHandlerDeps,
   ) {
     this.path = options.urlPath ?? (name === 'ws-json' ? '/deepstream-json' : '/deepstream')
+    const { monitoring } = deps.services
+    this.timed = monitoring.onHandled !== undefined || monitoring.onDelivered !== undefined
     this.maxMessageSize = options.maxMessageSize
     // The adapter's idle timeout is a backstop; the heartbeat check below is the rule.
     this.idleTimeoutSeconds = options.heartbeatInterval > 0 ? Math.max(8, Math.ceil((options.heartbeatInterval * 2) / 1000) + 2) : 0
@@ -81,14 +85,20 @@ export class SocketEndpoint implements WebSocketRoute {
       return
     }
     switch (socket.state) {
-      case 'open': this.handleTimed(socket, message); return
+      case 'open':
+        if (this.timed) this.handleTimed(socket, message)
+        else this.deps.processor.process(socket, message)
+        return
       case 'awaiting-challenge': this.onChallenge(socket, message); return
       case 'awaiting-auth': this.onAuthRequest(socket, message); return
       default: // authenticating or closed: the client must wait for the auth answer
     }
   }
 
-  /** Runs a message through the handlers, stamping when its frame arrived and timing the synchronous part. */
+  /**
+   * Runs a message through the handlers, stamping when its frame arrived and
+   * timing the synchronous part: only when monitoring records those times.
+   */
   private handleTimed (socket: ClientSocket, message: Message): void {
     const monitoring = this.deps.services.monitoring
     const started = nowMs()

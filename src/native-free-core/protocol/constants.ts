@@ -21,6 +21,13 @@ export const TOPIC = {
 } as const
 export type Topic = (typeof TOPIC)[keyof typeof TOPIC]
 
+const TOPIC_NAMES = Object.fromEntries(Object.entries(TOPIC).map(([name, value]) => [value, name])) as Record<number, string>
+
+/** A topic's name (`EVENT`), or its number as text when unknown. */
+export function topicName (topic: number): string {
+  return TOPIC_NAMES[topic] ?? String(topic)
+}
+
 export const CONNECTION_ACTION = {
   ERROR: 1,
   PING: 2,

@@ -19,7 +19,7 @@ import type { Message } from '../../protocol/message.js'
 import type { LogLevel } from '../logger/logger.js'
 import type { HttpRequest, HttpResponse } from '../../http/http-routes.js'
 import { ConfigError } from '../../errors.js'
-import { TOPIC } from '../../protocol/constants.js'
+import { TOPIC, topicName } from '../../protocol/constants.js'
 import { merge, percentiles, WorkerStats, type MergedStats, type StatsSnapshot } from './stats.js'
 import { livePage } from './live-page.js'
 import { prometheus } from './prometheus.js'
@@ -34,7 +34,6 @@ const optionsSchema = z.object({
 
 const SNAPSHOT = 'monitoring/snapshot'
 const RESET = 'monitoring/reset'
-const TOPIC_NAMES = Object.fromEntries(Object.entries(TOPIC).map(([name, value]) => [value, name])) as Record<number, string>
 
 function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()
@@ -63,8 +62,8 @@ export class HttpMonitoring implements Monitoring {
   onMessageReceived (message: Message): void { this.stats.messageIn(message.topic, message.action) }
   onMessageSend (message: Message): void { this.stats.messageOut(message.topic, message.action) }
   onBroadcast (_message: Message, count: number): void { this.stats.broadcast(count) }
-  onHandled (topic: number, micros: number): void { this.stats.handled(TOPIC_NAMES[topic] ?? String(topic), micros) }
-  onDelivered (topic: number, micros: number): void { this.stats.delivered(TOPIC_NAMES[topic] ?? String(topic), micros) }
+  onHandled (topic: number, micros: number): void { this.stats.handled(topicName(topic), micros) }
+  onDelivered (topic: number, micros: number): void { this.stats.delivered(topicName(topic), micros) }
 
   onConnectionCount (count: number): void { this.stats.connections = count }
 

@@ -1,9 +1,8 @@
 /** The merged stats of every worker in Prometheus' text exposition format. */
-import { TOPIC } from '../../protocol/constants.js'
+import { topicName } from '../../protocol/constants.js'
 import * as constants from '../../protocol/constants.js'
 import { percentiles, type MergedStats } from './stats.js'
 
-const TOPIC_NAMES = Object.fromEntries(Object.entries(TOPIC).map(([name, value]) => [value, name])) as Record<number, string>
 const ACTION_TABLES: Record<string, Record<string, number>> = {
   CONNECTION: constants.CONNECTION_ACTION, AUTH: constants.AUTH_ACTION, EVENT: constants.EVENT_ACTION, RECORD: constants.RECORD_ACTION,
   RPC: constants.RPC_ACTION, PRESENCE: constants.PRESENCE_ACTION, PARSER: constants.PARSER_ACTION,
@@ -16,10 +15,10 @@ function label (value: string): string {
 /** `5/18` -> topic="RECORD",action="UPDATE" */
 function messageLabels (key: string): string {
   const [topic, action] = key.split('/').map(Number)
-  const topicName = TOPIC_NAMES[topic] ?? String(topic)
-  const table = ACTION_TABLES[topicName] ?? {}
+  const name = topicName(topic)
+  const table = ACTION_TABLES[name] ?? {}
   const actionName = Object.entries(table).find(([, value]) => value === action)?.[0] ?? String(action)
-  return `topic="${label(topicName)}",action="${label(actionName)}"`
+  return `topic="${label(name)}",action="${label(actionName)}"`
 }
 
 export function prometheus (stats: MergedStats): string {
