@@ -1,30 +1,22 @@
 import type { StateListener, StateRegistry, StateRegistryFactory } from './state-registry.js'
 import { SimplePlugin } from '../plugin.js'
+import { RefCounts } from './ref-counts.js'
 
 export class LocalStateRegistry implements StateRegistry {
-  private readonly counts = new Map<string, number>()
+  private readonly counts = new RefCounts()
   private readonly added: StateListener[] = []
   private readonly removed: StateListener[] = []
 
   add (name: string): void {
-    const count = this.counts.get(name) ?? 0
-    this.counts.set(name, count + 1)
-    if (count === 0) for (const listener of this.added) listener(name)
+    if (this.counts.add(name)) for (const listener of this.added) listener(name)
   }
 
   remove (name: string): void {
-    const count = this.counts.get(name)
-    if (count === undefined) return
-    if (count > 1) {
-      this.counts.set(name, count - 1)
-      return
-    }
-    this.counts.delete(name)
-    for (const listener of this.removed) listener(name)
+    if (this.counts.remove(name)) for (const listener of this.removed) listener(name)
   }
 
   has (name: string): boolean { return this.counts.has(name) }
-  getAll (): string[] { return [...this.counts.keys()] }
+  getAll (): string[] { return this.counts.names() }
   onAdd (listener: StateListener): void { this.added.push(listener) }
   onRemove (listener: StateListener): void { this.removed.push(listener) }
 }

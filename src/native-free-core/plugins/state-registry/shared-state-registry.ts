@@ -14,6 +14,7 @@ import type { StateListener, StateRegistry, StateRegistryFactory } from './state
 import type { ClusterNode } from '../cluster-node/cluster-node.js'
 import { workerName } from '../cluster-node/worker-cluster-node.js'
 import { SharedNameTable } from '../../shared/name-table.js'
+import { RefCounts } from './ref-counts.js'
 import type { SharedMemory } from '../../shared/shared-memory.js'
 import { ownerOf } from '../../shared/shared-memory.js'
 import { TOPIC } from '../../protocol/constants.js'
@@ -35,7 +36,7 @@ export function stateNotice (registry: string, name: string): Message {
 }
 
 export class SharedStateRegistry implements StateRegistry {
-  private readonly counts = new Map<string, number>()
+  private readonly counts = new RefCounts()
   private readonly known: Set<string>
   private readonly added: StateListener[] = []
   private readonly removed: StateListener[] = []
@@ -53,9 +54,7 @@ export class SharedStateRegistry implements StateRegistry {
   }
 
   add (name: string): void {
-    const count = this.counts.get(name) ?? 0
-    this.counts.set(name, count + 1)
-    if (count > 0) return
+    if (!this.counts.add(name)) return
     const bit = 1 << this.index
     const { before } = this.table.update(this.prefix + name, (mask) => ({ value: (mask | bit) >>> 0, aux: 0 }))
     if (before === 0) this.announce(name)
@@ -63,13 +62,7 @@ export class SharedStateRegistry implements StateRegistry {
   }
 
   remove (name: string): void {
-    const count = this.counts.get(name)
-    if (count === undefined) return
-    if (count > 1) {
-      this.counts.set(name, count - 1)
-      return
-    }
-    this.counts.delete(name)
+    if (!this.counts.remove(name)) return
     const bit = 1 << this.index
     const { after } = this.table.update(this.prefix + name, (mask) => ({ value: (mask & ~bit) >>> 0, aux: 0 }))
     if (after === 0) this.announce(name)
