@@ -55,7 +55,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
         const message = decodeProtobuf(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength))
         if (message.action !== RECORD_ACTION.UPDATE || message.data === undefined) return
         count++
-        histogram.recordValue(Math.max(1, Math.round((now() - (JSON.parse(message.data) as { t: number }).t) * 1000)))
+        histogram.recordValue(Math.max(1, Math.round((now() - (JSON.parse(String(message.data)) as { t: number }).t) * 1000)))
       }
     }
     parentPort?.postMessage({ type: 'armed' })

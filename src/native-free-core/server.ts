@@ -37,12 +37,17 @@ import { PresenceHandler } from './handlers/presence-handler.js'
 import { TOPIC } from './protocol/constants.js'
 import { protobufCodec } from './protocol/protobuf-codec.js'
 import { jsonCodec } from './protocol/json-codec.js'
+import { nativeCodec } from './protocol/native-codec.js'
+import type { Codec } from './protocol/message.js'
 import { RiptideError } from './errors.js'
 import { ClusterQueries } from './cluster/queries.js'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { loadConfigFile } from './config/loader.js'
 import type { HttpHandler } from './http/http-routes.js'
 import type { Message } from './protocol/message.js'
+
+/** The codec of each built-in WebSocket endpoint type. */
+const SOCKET_CODECS: Readonly<Record<'ws-binary' | 'ws-json' | 'ws-native', Codec>> = { 'ws-binary': protobufCodec, 'ws-json': jsonCodec, 'ws-native': nativeCodec }
 
 export type HttpServerKind = 'uws' | 'node'
 
@@ -155,7 +160,7 @@ export class RiptideServer {
         } else if (entry.type === 'http') {
           new JifEndpoint(entry.options, authentication, processor, monitoring).register(routes)
         } else {
-          host.addWebSocketRoute(host.createSocketRoute(entry.type, entry.type === 'ws-json' ? jsonCodec : protobufCodec, entry.options))
+          host.addWebSocketRoute(host.createSocketRoute(entry.type, SOCKET_CODECS[entry.type], entry.options))
         }
       }
 
@@ -318,7 +323,7 @@ function createPluginApi (services: CoreServices, routes: HttpRoutes, configDir:
     section[field] = milliseconds
   }
   // Every worker answers for its own sessions and applies timeouts set on another.
-  queries.answer(CLOSE_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.closeUser(message.name ?? '', message.data ?? 'closed by plugin') }))
+  queries.answer(CLOSE_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.closeUser(message.name ?? '', typeof message.data === 'string' ? message.data : 'closed by plugin') }))
   queries.answer(COUNT_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.count(message.name ?? '') }))
   clusterNode.subscribe(SET_TIMEOUT, (message) => {
     if (message.name !== undefined && message.name in timeouts && message.version !== undefined) applyTimeout(message.name as TimeoutKey, message.version)

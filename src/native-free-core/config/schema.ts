@@ -50,16 +50,17 @@ export type HttpEndpointOptions = z.infer<typeof httpEndpointOptions>
 const builtinEndpointSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ws-binary'), options: socketEndpointOptions.default(socketEndpointOptions.parse({})) }).strict(),
   z.object({ type: z.literal('ws-json'), options: socketEndpointOptions.default(socketEndpointOptions.parse({})) }).strict(),
+  z.object({ type: z.literal('ws-native'), options: socketEndpointOptions.default(socketEndpointOptions.parse({})) }).strict(),
   z.object({ type: z.literal('http'), options: httpEndpointOptions.default(httpEndpointOptions.parse({})) }).strict(),
 ])
 /** Built-in endpoints by type; a custom one by path or npm name. */
 const endpointSchema = z.union([builtinEndpointSchema, pluginRefSchema.refine((ref) => ref.path !== undefined || ref.name !== undefined, {
-  message: 'an endpoint needs type ws-binary, ws-json or http, or a path or name for a custom endpoint',
+  message: 'an endpoint needs type ws-binary, ws-json, ws-native or http, or a path or name for a custom endpoint',
 })])
 export type EndpointConfig = z.infer<typeof endpointSchema>
 export type BuiltinEndpointConfig = z.infer<typeof builtinEndpointSchema>
 export function isBuiltinEndpoint (entry: EndpointConfig): entry is BuiltinEndpointConfig {
-  return entry.type === 'ws-binary' || entry.type === 'ws-json' || entry.type === 'http'
+  return entry.type === 'ws-binary' || entry.type === 'ws-json' || entry.type === 'ws-native' || entry.type === 'http'
 }
 
 const httpServerSchema = z.object({
@@ -118,6 +119,7 @@ export const configSchema = z.object({
   connectionEndpoints: z.array(endpointSchema.nullable()).default([
     { type: 'ws-binary', options: socketEndpointOptions.parse({}) },
     { type: 'ws-json', options: socketEndpointOptions.parse({}) },
+    { type: 'ws-native', options: socketEndpointOptions.parse({}) },
     { type: 'http', options: httpEndpointOptions.parse({}) },
   ]),
   logger: pluginRefSchema.default({ type: 'default', options: {} }),

@@ -1,4 +1,5 @@
 import type { Codec, Message } from '../protocol/message.js'
+import { joinFrames } from '../protocol/native-codec.js'
 import type { Socket, UserSession } from './socket.js'
 import { allocateSocketId } from './socket.js'
 import type { Transport } from './transport.js'
@@ -44,6 +45,9 @@ export class ClientSocket implements Socket {
   backlog: Message[] | null = null
   unauthenticatedTimer: NodeJS.Timeout | null = null
   private readonly closeListeners: Array<(socket: ClientSocket) => void> = []
+  /** Frames waiting to go out as one, for codecs that concatenate (see flushPending). */
+  private pending: Uint8Array[] | null = null
+  private pendingBytes = 0
   private invalidCount = 0
   private invalidWindowStart = 0
 
@@ -69,6 +73,37 @@ export class ClientSocket implements Socket {
 
   sendFrame (frame: Uint8Array | string): void {
     if (this.state === 'closed') return
+    if (this.codec.concatenates === true) {
+      this.queue(frame as Uint8Array)
+      return
+    }
+    this.write(frame)
+  }
+
+  /**
+   * Holds a frame of a concatenating codec until the end of this turn, so
+   * that everything one turn sends to this socket leaves as one frame.
+   */
+  private queue (frame: Uint8Array): void {
+    if (this.pending === null) {
+      this.pending = []
+      this.pendingBytes = 0
+      scheduleFlush(this)
+    }
+    this.pending.push(frame)
+    this.pendingBytes += frame.byteLength
+  }
+
+  /** Sends the frames queued this turn as one. */
+  flushPending (): void {
+    const pending = this.pending
+    if (pending === null) return
+    this.pending = null
+    if (this.state === 'closed') return
+    this.write(pending.length === 1 ? pending[0] : joinFrames(pending, this.pendingBytes))
+  }
+
+  private write (frame: Uint8Array | string): void {
     const queued = this.transport.send(frame, this.codec.isBinary)
     // A client that does not read falls behind: close it rather than buffer without end, or drop frames.
     if (!queued || this.transport.bufferedAmount() > this.limits.maxSendBuffer) {
@@ -93,6 +128,8 @@ export class ClientSocket implements Socket {
 
   close (reason = 'closed by server', code = 1000): void {
     if (this.state === 'closed') return
+    this.flushPending() // what was sent before the close goes out first
+    if (this.isClosed) return // the flush found a slow consumer and closed it
     this.transport.close(code, reason)
   }
 
@@ -104,6 +141,21 @@ export class ClientSocket implements Socket {
     this.state = 'closed'
     if (this.unauthenticatedTimer !== null) clearTimeout(this.unauthenticatedTimer)
     this.backlog = null
+    this.pending = null
     for (const listener of this.closeListeners) listener(this)
   }
+}
+
+/** Sockets with queued frames; one microtask flushes them all when the current turn's work is done. */
+let dirty: ClientSocket[] = []
+
+function scheduleFlush (socket: ClientSocket): void {
+  if (dirty.length === 0) queueMicrotask(flushAll)
+  dirty.push(socket)
+}
+
+function flushAll (): void {
+  const sockets = dirty
+  dirty = []
+  for (const socket of sockets) socket.flushPending()
 }

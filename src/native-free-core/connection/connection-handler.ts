@@ -7,6 +7,7 @@
 import { AUTH_ACTION, CONNECTION_ACTION, PARSER_ACTION, TOPIC } from '../protocol/constants.js'
 import type { Codec, JSONObject, Message } from '../protocol/message.js'
 import { frameClock, nowMs } from '../protocol/frame-clock.js'
+import { NATIVE_PATH, NATIVE_PROTOCOL_VERSION } from '../protocol/native-codec.js'
 import { ClientSocket, POLICY_VIOLATION } from './client-socket.js'
 import type { Transport, TransportSession, WebSocketRoute } from './transport.js'
 import type { HandshakeData, AuthResult, CombinedAuthentication } from '../plugins/auth/authentication.js'
@@ -20,6 +21,8 @@ export interface ConnectionHandlerDeps {
   readonly processor: MessageProcessor
   readonly handlers: ReadonlyMap<number, TopicHandler>
 }
+
+const DEFAULT_PATHS: Readonly<Record<string, string>> = { 'ws-binary': '/deepstream', 'ws-json': '/deepstream-json', 'ws-native': NATIVE_PATH }
 
 export class SocketEndpoint implements WebSocketRoute {
   readonly path: string
@@ -36,7 +39,7 @@ export class SocketEndpoint implements WebSocketRoute {
     private readonly options: SocketEndpointOptions,
     private readonly deps: ConnectionHandlerDeps,
   ) {
-    this.path = options.urlPath ?? (name === 'ws-json' ? '/deepstream-json' : '/deepstream')
+    this.path = options.urlPath ?? DEFAULT_PATHS[name] ?? '/deepstream'
     const { monitoring } = deps.services
     this.timed = monitoring.onHandled !== undefined || monitoring.onDelivered !== undefined
     this.maxMessageSize = options.maxMessageSize
@@ -73,9 +76,9 @@ export class SocketEndpoint implements WebSocketRoute {
       socket.close(`${this.name} accepts ${this.codec.isBinary ? 'binary' : 'text'} frames only`, POLICY_VIOLATION)
       return
     }
-    let message: Message
+    let messages: Message[]
     try {
-      message = this.codec.decode(frame)
+      messages = this.codec.decodeAll !== undefined ? this.codec.decodeAll(frame) : [this.codec.decode(frame)]
     } catch (error) {
       if (socket.state === 'open') {
         socket.send({ topic: TOPIC.PARSER, action: PARSER_ACTION.MESSAGE_PARSE_ERROR, data: JSON.stringify((error as Error).message) })
@@ -84,6 +87,10 @@ export class SocketEndpoint implements WebSocketRoute {
       }
       return
     }
+    for (const message of messages) this.onMessage(socket, message)
+  }
+
+  private onMessage (socket: ClientSocket, message: Message): void {
     switch (socket.state) {
       case 'open':
         if (this.timed) this.handleTimed(socket, message)
@@ -117,6 +124,11 @@ export class SocketEndpoint implements WebSocketRoute {
       socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.INVALID_MESSAGE })
       return
     }
+    if (this.codec.name === 'ws-native' && !speaksNative(message.protocolVersion)) {
+      socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.REJECT, data: JSON.stringify(`protocol version ${message.protocolVersion ?? '(none)'} is not served here; this server speaks ${NATIVE_PROTOCOL_VERSION}`) })
+      socket.close('unsupported protocol version', POLICY_VIOLATION)
+      return
+    }
     socket.sdk = { type: message.sdkType, version: message.sdkVersion }
     socket.state = 'awaiting-auth'
     socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.ACCEPT })
@@ -130,7 +142,7 @@ export class SocketEndpoint implements WebSocketRoute {
     }
     let authData: unknown
     try {
-      authData = message.action === AUTH_ACTION.REQUEST ? JSON.parse(message.data ?? '{}') : null
+      authData = message.action === AUTH_ACTION.REQUEST && typeof (message.data ?? '') === 'string' ? JSON.parse((message.data as string | undefined) ?? '{}') : null
     } catch {
       authData = null
     }
@@ -199,4 +211,9 @@ export class SocketEndpoint implements WebSocketRoute {
     this.heartbeat = null
     for (const socket of [...this.sockets]) socket.close('server shutting down')
   }
+}
+
+/** A native client must say which protocol it speaks; any 1.x is served (docs/protocol.md, versioning). */
+function speaksNative (version: string | undefined): boolean {
+  return version !== undefined && version.split('.')[0] === NATIVE_PROTOCOL_VERSION.split('.')[0]
 }

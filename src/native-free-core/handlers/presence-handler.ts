@@ -39,11 +39,11 @@ export class PresenceHandler implements TopicHandler {
       case PRESENCE_ACTION.UNSUBSCRIBE: unsubscribeBulk(this.subscriptions, socket, message); return
       case PRESENCE_ACTION.SUBSCRIBE_ALL:
         this.subscriptions.subscribe(ALL, socket)
-        socket.send({ topic: TOPIC.PRESENCE, action: message.action, isAck: true })
+        socket.send({ topic: TOPIC.PRESENCE, action: message.action, correlationId: message.correlationId, isAck: true })
         return
       case PRESENCE_ACTION.UNSUBSCRIBE_ALL:
         this.subscriptions.unsubscribe(ALL, socket)
-        socket.send({ topic: TOPIC.PRESENCE, action: message.action, isAck: true })
+        socket.send({ topic: TOPIC.PRESENCE, action: message.action, correlationId: message.correlationId, isAck: true })
         return
       case PRESENCE_ACTION.QUERY_ALL: {
         const self = socket.user?.id

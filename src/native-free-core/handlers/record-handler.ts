@@ -163,6 +163,10 @@ export class RecordHandler implements TopicHandler {
     const upsert = message.action === RECORD_ACTION.CREATEANDUPDATE || message.action === RECORD_ACTION.CREATEANDPATCH
     const isPatch = message.action === RECORD_ACTION.PATCH || message.action === RECORD_ACTION.CREATEANDPATCH ||
       message.action === RECORD_ACTION.ERASE || (upsert && message.path !== undefined)
+    if (message.data !== undefined && typeof message.data !== 'string') {
+      sendInvalid(socket, message, 'record data must be JSON, not binary')
+      return
+    }
     if (message.data !== undefined && jsonTooDeep(message.data)) {
       sendInvalid(socket, message, `data nests deeper than ${MAX_JSON_DEPTH} levels`)
       return

@@ -28,7 +28,7 @@ interface Rpc {
   readonly id: string
   readonly name: string
   readonly origin: Origin
-  readonly data: string | undefined
+  readonly data: Message['data']
   readonly requestorName: string | undefined
   readonly requestorData: string | undefined
   readonly tried: Set<Socket>
@@ -105,7 +105,7 @@ export class RpcHandler implements TopicHandler {
     this.route(rpc)
   }
 
-  private track (name: string, origin: Origin, data: string | undefined, requestorName: string | undefined, requestorData: string | undefined, id = `${this.services.clusterNode.serverName}:${this.nextId++}`): Rpc {
+  private track (name: string, origin: Origin, data: Message['data'], requestorName: string | undefined, requestorData: string | undefined, id = `${this.services.clusterNode.serverName}:${this.nextId++}`): Rpc {
     const rpc: Rpc = {
       id, name, origin, data, requestorName, requestorData,
       tried: new Set(), triedNodes: new Set(), provider: null, node: null, accepted: false, ackTimer: null, responseTimer: null,
@@ -162,7 +162,7 @@ export class RpcHandler implements TopicHandler {
   }
 
   /** An ACCEPT, RESPONSE or REQUEST_ERROR for `rpc`, from a local provider or a node. */
-  private progress (rpc: Rpc, action: number, data: string | undefined): void {
+  private progress (rpc: Rpc, action: number, data: Message['data']): void {
     if (action === RPC_ACTION.ACCEPT) {
       rpc.accepted = true
       if (rpc.ackTimer !== null) clearTimeout(rpc.ackTimer)

@@ -15,6 +15,7 @@ import type { HttpEndpointOptions } from '../config/schema.js'
 import type { CombinedAuthentication } from '../plugins/auth/authentication.js'
 import type { MessageProcessor } from '../connection/message-processor.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
+import { jsonText } from '../protocol/binary-data.js'
 
 const json = jsonValueSchema
 const name = z.string().min(1)
@@ -68,7 +69,8 @@ class JifSocket implements Socket {
 
 function parseData (message: Message): JSONValue | undefined {
   if (message.data === undefined) return undefined
-  try { return JSON.parse(message.data) as JSONValue } catch { return message.data }
+  const text = jsonText(message.data)
+  try { return JSON.parse(text) as JSONValue } catch { return text }
 }
 
 export class JifEndpoint {

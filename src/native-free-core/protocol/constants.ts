@@ -211,3 +211,22 @@ export const ERROR_ACTIONS: Readonly<Record<number, TopicErrorActions>> = {
     NOT_SUBSCRIBED: PRESENCE_ACTION.NOT_SUBSCRIBED,
   },
 }
+
+const ACTIONS_BY_TOPIC: Readonly<Record<number, Readonly<Record<string, number>>>> = {
+  [TOPIC.PARSER]: PARSER_ACTION,
+  [TOPIC.CONNECTION]: CONNECTION_ACTION,
+  [TOPIC.AUTH]: AUTH_ACTION,
+  [TOPIC.EVENT]: EVENT_ACTION,
+  [TOPIC.RECORD]: RECORD_ACTION,
+  [TOPIC.RPC]: RPC_ACTION,
+  [TOPIC.PRESENCE]: PRESENCE_ACTION,
+}
+
+/** An action's name within its topic (`VERSION_EXISTS`), or its number as text when unknown. */
+export function actionName (topic: number, action: number): string {
+  const actions = ACTIONS_BY_TOPIC[topic]
+  if (actions !== undefined) {
+    for (const [name, value] of Object.entries(actions)) if (value === action) return name
+  }
+  return String(action)
+}

@@ -5,6 +5,7 @@
  */
 import type { Codec, Message } from './message.js'
 import { ProtocolError } from '../errors.js'
+import { withJsonText } from './binary-data.js'
 
 const STRING_KEYS = ['name', 'correlationId', 'path', 'subscription', 'pattern', 'url', 'protocolVersion',
   'sdkVersion', 'sdkType', 'requestorName'] as const
@@ -41,7 +42,7 @@ export const jsonCodec: Codec = {
   index: 1,
   name: 'ws-json',
   isBinary: false,
-  encode: (message) => JSON.stringify(message),
+  encode: (message) => JSON.stringify(withJsonText(message)),
   decode (frame) {
     let raw: unknown
     try {

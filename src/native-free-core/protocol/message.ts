@@ -3,14 +3,17 @@ import type { Topic } from './constants.js'
 /**
  * One protocol message, the same object for every codec. A field that is
  * `undefined` is absent on the wire; any other value (0, false, '') is sent.
- * `data` always holds JSON text; decoding it is the handler's choice.
+ * `data` holds JSON text, or opaque bytes (a Uint8Array) that only the
+ * native protocol carries as such: the deepstream codecs send bytes as a
+ * JSON string of their base64 (see binary-data.ts). Decoding JSON text is the
+ * handler's choice.
  */
 export interface Message {
   topic: Topic
   action: number
   name?: string
   names?: string[]
-  data?: string
+  data?: string | Uint8Array
   correlationId?: string
   isAck?: boolean
   isError?: boolean
@@ -41,6 +44,14 @@ export interface Codec {
   encode (message: Message): Uint8Array | string
   /** Throws a ProtocolError when the frame cannot be read. */
   decode (frame: ArrayBuffer | Uint8Array | string): Message
+  /**
+   * True when encoded messages may be joined into one frame by
+   * concatenation (the native protocol); sockets then send what one event
+   * loop turn produced as one frame.
+   */
+  readonly concatenates?: boolean
+  /** Every message of a frame, for codecs whose frames carry several. */
+  decodeAll? (frame: ArrayBuffer | Uint8Array | string): Message[]
 }
 
 export const CODEC_COUNT = 3

@@ -10,6 +10,7 @@
 import { TOPIC } from './constants.js'
 import type { Codec, Message } from './message.js'
 import { ProtocolError } from '../errors.js'
+import { withJsonText } from './binary-data.js'
 
 type FieldType = 'varint' | 'bool' | 'string' | 'strings' | 'versions'
 type Key = keyof Message
@@ -133,6 +134,7 @@ function writeField (w: Writer, field: Field, value: unknown): void {
 }
 
 export function encodeProtobuf (message: Message): Uint8Array {
+  message = withJsonText(message)
   const fields = FIELDS[message.topic]
   if (fields === undefined) throw new ProtocolError(`cannot encode topic ${message.topic}`)
   body.reset()

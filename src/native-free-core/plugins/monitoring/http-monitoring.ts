@@ -102,7 +102,7 @@ export class HttpMonitoring implements Monitoring {
   /** Every worker's stats, merged. */
   private async gather (): Promise<MergedStats> {
     const answers = this.host === null ? [] : await this.host.ask(SNAPSHOT, { topic: TOPIC.MONITORING, action: 0 })
-    const snapshots: StatsSnapshot[] = [this.stats.snapshot(), ...answers.map((answer) => JSON.parse(answer.data ?? '{}') as StatsSnapshot)]
+    const snapshots: StatsSnapshot[] = [this.stats.snapshot(), ...answers.map((answer) => JSON.parse(String(answer.data ?? '{}')) as StatsSnapshot)]
     return merge(snapshots)
   }
 

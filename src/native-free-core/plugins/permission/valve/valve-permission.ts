@@ -163,8 +163,10 @@ export class ValvePermission implements Permission {
   }
 }
 
-function parseData (data: string | undefined): JSONValue | undefined {
+/** The message's data for rules: parsed JSON; opaque binary data reads as null. */
+function parseData (data: string | Uint8Array | undefined): JSONValue | undefined {
   if (data === undefined) return undefined
+  if (typeof data !== 'string') return null
   try {
     return JSON.parse(data) as JSONValue
   } catch {

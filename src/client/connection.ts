@@ -1,0 +1,319 @@
+/**
+ * One client connection over the native protocol: handshake, login,
+ * heartbeat, batching and reconnection. The feature modules (events,
+ * records, rpc, presence) send through it and get the messages of their
+ * topic; after every login, first or again, each restores its
+ * subscriptions before anything queued while offline goes out.
+ */
+import { CONNECTION_ACTION, AUTH_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
+import type { Message } from '../native-free-core/protocol/message.js'
+import { decodeNativeFrame, encodeNative, joinFrames, NATIVE_PROTOCOL_VERSION } from '../native-free-core/protocol/native-codec.js'
+import { ClientError, LoginError } from './errors.js'
+
+export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'open' | 'reconnecting' | 'closed'
+
+/** The browser's WebSocket shape, which the `ws` package also offers. */
+export interface WebSocketLike {
+  binaryType: string
+  readonly readyState: number
+  onopen: ((event: unknown) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number, reason: string }) => void) | null
+  onerror: ((event: unknown) => void) | null
+  send (data: Uint8Array): void
+  close (code?: number, reason?: string): void
+}
+export type WebSocketFactory = new (url: string) => WebSocketLike
+
+export interface ClientOptions {
+  /** A WebSocket class; defaults to the global one, else the `ws` package (Node 20 has no global). */
+  WebSocket?: WebSocketFactory
+  /** Milliseconds between pings while nothing else is sent (the server closes after twice its own interval). */
+  heartbeatInterval?: number
+  /** Reconnection: first delay, growth up to maxDelay; maxAttempts 0 means never give up. */
+  reconnect?: { initialDelay?: number, maxDelay?: number, maxAttempts?: number } | false
+  /** Milliseconds a login waits for the server's answer. */
+  loginTimeout?: number
+}
+
+/** What a feature module offers the connection. */
+export interface TopicModule {
+  readonly topic: number
+  handle (message: Message): void
+  /** After each successful login: send what the server must know again (subscriptions, providers). */
+  restore (): void
+  /** The connection dropped: fail or keep what was in flight. */
+  onConnectionLost (): void
+}
+
+const OPEN = 1
+const SDK_TYPE = 'riptide-js'
+const SDK_VERSION = '1.0.0'
+
+export class Connection {
+  state: ConnectionState = 'idle'
+  private socket: WebSocketLike | null = null
+  private readonly modules = new Map<number, TopicModule>()
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>()
+  private authData: Record<string, unknown> | null = null
+  private login: { resolve: (data: unknown) => void, reject: (error: Error) => void, timer: ReturnType<typeof setTimeout> } | null = null
+  /** Messages sent while not logged in that must still reach the server (emits, writes, requests). */
+  private offline: Message[] = []
+  private outbox: Uint8Array[] = []
+  private outboxBytes = 0
+  private heartbeat: ReturnType<typeof setInterval> | null = null
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  private attempts = 0
+  private lastReceived = 0
+  private sentSinceBeat = false
+  private nextCorrelation = 1
+  private readonly options: Required<Omit<ClientOptions, 'WebSocket' | 'reconnect'>> & { reconnect: { initialDelay: number, maxDelay: number, maxAttempts: number } | false }
+
+  constructor (readonly url: string, private readonly clientOptions: ClientOptions = {}) {
+    const reconnect = clientOptions.reconnect === false
+      ? false
+      : { initialDelay: 250, maxDelay: 10_000, maxAttempts: 0, ...clientOptions.reconnect }
+    this.options = { heartbeatInterval: 20_000, loginTimeout: 15_000, ...clientOptions, reconnect }
+  }
+
+  register (module: TopicModule): void { this.modules.set(module.topic, module) }
+
+  onStateChange (listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener)
+    return () => this.stateListeners.delete(listener)
+  }
+
+  correlationId (): string { return (this.nextCorrelation++).toString(36) }
+
+  get isOpen (): boolean { return this.state === 'open' }
+
+  /** Connects and logs in; resolves with the server's client data. */
+  async connect (authData: Record<string, unknown>): Promise<unknown> {
+    if (this.state === 'closed') throw new ClientError('CLIENT_CLOSED', 'this client was closed')
+    if (this.state !== 'idle') throw new ClientError('ALREADY_CONNECTED', 'login was already called')
+    this.authData = authData
+    const WebSocketClass = this.clientOptions.WebSocket ?? await defaultWebSocket()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.failLogin(new LoginError('LOGIN_TIMEOUT', `no login answer within ${this.options.loginTimeout} ms`)), this.options.loginTimeout)
+      this.login = { resolve, reject, timer }
+      this.open(WebSocketClass)
+    })
+  }
+
+  /**
+   * Sends a message once logged in. `queue`: keep it while offline and send
+   * it after the next login (otherwise it is dropped, because `restore`
+   * sends its equivalent again).
+   */
+  send (message: Message, queue = true): void {
+    if (this.state !== 'open') {
+      if (queue && this.state !== 'closed') this.offline.push(message)
+      return
+    }
+    this.write(message)
+  }
+
+  close (): void {
+    if (this.state === 'closed') return
+    this.setState('closed')
+    this.stopTimers()
+    this.failLogin(new ClientError('CLIENT_CLOSED', 'the client was closed'))
+    this.offline = []
+    const socket = this.socket
+    this.socket = null
+    if (socket !== null) {
+      this.flush(socket)
+      socket.close(1000, 'client closed')
+    }
+    for (const module of this.modules.values()) module.onConnectionLost()
+  }
+
+  private write (message: Message): void {
+    const frame = encodeNative(message)
+    if (this.outbox.length === 0) queueMicrotask(() => { if (this.socket !== null) this.flush(this.socket) })
+    this.outbox.push(frame)
+    this.outboxBytes += frame.byteLength
+    this.sentSinceBeat = true
+  }
+
+  /** Everything written this turn leaves as one frame. */
+  private flush (socket: WebSocketLike): void {
+    if (this.outbox.length === 0) return
+    const frame = joinFrames(this.outbox, this.outboxBytes)
+    this.outbox = []
+    this.outboxBytes = 0
+    if (socket.readyState === OPEN) socket.send(frame)
+  }
+
+  private open (WebSocketClass: WebSocketFactory): void {
+    this.setState(this.attempts === 0 ? 'connecting' : 'reconnecting')
+    const socket = new WebSocketClass(this.url)
+    this.socket = socket
+    socket.binaryType = 'arraybuffer'
+    socket.onopen = () => {
+      this.lastReceived = Date.now()
+      // CHALLENGE and AUTH go out together; the server takes them in order.
+      this.write({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: this.url, protocolVersion: NATIVE_PROTOCOL_VERSION, sdkType: SDK_TYPE, sdkVersion: SDK_VERSION })
+      this.setState('authenticating')
+      this.startHeartbeat()
+    }
+    socket.onmessage = (event) => this.onFrame(event.data)
+    socket.onerror = () => {} // a close event follows; reconnection starts there
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return
+      this.socket = null
+      this.onDropped(event.code, event.reason, WebSocketClass)
+    }
+  }
+
+  private onFrame (data: unknown): void {
+    this.lastReceived = Date.now()
+    let messages: Message[]
+    try {
+      messages = decodeNativeFrame(data instanceof ArrayBuffer ? new Uint8Array(data) : data as Uint8Array)
+    } catch (error) {
+      this.socket?.close(1002, `unreadable frame: ${(error as Error).message}`)
+      return
+    }
+    for (const message of messages) this.onMessage(message)
+  }
+
+  private onMessage (message: Message): void {
+    if (message.topic === TOPIC.CONNECTION) {
+      this.onConnectionMessage(message)
+      return
+    }
+    if (message.topic === TOPIC.AUTH) {
+      this.onAuthMessage(message)
+      return
+    }
+    this.modules.get(message.topic)?.handle(message)
+  }
+
+  private onConnectionMessage (message: Message): void {
+    switch (message.action) {
+      case CONNECTION_ACTION.ACCEPT:
+        this.write({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(this.authData ?? {}) })
+        return
+      case CONNECTION_ACTION.PING:
+        this.write({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.PONG })
+        return
+      case CONNECTION_ACTION.REJECT:
+        this.giveUp(new LoginError('CONNECTION_REJECTED', parseReason(message.data) ?? 'the server rejected the connection'))
+        return
+      case CONNECTION_ACTION.AUTHENTICATION_TIMEOUT:
+        this.failLogin(new LoginError('LOGIN_TIMEOUT', 'the server timed out waiting for login'))
+    }
+  }
+
+  private onAuthMessage (message: Message): void {
+    switch (message.action) {
+      case AUTH_ACTION.AUTH_SUCCESSFUL: {
+        this.attempts = 0
+        this.setState('open')
+        for (const module of this.modules.values()) module.restore()
+        const queued = this.offline
+        this.offline = []
+        for (const item of queued) this.write(item)
+        const login = this.login
+        this.login = null
+        if (login !== null) {
+          clearTimeout(login.timer)
+          login.resolve(parseData(message.data) ?? null)
+        }
+        return
+      }
+      case AUTH_ACTION.AUTH_UNSUCCESSFUL:
+      case AUTH_ACTION.TOO_MANY_AUTH_ATTEMPTS:
+      case AUTH_ACTION.INVALID_MESSAGE_DATA:
+        // Wrong credentials do not get better by retrying: stop here.
+        this.giveUp(new LoginError('LOGIN_FAILED', 'the server refused the login', parseData(message.data)))
+    }
+  }
+
+  private onDropped (code: number, reason: string, WebSocketClass: WebSocketFactory): void {
+    this.stopTimers()
+    this.outbox = []
+    this.outboxBytes = 0
+    if (this.state === 'closed') return
+    for (const module of this.modules.values()) module.onConnectionLost()
+    const reconnect = this.options.reconnect
+    const attemptsLeft = reconnect !== false && (reconnect.maxAttempts === 0 || this.attempts < reconnect.maxAttempts)
+    if (!attemptsLeft) {
+      this.giveUp(new ClientError('CONNECTION_LOST', `connection closed (${code}${reason === '' ? '' : `: ${reason}`})`))
+      return
+    }
+    this.attempts++
+    const delay = Math.min(reconnect.maxDelay, reconnect.initialDelay * 2 ** (this.attempts - 1))
+    this.setState('reconnecting')
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      if (this.state !== 'closed') this.open(WebSocketClass)
+    }, delay)
+  }
+
+  private giveUp (error: Error): void {
+    this.failLogin(error)
+    this.close()
+  }
+
+  private failLogin (error: Error): void {
+    const login = this.login
+    if (login === null) return
+    this.login = null
+    clearTimeout(login.timer)
+    login.reject(error)
+  }
+
+  /** Pings when idle, and closes a connection the server has gone silent on (reconnection follows). */
+  private startHeartbeat (): void {
+    const interval = this.options.heartbeatInterval
+    if (interval <= 0) return
+    this.heartbeat = setInterval(() => {
+      const socket = this.socket
+      if (socket === null) return
+      if (Date.now() - this.lastReceived > 2 * interval + 1000) {
+        socket.close(4000, 'server silent')
+        return
+      }
+      if (!this.sentSinceBeat) this.write({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.PING })
+      this.sentSinceBeat = false
+    }, interval)
+  }
+
+  private stopTimers (): void {
+    if (this.heartbeat !== null) clearInterval(this.heartbeat)
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
+    this.heartbeat = null
+    this.reconnectTimer = null
+  }
+
+  private setState (state: ConnectionState): void {
+    if (this.state === state) return
+    this.state = state
+    for (const listener of this.stateListeners) listener(state)
+  }
+}
+
+async function defaultWebSocket (): Promise<WebSocketFactory> {
+  const global = (globalThis as { WebSocket?: WebSocketFactory }).WebSocket
+  if (global !== undefined) return global
+  const ws = await import('ws')
+  return ws.WebSocket as unknown as WebSocketFactory
+}
+
+/** Server data as a value: JSON text parsed, bytes as they are. */
+export function parseData (data: string | Uint8Array | undefined): unknown {
+  if (data === undefined) return undefined
+  if (typeof data !== 'string') return data
+  try {
+    return JSON.parse(data) as unknown
+  } catch {
+    return data
+  }
+}
+
+function parseReason (data: string | Uint8Array | undefined): string | undefined {
+  const value = parseData(data)
+  return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value)
+}

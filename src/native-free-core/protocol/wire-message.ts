@@ -1,0 +1,125 @@
+/**
+ * riptide's message model in the FlatBuffers table of schemas/wire.fbs,
+ * both ways. The native endpoint's codec and the cluster envelope share it.
+ *
+ * Presence is kept exactly: a field undefined in the model is absent from
+ * the table, and a present field equal to its default (false, 0, '') is
+ * written. The builder must therefore have forceDefaults(true) set; it is
+ * reset by every clear().
+ */
+import type * as flatbuffers from 'flatbuffers'
+import { DataFormat, Message as FbMessage, VersionEntry } from './generated/wire_generated.js'
+import type { Message } from './message.js'
+import type { Topic } from './constants.js'
+
+function stringOrZero (builder: flatbuffers.Builder, value: string | undefined): flatbuffers.Offset {
+  return value === undefined ? 0 : builder.createString(value)
+}
+
+/** Builds `message` as a wire Message table and returns its offset. */
+export function buildMessage (builder: flatbuffers.Builder, message: Message): flatbuffers.Offset {
+  // Strings and vectors are built before the table that points at them.
+  const name = stringOrZero(builder, message.name)
+  const names = message.names === undefined ? 0 : FbMessage.createNamesVector(builder, message.names.map((n) => builder.createString(n)))
+  // A string or bytes becomes a length-prefixed byte run: the layout of a [ubyte] vector.
+  const data = message.data === undefined ? 0 : builder.createString(message.data)
+  const correlationId = stringOrZero(builder, message.correlationId)
+  const path = stringOrZero(builder, message.path)
+  let versions = 0
+  if (message.versions !== undefined) {
+    const entries = Object.entries(message.versions).map(([key, version]) => {
+      const keyOffset = builder.createString(key)
+      return VersionEntry.createVersionEntry(builder, keyOffset, version)
+    })
+    versions = FbMessage.createVersionsVector(builder, entries)
+  }
+  const subscription = stringOrZero(builder, message.subscription)
+  const pattern = stringOrZero(builder, message.pattern)
+  const url = stringOrZero(builder, message.url)
+  const protocolVersion = stringOrZero(builder, message.protocolVersion)
+  const sdkVersion = stringOrZero(builder, message.sdkVersion)
+  const sdkType = stringOrZero(builder, message.sdkType)
+  const requestorName = stringOrZero(builder, message.requestorName)
+  const requestorData = stringOrZero(builder, message.requestorData)
+
+  FbMessage.startMessage(builder)
+  FbMessage.addTopic(builder, message.topic)
+  FbMessage.addAction(builder, message.action)
+  if (message.name !== undefined) FbMessage.addName(builder, name)
+  if (message.names !== undefined) FbMessage.addNames(builder, names)
+  if (message.data !== undefined) {
+    FbMessage.addData(builder, data)
+    if (typeof message.data !== 'string') FbMessage.addDataFormat(builder, DataFormat.Binary)
+  }
+  if (message.correlationId !== undefined) FbMessage.addCorrelationId(builder, correlationId)
+  if (message.isAck !== undefined) FbMessage.addIsAck(builder, message.isAck)
+  if (message.isError !== undefined) FbMessage.addIsError(builder, message.isError)
+  if (message.isWriteAck !== undefined) FbMessage.addIsWriteAck(builder, message.isWriteAck)
+  if (message.path !== undefined) FbMessage.addPath(builder, path)
+  if (message.version !== undefined) FbMessage.addVersion(builder, message.version)
+  if (message.versions !== undefined) FbMessage.addVersions(builder, versions)
+  if (message.subscription !== undefined) FbMessage.addSubscription(builder, subscription)
+  if (message.pattern !== undefined) FbMessage.addPattern(builder, pattern)
+  if (message.originalAction !== undefined) FbMessage.addOriginalAction(builder, message.originalAction)
+  if (message.url !== undefined) FbMessage.addUrl(builder, url)
+  if (message.protocolVersion !== undefined) FbMessage.addProtocolVersion(builder, protocolVersion)
+  if (message.sdkVersion !== undefined) FbMessage.addSdkVersion(builder, sdkVersion)
+  if (message.sdkType !== undefined) FbMessage.addSdkType(builder, sdkType)
+  if (message.requestorName !== undefined) FbMessage.addRequestorName(builder, requestorName)
+  if (message.requestorData !== undefined) FbMessage.addRequestorData(builder, requestorData)
+  return FbMessage.endMessage(builder)
+}
+
+const utf8 = new TextDecoder()
+
+/** Field indexes (schemas/wire.fbs order) of the vectors, to tell an empty vector from an absent one. */
+const NAMES_FIELD = 3
+const VERSIONS_FIELD = 12
+
+function hasField (table: FbMessage, field: number): boolean {
+  const { bb, bb_pos: position } = table
+  return bb !== null && bb.__offset(position, 4 + 2 * field) !== 0
+}
+
+/**
+ * Reads a wire Message table into the model. Binary data is copied, so the
+ * result does not hold on to the frame (uWS reuses it after the callback).
+ */
+export function readMessage (body: FbMessage): Message {
+  const message: Message = { topic: body.topic() as Topic, action: body.action() }
+  const set = <K extends keyof Message>(key: K, value: Message[K] | null): void => {
+    if (value !== null && value !== undefined) message[key] = value
+  }
+  set('name', body.name())
+  if (hasField(body, NAMES_FIELD)) {
+    const names: string[] = []
+    for (let i = 0; i < body.namesLength(); i++) names.push(body.names(i))
+    message.names = names
+  }
+  const data = body.dataArray()
+  if (data !== null) message.data = body.dataFormat() === DataFormat.Binary ? data.slice() : utf8.decode(data)
+  set('correlationId', body.correlationId())
+  set('isAck', body.isAck())
+  set('isError', body.isError())
+  set('isWriteAck', body.isWriteAck())
+  set('path', body.path())
+  set('version', body.version())
+  if (hasField(body, VERSIONS_FIELD)) {
+    const versions: Record<string, number> = {}
+    for (let i = 0; i < body.versionsLength(); i++) {
+      const entry = body.versions(i)
+      if (entry !== null) versions[entry.name() ?? ''] = entry.version()
+    }
+    message.versions = versions
+  }
+  set('subscription', body.subscription())
+  set('pattern', body.pattern())
+  set('originalAction', body.originalAction())
+  set('url', body.url())
+  set('protocolVersion', body.protocolVersion())
+  set('sdkVersion', body.sdkVersion())
+  set('sdkType', body.sdkType())
+  set('requestorName', body.requestorName())
+  set('requestorData', body.requestorData())
+  return message
+}
