@@ -5,7 +5,7 @@ import { encodeProtobuf, decodeProtobuf } from '../src/native-free-core/protocol
 import { jsonCodec } from '../src/native-free-core/protocol/json-codec.js'
 import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, PARSER_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { Message } from '../src/index.js'
-import { connect, closeClients, eventually, sleep, startInProcessServer, startTestServer, url, type Reachable, type TestServer } from './helpers.js'
+import { connect, closeClients, KINDS, eventually, sleep, startInProcessServer, startTestServer, url, type Reachable, type TestServer } from './helpers.js'
 import { RiptideClient } from '../src/client/index.js'
 
 /** Every field of the model set, with values equal to the FlatBuffers defaults where a default exists. */
@@ -152,9 +152,9 @@ class RawNative {
 const challenge: Message = { topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, protocolVersion: NATIVE_PROTOCOL_VERSION }
 const login: Message = { topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: '{}' }
 
-describe('the ws-native endpoint', () => {
+describe.each(KINDS)('the ws-native endpoint over %s', (kind) => {
   let server: TestServer
-  beforeAll(async () => { server = await startTestServer() })
+  beforeAll(async () => { server = await startTestServer({}, kind) })
   afterAll(async () => {
     closeClients()
     await server.close()
