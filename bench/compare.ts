@@ -23,46 +23,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Worker } from 'node:worker_threads'
-import * as hdr from 'hdr-histogram-js'
 import { ProtocolClient } from './lib/protocol-client.js'
 import { ROOT, rssMiB, startDeepstream, startRiptide, type Target } from './lib/targets.js'
 import { httpBench } from './http.js'
-import type { LoadJob, LoadReport } from './lib/load-worker.js'
+import type { LoadJob } from './lib/load-worker.js'
+import { load, merged } from './lib/load.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
-
-/** Runs load jobs on worker threads together; resolves their reports. */
-async function load (jobs: LoadJob[]): Promise<LoadReport[]> {
-  const workers = jobs.map((job) => new Worker(new URL('./lib/load-worker.js', import.meta.url), { workerData: job }))
-  const stage = (type: string): Promise<void[]> => Promise.all(workers.map((worker) => new Promise<void>((done, fail) => {
-    const listen = (message: { type: string, error?: string }): void => {
-      if (message.type === 'failed') fail(new Error(message.error))
-      if (message.type === type) { worker.off('message', listen); done() }
-    }
-    worker.on('message', listen)
-  })))
-  await stage('ready')
-  // Subscribers and providers first, so that nothing is published into the void.
-  const armed = stage('armed')
-  for (const worker of workers) worker.postMessage('go')
-  await armed
-  const reports = await Promise.all(workers.map((worker) => new Promise<LoadReport>((done, fail) => {
-    worker.on('message', (message: { type: string, report?: LoadReport, error?: string }) => {
-      if (message.type === 'done' && message.report !== undefined) done(message.report)
-      if (message.type === 'failed') fail(new Error(message.error))
-    })
-  })))
-  await Promise.all(workers.map((worker) => worker.terminate()))
-  return reports
-}
-
-function merged (reports: LoadReport[]): ReturnType<typeof hdr.build> {
-  const all = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
-  for (const report of reports) if (report.histogram !== null) all.add(hdr.decodeFromCompressedBase64(report.histogram))
-  return all
-}
 
 const base = (port: number, name: string): Omit<LoadJob, 'role' | 'count' | 'rate' | 'window'> => ({ port, name, warmupMs: 1000, durationMs: SECONDS * 1000 })
 

@@ -9,7 +9,7 @@
  * when the publisher's own subscription delivers it back through a second
  * socket), 10 subscribers.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -17,14 +17,10 @@ import { spawnServer, stopServer } from './lib/child-server.js'
 import { ProtocolClient } from './lib/protocol-client.js'
 import { EVENT_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
+import { cpuSeconds } from './lib/load.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
-
-function cpuSeconds (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 async function run (monitoring: string, work: string): Promise<{ messages: number, cpuMicrosPerMessage: number }> {
   const config = join(work, `${monitoring}.yml`)

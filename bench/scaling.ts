@@ -14,7 +14,7 @@
  * Each server runs in its own process through the CLI; the load generator is
  * this one thread, and it shares the machine's cores with the server.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -24,6 +24,7 @@ import { ProtocolClient } from './lib/protocol-client.js'
 import { closedLoop } from './lib/closed-loop.js'
 import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
+import { cpuSeconds } from './lib/load.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -101,16 +102,6 @@ async function recordWrites (port: number): Promise<number> {
   }), (message) => message.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT)
   await Promise.all(clients.map((client) => client.close()))
   return perSecond
-}
-
-/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
-function cpuSeconds (pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return 0
-  }
 }
 
 interface Phase { perSecond: number, serverCores: number, generatorCores: number }

@@ -35,6 +35,11 @@ describe('riptide/client', () => {
   const ada = (): Promise<RiptideClient> => native(server, { token: 'token-for-ada-0123456789' })
   const bob = (): Promise<RiptideClient> => native(server, { token: 'token-for-bob-0123456789' })
 
+  it('is what the package exports as riptide/client (the build)', async () => {
+    const exported = await import('riptide/client')
+    expect(Object.keys(exported).sort()).toEqual(['ClientError', 'LoginError', 'RiptideClient', 'VersionConflictError'])
+  })
+
   describe('login', () => {
     it('resolves with the client data and reports the state', async () => {
       const client = new RiptideClient(url(server, '/riptide'))

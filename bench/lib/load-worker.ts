@@ -1,6 +1,7 @@
 /**
- * One thread of the load generator. It runs a role over protobuf sockets
- * and reports counts and an HDR histogram (µs) to the main thread:
+ * One thread of the load generator. It runs a role over sockets speaking
+ * deepstream's protobuf or riptide's native protocol (`protocol`) and
+ * reports counts, bytes received and an HDR histogram (µs) to the main thread:
  *
  * - `subscribers`: `count` sockets subscribed to `name`; each delivery's data
  *   holds the time the publisher meant to send it, so the histogram is
@@ -16,9 +17,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
-import { ProtocolClient } from './protocol-client.js'
+import { ProtocolClient, type WireProtocol } from './protocol-client.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
-import { decodeProtobuf, encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
 
 export interface LoadJob {
   role: 'subscribers' | 'publisher' | 'rpc' | 'provider' | 'record-subscribers' | 'writer'
@@ -31,19 +31,28 @@ export interface LoadJob {
   durationMs: number
   /** Many-topics runs: subscriber socket i takes topics [(i mod groups) x size, ...) of `${name}/<n>`; the publisher cycles through all. */
   topics?: { groups: number, size: number }
+  /** Wire protocol of every socket of the job (default protobuf). */
+  protocol?: WireProtocol
 }
 
-export interface LoadReport { count: number, histogram: string | null }
+/** `bytes`: bytes the job's sockets received while counting. */
+export interface LoadReport { count: number, bytes: number, histogram: string | null }
 
 const now = (): number => performance.timeOrigin + performance.now()
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function run (job: LoadJob): Promise<LoadReport> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
-  const clients = await Promise.all(Array.from({ length: job.count }, () => ProtocolClient.login(job.port)))
+  const protocol = job.protocol ?? 'protobuf'
+  const clients = await Promise.all(Array.from({ length: job.count }, () => ProtocolClient.login(job.port, {}, '127.0.0.1', protocol)))
   let counting = false
   let count = 0
-  const start = (): Promise<void> => sleep(job.warmupMs).then(() => { counting = true }).then(() => sleep(job.durationMs)).then(() => { counting = false })
+  let bytes = 0
+  const received = (): number => clients.reduce((sum, client) => sum + client.bytesReceived, 0)
+  const start = (): Promise<void> => sleep(job.warmupMs)
+    .then(() => { counting = true; bytes = -received() })
+    .then(() => sleep(job.durationMs))
+    .then(() => { counting = false; bytes += received() })
   parentPort?.postMessage({ type: 'ready' })
   await new Promise((resolve) => parentPort?.once('message', resolve))
 
@@ -52,10 +61,11 @@ async function run (job: LoadJob): Promise<LoadReport> {
       client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: [job.name], correlationId: 'r' })
       client.onFrame = (frame) => {
         if (!counting) return
-        const message = decodeProtobuf(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength))
-        if (message.action !== RECORD_ACTION.UPDATE || message.data === undefined) return
-        count++
-        histogram.recordValue(Math.max(1, Math.round((now() - (JSON.parse(String(message.data)) as { t: number }).t) * 1000)))
+        for (const message of client.decode(frame)) {
+          if (message.action !== RECORD_ACTION.UPDATE || message.data === undefined) continue
+          count++
+          histogram.recordValue(Math.max(1, Math.round((now() - (JSON.parse(String(message.data)) as { t: number }).t) * 1000)))
+        }
       }
     }
     parentPort?.postMessage({ type: 'armed' })
@@ -97,10 +107,11 @@ async function run (job: LoadJob): Promise<LoadReport> {
         client.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names, correlationId: 's' })
         client.onFrame = (frame) => {
           if (!counting) return
-          const message = decodeProtobuf(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength))
-          if (message.action !== EVENT_ACTION.EMIT || message.data === undefined) return
-          count++
-          histogram.recordValue(Math.max(1, Math.round((now() - Number(message.data)) * 1000)))
+          for (const message of client.decode(frame)) {
+            if (message.action !== EVENT_ACTION.EMIT || message.data === undefined) continue
+            count++
+            histogram.recordValue(Math.max(1, Math.round((now() - Number(message.data)) * 1000)))
+          }
         }
       } else {
         client.send({ topic: TOPIC.RPC, action: RPC_ACTION.PROVIDE, names: [job.name], correlationId: 'p' })
@@ -114,7 +125,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
     parentPort?.postMessage({ type: 'armed' })
     await start()
   } else if (job.role === 'publisher') {
-    const [publisher, echo] = [clients[0], await ProtocolClient.login(job.port)]
+    const [publisher, echo] = [clients[0], await ProtocolClient.login(job.port, {}, '127.0.0.1', protocol)]
     echo.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [job.name], correlationId: 'e' })
     await sleep(300)
     parentPort?.postMessage({ type: 'armed' })
@@ -125,9 +136,9 @@ async function run (job: LoadJob): Promise<LoadReport> {
     let cursor = 0
     const emit = (intended: number): void => {
       const name = total === 0 ? job.name : `${job.name}/${cursor++ % total}`
-      publisher.sendFrame(encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name, data: intended.toFixed(3) }))
+      publisher.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name, data: intended.toFixed(3) })
       // Many topics: a marker per emit to the echo's own name keeps the window honest.
-      if (total > 0) publisher.sendFrame(encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: job.name, data: '0' }))
+      if (total > 0) publisher.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: job.name, data: '0' })
       if (counting) count++
     }
     if (job.rate > 0) {
@@ -146,7 +157,8 @@ async function run (job: LoadJob): Promise<LoadReport> {
           while (running && inFlight < job.window) { inFlight++; emit(now()) }
           if (!running) resolve()
         }
-        echo.onFrame = () => { inFlight--; pump() }
+        // A protobuf frame is one message; a native frame may hold several.
+        echo.onFrame = (frame) => { inFlight -= protocol === 'native' ? echo.decode(frame).length : 1; pump() }
         pump()
       })
     }
@@ -189,7 +201,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
     })))
   }
   await Promise.all(clients.map((client) => client.close()))
-  return { count, histogram: histogram.totalCount > 0 ? hdr.encodeIntoCompressedBase64(histogram) : null }
+  return { count, bytes, histogram: histogram.totalCount > 0 ? hdr.encodeIntoCompressedBase64(histogram) : null }
 }
 
 if (parentPort !== null) {

@@ -1,35 +1,49 @@
 /**
- * A lean deepstream protobuf client for load generation: one WebSocket, the
- * handshake and login, then raw messages in and a callback per message out.
- * No records, no reconnection, no timers: the load generator owns pacing.
+ * A lean client for load generation over either protocol riptide serves:
+ * deepstream's protobuf (`/deepstream`, one message per frame) or riptide's
+ * native FlatBuffers (`/riptide`, what one turn sends leaves as one frame, as
+ * riptide/client does). One WebSocket, the handshake and login, then raw
+ * messages in and out. No records, no reconnection, no timers: the load
+ * generator owns pacing.
  */
 import WebSocket from 'ws'
 import { decodeProtobuf, encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
+import { decodeNativeFrame, encodeNative, joinFrames, NATIVE_PATH, NATIVE_PROTOCOL_VERSION } from '../../src/native-free-core/protocol/native-codec.js'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import type { Message } from '../../src/native-free-core/protocol/message.js'
+
+export type WireProtocol = 'protobuf' | 'native'
 
 export class ProtocolClient {
   /** Called for every message after login. */
   onMessage: (message: Message) => void = () => {}
-  /** When set, called for every frame after login instead of decoding it (cheap counting). */
+  /** When set, called for every frame after login instead of decoding it (cheap counting; see decode). */
   onFrame: ((frame: Buffer) => void) | null = null
+  /** Bytes received in frames after login. */
+  bytesReceived = 0
+  private outbox: Uint8Array[] = []
+  private outboxBytes = 0
 
-  private constructor (private readonly ws: WebSocket) {}
+  private constructor (private readonly ws: WebSocket, readonly protocol: WireProtocol) {}
 
-  /** Connects to ws://host:port/deepstream, challenges and logs in with `auth`. */
-  static async login (port: number, auth: Record<string, unknown> = {}, host = '127.0.0.1'): Promise<ProtocolClient> {
-    const address = `ws://${host}:${port}/deepstream`
+  /** Connects to ws://host:port/deepstream (or /riptide), challenges and logs in with `auth`. */
+  static async login (port: number, auth: Record<string, unknown> = {}, host = '127.0.0.1', protocol: WireProtocol = 'protobuf'): Promise<ProtocolClient> {
+    const address = `ws://${host}:${port}${protocol === 'native' ? NATIVE_PATH : '/deepstream'}`
     const ws = new WebSocket(address, { perMessageDeflate: false })
-    const client = new ProtocolClient(ws)
+    const client = new ProtocolClient(ws, protocol)
     let step: ((message: Message) => void) | null = null
     ws.on('message', (data: Buffer) => {
-      if (step === null && client.onFrame !== null) {
-        client.onFrame(data)
-        return
+      if (step === null) {
+        client.bytesReceived += data.byteLength
+        if (client.onFrame !== null) {
+          client.onFrame(data)
+          return
+        }
       }
-      const message = decodeProtobuf(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-      if (step !== null) step(message)
-      else client.onMessage(message)
+      for (const message of client.decode(data)) {
+        if (step !== null) step(message)
+        else client.onMessage(message)
+      }
     })
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
     const expect = (match: (message: Message) => boolean, what: string): Promise<void> => new Promise((resolve, reject) => {
@@ -39,7 +53,7 @@ export class ProtocolClient {
       }
     })
     const accepted = expect((m) => m.topic === TOPIC.CONNECTION && m.action === CONNECTION_ACTION.ACCEPT, 'challenge')
-    client.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: address })
+    client.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: address, protocolVersion: protocol === 'native' ? NATIVE_PROTOCOL_VERSION : undefined })
     await accepted
     const loggedIn = expect((m) => m.topic === TOPIC.AUTH && m.action === AUTH_ACTION.AUTH_SUCCESSFUL, 'login')
     client.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(auth) })
@@ -48,13 +62,36 @@ export class ProtocolClient {
     return client
   }
 
-  send (message: Message): void {
-    this.ws.send(encodeProtobuf(message))
+  /** Every message of a frame. */
+  decode (frame: Buffer): Message[] {
+    const bytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
+    return this.protocol === 'native' ? decodeNativeFrame(bytes) : [decodeProtobuf(bytes)]
   }
 
-  /** Sends bytes encoded once beforehand. */
+  encode (message: Message): Uint8Array {
+    return this.protocol === 'native' ? encodeNative(message) : encodeProtobuf(message)
+  }
+
+  send (message: Message): void {
+    this.sendFrame(this.encode(message))
+  }
+
+  /** Sends bytes encoded beforehand with this client's protocol; native ones leave together at the end of the turn. */
   sendFrame (frame: Uint8Array): void {
-    this.ws.send(frame)
+    if (this.protocol === 'protobuf') {
+      this.ws.send(frame)
+      return
+    }
+    if (this.outbox.length === 0) queueMicrotask(() => this.flush())
+    this.outbox.push(frame)
+    this.outboxBytes += frame.byteLength
+  }
+
+  private flush (): void {
+    const frame = joinFrames(this.outbox, this.outboxBytes)
+    this.outbox = []
+    this.outboxBytes = 0
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame)
   }
 
   close (): Promise<void> {

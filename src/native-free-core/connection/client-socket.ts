@@ -45,8 +45,12 @@ export class ClientSocket implements Socket {
   backlog: Message[] | null = null
   unauthenticatedTimer: NodeJS.Timeout | null = null
   private readonly closeListeners: Array<(socket: ClientSocket) => void> = []
-  /** Frames waiting to go out as one, for codecs that concatenate (see flushPending). */
-  private pending: Uint8Array[] | null = null
+  /**
+   * Frames waiting to go out as one, for codecs that concatenate (see
+   * flushPending): the first alone, the rest in a list only when there are more.
+   */
+  private pendingFirst: Uint8Array | null = null
+  private pendingMore: Uint8Array[] | null = null
   private pendingBytes = 0
   private invalidCount = 0
   private invalidWindowStart = 0
@@ -85,22 +89,26 @@ export class ClientSocket implements Socket {
    * that everything one turn sends to this socket leaves as one frame.
    */
   private queue (frame: Uint8Array): void {
-    if (this.pending === null) {
-      this.pending = []
-      this.pendingBytes = 0
+    if (this.pendingFirst === null) {
+      this.pendingFirst = frame
+      this.pendingBytes = frame.byteLength
       scheduleFlush(this)
+      return
     }
-    this.pending.push(frame)
+    if (this.pendingMore === null) this.pendingMore = [this.pendingFirst]
+    this.pendingMore.push(frame)
     this.pendingBytes += frame.byteLength
   }
 
   /** Sends the frames queued this turn as one. */
   flushPending (): void {
-    const pending = this.pending
-    if (pending === null) return
-    this.pending = null
+    const first = this.pendingFirst
+    const more = this.pendingMore
+    if (first === null) return
+    this.pendingFirst = null
+    this.pendingMore = null
     if (this.state === 'closed') return
-    this.write(pending.length === 1 ? pending[0] : joinFrames(pending, this.pendingBytes))
+    this.write(more === null ? first : joinFrames(more, this.pendingBytes))
   }
 
   private write (frame: Uint8Array | string): void {
@@ -141,7 +149,8 @@ export class ClientSocket implements Socket {
     this.state = 'closed'
     if (this.unauthenticatedTimer !== null) clearTimeout(this.unauthenticatedTimer)
     this.backlog = null
-    this.pending = null
+    this.pendingFirst = null
+    this.pendingMore = null
     for (const listener of this.closeListeners) listener(this)
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * Runs load-worker jobs on threads of their own, together: every job logs
+ * in, subscribers and providers arm first, then all start; each reports
+ * after its warm-up and measured window (see load-worker.ts).
+ */
+import { readFileSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
+import * as hdr from 'hdr-histogram-js'
+import type { LoadJob, LoadReport } from './load-worker.js'
+
+export interface LoadRun {
+  reports: LoadReport[]
+  /** CPU seconds the process `pid` used during the measured window (0 without a pid). */
+  cpuSeconds: number
+  /** CPU seconds this process (the load generator's threads) used in the same window. */
+  generatorCpuSeconds: number
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+export function cpuSeconds (pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    // utime and stime are fields 14 and 15 of stat: 11 and 12 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
+/** Runs the jobs; with `pid`, also measures that process's CPU over the jobs' measured window. */
+export async function runLoad (jobs: LoadJob[], pid = 0): Promise<LoadRun> {
+  const workers = jobs.map((job) => new Worker(new URL('./load-worker.js', import.meta.url), { workerData: job }))
+  const stage = (type: string): Promise<void[]> => Promise.all(workers.map((worker) => new Promise<void>((done, fail) => {
+    const listen = (message: { type: string, error?: string }): void => {
+      if (message.type === 'failed') fail(new Error(message.error))
+      if (message.type === type) { worker.off('message', listen); done() }
+    }
+    worker.on('message', listen)
+  })))
+  await stage('ready')
+  // Subscribers and providers first, so that nothing is published into the void.
+  const armed = stage('armed')
+  for (const worker of workers) worker.postMessage('go')
+  await armed
+  const done = Promise.all(workers.map((worker) => new Promise<LoadReport>((resolve, fail) => {
+    worker.on('message', (message: { type: string, report?: LoadReport, error?: string }) => {
+      if (message.type === 'done' && message.report !== undefined) resolve(message.report)
+      if (message.type === 'failed') fail(new Error(message.error))
+    })
+  })))
+  let cpu = 0
+  let generatorCpu = 0
+  if (pid !== 0) {
+    const { warmupMs, durationMs } = jobs[0]
+    await sleep(warmupMs)
+    const before = cpuSeconds(pid)
+    const generatorBefore = process.cpuUsage()
+    await sleep(durationMs)
+    cpu = cpuSeconds(pid) - before
+    const used = process.cpuUsage(generatorBefore)
+    generatorCpu = (used.user + used.system) / 1e6
+  }
+  const reports = await done
+  await Promise.all(workers.map((worker) => worker.terminate()))
+  return { reports, cpuSeconds: cpu, generatorCpuSeconds: generatorCpu }
+}
+
+/** Reports only, for benches that do not measure CPU. */
+export async function load (jobs: LoadJob[]): Promise<LoadReport[]> {
+  return (await runLoad(jobs)).reports
+}
+
+export function merged (reports: LoadReport[]): ReturnType<typeof hdr.build> {
+  const all = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  for (const report of reports) if (report.histogram !== null) all.add(hdr.decodeFromCompressedBase64(report.histogram))
+  return all
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,166 @@
+/**
+ * The cost of a message in each protocol: the same workloads over
+ * deepstream's protobuf and over riptide's native FlatBuffers protocol
+ * against riptide, with @deepstream/server 7.0.2 (protobuf only) as the
+ * baseline, in one run:
+ *
+ *   npm run bench:protocols [-- --seconds 5]
+ *
+ * For each workload and side it reports messages per second, the server's
+ * CPU per message (user + system time of the whole server process over the
+ * measured window, divided by the messages of that window), the load
+ * generator's CPU per message, and the bytes each message took on the wire
+ * (WebSocket payload received by the measuring sockets).
+ *
+ * Both protocols run the same workloads with the same windows. The native
+ * load sockets do what riptide/client does: what one turn sends leaves as
+ * one frame, and the server answers in kind; the protobuf sockets send and
+ * receive one message per frame, as @deepstream/client does.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ROOT, startDeepstream, startRiptide, type Target } from './lib/targets.js'
+import { runLoad } from './lib/load.js'
+import type { LoadJob } from './lib/load-worker.js'
+import type { WireProtocol } from './lib/protocol-client.js'
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
+const SECONDS = Number(args.seconds)
+
+interface Measure {
+  perSecond: number
+  serverMicros: number
+  generatorMicros: number
+  bytes: number
+}
+
+type Job = Omit<LoadJob, 'port' | 'warmupMs' | 'durationMs' | 'protocol'>
+
+interface Workload {
+  label: string
+  /** The jobs; `measured` says which jobs' counts and bytes are the messages of the workload. */
+  jobs: (name: string) => Job[]
+  measured: number[]
+}
+
+const WORKLOADS: Workload[] = [
+  {
+    label: 'event fan-out, 1 publisher → 100 subscribers (deliveries)',
+    jobs: (name) => [
+      { role: 'subscribers', count: 50, name, rate: 0, window: 0 },
+      { role: 'subscribers', count: 50, name, rate: 0, window: 0 },
+      { role: 'publisher', count: 1, name, rate: 0, window: 64 },
+    ],
+    measured: [0, 1],
+  },
+  {
+    label: 'event fan-out, 1 publisher → 1,000 subscribers (deliveries)',
+    jobs: (name) => [
+      { role: 'subscribers', count: 500, name, rate: 0, window: 0 },
+      { role: 'subscribers', count: 500, name, rate: 0, window: 0 },
+      { role: 'publisher', count: 1, name, rate: 0, window: 8 },
+    ],
+    measured: [0, 1],
+  },
+  {
+    label: '10,000 topics × 10 subscribers (deliveries)',
+    jobs: (name) => {
+      const topics = { groups: 10, size: 1000 }
+      return [
+        { role: 'subscribers', count: 50, name: `${name}#0`, rate: 0, window: 0, topics },
+        { role: 'subscribers', count: 50, name: `${name}#1`, rate: 0, window: 0, topics },
+        { role: 'publisher', count: 1, name, rate: 0, window: 64, topics },
+      ]
+    },
+    measured: [0, 1],
+  },
+  {
+    label: 'record updates, 1 acked writer → 100 subscribers (deliveries)',
+    jobs: (name) => [
+      { role: 'record-subscribers', count: 100, name, rate: 0, window: 0 },
+      { role: 'writer', count: 1, name, rate: 0, window: 16 },
+    ],
+    measured: [0],
+  },
+  {
+    label: 'acknowledged record writes, 8 sockets × 32 in flight (writes)',
+    jobs: (name) => [{ role: 'writer', count: 8, name, rate: 0, window: 32, topics: { groups: 1, size: 1000 } }],
+    measured: [0],
+  },
+  {
+    label: 'RPC, 4 requesters × 16 in flight → 1 provider (round trips)',
+    jobs: (name) => [
+      { role: 'provider', count: 1, name, rate: 0, window: 0 },
+      { role: 'rpc', count: 4, name, rate: 0, window: 16 },
+    ],
+    measured: [1],
+  },
+]
+
+async function measure (target: Target, workload: Workload, protocol: WireProtocol, index: number): Promise<Measure> {
+  const name = `proto-${index}-${protocol}-${Date.now()}`
+  const jobs = workload.jobs(name).map((job) => ({ ...job, port: target.port, warmupMs: 1000, durationMs: SECONDS * 1000, protocol }))
+  const run = await runLoad(jobs, target.pid)
+  const reports = workload.measured.map((i) => run.reports[i])
+  const count = reports.reduce((sum, report) => sum + report.count, 0)
+  const bytes = reports.reduce((sum, report) => sum + report.bytes, 0)
+  const perMessage = (seconds: number): number => count === 0 ? Number.NaN : (seconds * 1e6) / count
+  return { perSecond: count / SECONDS, serverMicros: perMessage(run.cpuSeconds), generatorMicros: perMessage(run.generatorCpuSeconds), bytes: count === 0 ? Number.NaN : bytes / count }
+}
+
+function progress (step: number, total: number, label: string): void {
+  const width = 30
+  const filled = Math.round((step / total) * width)
+  process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${step}/${total} ${label.padEnd(70)}`)
+}
+
+const SIDES = [
+  { key: 'deepstream', target: 'deepstream 7.0.2', protocol: 'protobuf' },
+  { key: 'protobuf', target: 'riptide', protocol: 'protobuf' },
+  { key: 'native', target: 'riptide', protocol: 'native' },
+] as const
+
+async function main (): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'riptide-bench-protocols-'))
+  const results: Record<string, Record<string, Measure>> = {}
+  const total = WORKLOADS.length * SIDES.length
+  let step = 0
+  try {
+    for (const start of [startDeepstream, startRiptide]) {
+      const target = await start(work)
+      try {
+        for (const [index, workload] of WORKLOADS.entries()) {
+          for (const side of SIDES) {
+            if (side.target !== target.name) continue
+            progress(step++, total, `${side.key}: ${workload.label}`)
+            results[workload.label] ??= {}
+            results[workload.label][side.key] = await measure(target, workload, side.protocol, index)
+          }
+        }
+      } finally {
+        await target.stop()
+      }
+    }
+    progress(total, total, 'done')
+    const n = (value: number): string => Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en')
+    const f = (value: number): string => Number.isNaN(value) ? '–' : value.toFixed(2)
+    console.log('\n\nmsg/s: messages per second; µs: CPU per message, server (whole process) and load generator; B: wire bytes per message.\n')
+    console.log('| workload | deepstream msg/s | µs server | riptide protobuf msg/s | µs server | µs generator | B | riptide native msg/s | µs server | µs generator | B | native / protobuf msg/s | native / protobuf µs server |')
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for (const workload of WORKLOADS) {
+      const { deepstream: ds, protobuf: pb, native: nt } = results[workload.label]
+      console.log(`| ${workload.label} | ${n(ds.perSecond)} | ${f(ds.serverMicros)} | ${n(pb.perSecond)} | ${f(pb.serverMicros)} | ${f(pb.generatorMicros)} | ${n(pb.bytes)} | ${n(nt.perSecond)} | ${f(nt.serverMicros)} | ${f(nt.generatorMicros)} | ${n(nt.bytes)} | ${f(nt.perSecond / pb.perSecond)} | ${f(nt.serverMicros / pb.serverMicros)} |`)
+    }
+    const dir = join(ROOT, 'bench', 'results')
+    mkdirSync(dir, { recursive: true })
+    const file = join(dir, `protocols-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results }, null, 2))
+    console.log(`\nsaved ${file}`)
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+await main()
