@@ -1,6 +1,6 @@
 /**
  * A few seconds of random and mutated frames at every endpoint (protobuf,
- * JSON, HTTP); afterwards a normal client is served and memory stayed
+ * JSON, native, HTTP); afterwards a normal client is served and memory stayed
  * bounded. `npm run bench:fuzz` runs the same for minutes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -1,11 +1,12 @@
 /**
  * Throws random and mutated frames at every endpoint of a server: protobuf
- * WebSocket, JSON WebSocket and HTTP JIF. Frames are seeded, so a run that
+ * WebSocket, JSON WebSocket, native WebSocket and HTTP JIF. Frames are seeded, so a run that
  * finds something can be replayed. Used by test/fuzz.test.ts (seconds) and
  * bench/fuzz.ts (minutes).
  */
 import WebSocket from 'ws'
 import { encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
+import { encodeNative, joinFrames, NATIVE_PATH, NATIVE_PROTOCOL_VERSION } from '../../src/native-free-core/protocol/native-codec.js'
 import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import type { Message } from '../../src/native-free-core/protocol/message.js'
 
@@ -47,13 +48,23 @@ export function plausibleMessage (next: () => number): Message {
   return message
 }
 
-/** Random bytes, or a valid frame with some bytes changed, cut or repeated. */
-export function binaryFrame (next: () => number): Uint8Array {
+/** 1 to 4 native messages in one frame, some with binary data. */
+function nativeFrame (next: () => number): Uint8Array {
+  const parts = Array.from({ length: 1 + Math.floor(next() * 4) }, () => {
+    const message = plausibleMessage(next)
+    if (next() < 0.2) message.data = Uint8Array.from({ length: Math.floor(next() * 32) }, () => Math.floor(next() * 256))
+    return encodeNative(message)
+  })
+  return joinFrames(parts, parts.reduce((sum, part) => sum + part.byteLength, 0))
+}
+
+/** Random bytes, or a valid frame (protobuf, or native with `native`) with some bytes changed, cut or repeated. */
+export function binaryFrame (next: () => number, native = false): Uint8Array {
   const roll = next()
   if (roll < 0.2) return Uint8Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 256))
   let frame: Uint8Array
   try {
-    frame = encodeProtobuf(plausibleMessage(next))
+    frame = native ? nativeFrame(next) : encodeProtobuf(plausibleMessage(next))
   } catch {
     return new Uint8Array([0x08, Math.floor(next() * 256)])
   }
@@ -75,8 +86,12 @@ export function textFrame (next: () => number): string {
 
 export interface FuzzReport { frames: number, connections: number, closedByServer: number }
 
+type Wire = 'protobuf' | 'json' | 'native'
+
 /** Opens a WebSocket, logs in (or not), and sends frames until `deadline`; reconnects when closed. */
-async function fuzzSocket (url: string, binary: boolean, next: () => number, deadline: number, report: FuzzReport): Promise<void> {
+async function fuzzSocket (url: string, wire: Wire, next: () => number, deadline: number, report: FuzzReport): Promise<void> {
+  const binary = wire !== 'json'
+  const encode = (message: Message): Uint8Array | string => wire === 'json' ? JSON.stringify(message) : wire === 'native' ? encodeNative(message) : encodeProtobuf(message)
   while (Date.now() < deadline) {
     const ws = new WebSocket(url)
     report.connections++
@@ -91,11 +106,11 @@ async function fuzzSocket (url: string, binary: boolean, next: () => number, dea
       resolve()
     }))
     if (next() < 0.7) {
-      const hello: Message[] = [{ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url }, { topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: '{}' }]
-      for (const message of hello) ws.send(binary ? encodeProtobuf(message) : JSON.stringify(message))
+      const hello: Message[] = [{ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url, protocolVersion: NATIVE_PROTOCOL_VERSION }, { topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: '{}' }]
+      for (const message of hello) ws.send(encode(message))
     }
     for (let i = 0; i < 200 && Date.now() < deadline && ws.readyState === WebSocket.OPEN; i++) {
-      ws.send(binary ? binaryFrame(next) : textFrame(next), { binary })
+      ws.send(binary ? binaryFrame(next, wire === 'native') : textFrame(next), { binary })
       report.frames++
       if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
     }
@@ -127,8 +142,9 @@ export async function fuzz (port: number, ms: number, seed: number, sockets = 4)
   const next = random(seed)
   const jobs: Array<Promise<void>> = []
   for (let i = 0; i < sockets; i++) {
-    jobs.push(fuzzSocket(`ws://127.0.0.1:${port}/deepstream`, true, random(Math.floor(next() * 2 ** 32)), deadline, report))
-    jobs.push(fuzzSocket(`ws://127.0.0.1:${port}/deepstream-json`, false, random(Math.floor(next() * 2 ** 32)), deadline, report))
+    jobs.push(fuzzSocket(`ws://127.0.0.1:${port}/deepstream`, 'protobuf', random(Math.floor(next() * 2 ** 32)), deadline, report))
+    jobs.push(fuzzSocket(`ws://127.0.0.1:${port}/deepstream-json`, 'json', random(Math.floor(next() * 2 ** 32)), deadline, report))
+    jobs.push(fuzzSocket(`ws://127.0.0.1:${port}${NATIVE_PATH}`, 'native', random(Math.floor(next() * 2 ** 32)), deadline, report))
   }
   jobs.push(fuzzHttp(`http://127.0.0.1:${port}`, random(Math.floor(next() * 2 ** 32)), deadline, report))
   await Promise.all(jobs)
