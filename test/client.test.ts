@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createServer } from 'node:net'
+import { WebSocketServer } from 'ws'
+import { decodeNativeFrame, encodeNative } from '../src/native-free-core/protocol/native-codec.js'
+import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { RiptideClient, VersionConflictError, type ClientOptions } from '../src/client/index.js'
 import { validateConfig } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
@@ -308,6 +311,70 @@ describe('riptide/client reconnection', () => {
       await expect(pending).rejects.toMatchObject({ code: 'CLIENT_CLOSED' })
     } finally {
       await supervisor.close()
+    }
+  })
+
+  it('rejects RPCs in flight when the connection drops with CONNECTION_LOST, and sends those made while offline', async () => {
+    const port = await freePort()
+    let supervisor = await startOnPort(port, makeTempDir())
+    try {
+      const a = await native({ port })
+      await a.rpc.provide('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 2000)))
+      await a.rpc.provide('ping', () => 'pong')
+      const inFlight = a.rpc.make('slow').catch((error: unknown) => error) // rejects while the server closes
+      await sleep(100)
+      await supervisor.close()
+      expect(await inFlight).toMatchObject({ code: 'CONNECTION_LOST' })
+      const offline = a.rpc.make('ping') // queued; sent after the providers are registered again
+      supervisor = await startOnPort(port, makeTempDir())
+      expect(await offline).toBe('pong')
+    } finally {
+      closeNatives()
+      await supervisor.close()
+    }
+  }, 30_000)
+
+  it('drops the oldest offline message past maxOfflineMessages and says so', async () => {
+    const port = await freePort()
+    const supervisor = await startOnPort(port, makeTempDir())
+    try {
+      const a = await native({ port }, {}, { maxOfflineMessages: 2 })
+      const errors: string[] = []
+      a.onError((error) => errors.push((error as { code?: string }).code ?? error.message))
+      await supervisor.close()
+      await eventually(() => expect(a.state).toBe('reconnecting'))
+      for (let i = 0; i < 3; i++) a.event.emit('queued', i)
+      expect(errors).toEqual(['OFFLINE_QUEUE_FULL'])
+    } finally {
+      await supervisor.close()
+    }
+  })
+
+  it('closes a connection whose server went silent, and reconnects', async () => {
+    // A server that logs the client in, then never answers again (not even PONG).
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await new Promise((resolve) => wss.once('listening', resolve))
+    let connections = 0
+    wss.on('connection', (ws) => {
+      connections++
+      ws.on('message', (data: Buffer) => {
+        for (const message of decodeNativeFrame(new Uint8Array(data))) {
+          if (message.action === CONNECTION_ACTION.CHALLENGE) ws.send(encodeNative({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.ACCEPT }))
+          if (message.topic === TOPIC.AUTH) ws.send(encodeNative({ topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_SUCCESSFUL }))
+        }
+      })
+    })
+    try {
+      const { port } = wss.address() as { port: number }
+      const a = await native({ port }, {}, { heartbeatInterval: 100 })
+      const states: string[] = []
+      a.onStateChange((state) => states.push(state))
+      await eventually(() => expect(connections).toBe(2), 3000)
+      expect(states).toContain('reconnecting')
+    } finally {
+      closeNatives()
+      for (const client of wss.clients) client.terminate()
+      await new Promise((resolve) => wss.close(resolve))
     }
   })
 })

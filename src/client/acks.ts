@@ -41,6 +41,13 @@ export class AckTracker {
     this.connection.send({ ...message, correlationId }, false)
   }
 
+  /** Fails every request still waiting (the client was closed). */
+  rejectAll (error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error)
+    this.pending.clear()
+    this.restores.clear()
+  }
+
   /** Whether `message` answered a tracked request. */
   settle (message: Message): boolean {
     const id = message.correlationId

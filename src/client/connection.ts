@@ -34,6 +34,8 @@ export interface ClientOptions {
   reconnect?: { initialDelay?: number, maxDelay?: number, maxAttempts?: number } | false
   /** Milliseconds a login waits for the server's answer. */
   loginTimeout?: number
+  /** Messages (emits, RPC requests) kept while offline; past it the oldest are dropped and reported. */
+  maxOfflineMessages?: number
 }
 
 /** What a feature module offers the connection. */
@@ -65,15 +67,16 @@ export class Connection {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
   private attempts = 0
   private lastReceived = 0
-  private sentSinceBeat = false
   private nextCorrelation = 1
+  /** Where errors that no call waits for go (RiptideClient.onError). */
+  reportError: (error: Error) => void = () => {}
   private readonly options: Required<Omit<ClientOptions, 'WebSocket' | 'reconnect'>> & { reconnect: { initialDelay: number, maxDelay: number, maxAttempts: number } | false }
 
   constructor (readonly url: string, private readonly clientOptions: ClientOptions = {}) {
     const reconnect = clientOptions.reconnect === false
       ? false
       : { initialDelay: 250, maxDelay: 10_000, maxAttempts: 0, ...clientOptions.reconnect }
-    this.options = { heartbeatInterval: 20_000, loginTimeout: 15_000, ...clientOptions, reconnect }
+    this.options = { heartbeatInterval: 20_000, loginTimeout: 15_000, maxOfflineMessages: 10_000, ...clientOptions, reconnect }
   }
 
   register (module: TopicModule): void { this.modules.set(module.topic, module) }
@@ -107,7 +110,12 @@ export class Connection {
    */
   send (message: Message, queue = true): void {
     if (this.state !== 'open') {
-      if (queue && this.state !== 'closed') this.offline.push(message)
+      if (!queue || this.state === 'closed') return
+      this.offline.push(message)
+      if (this.offline.length > this.options.maxOfflineMessages) {
+        this.offline.shift()
+        this.reportError(new ClientError('OFFLINE_QUEUE_FULL', `over ${this.options.maxOfflineMessages} messages sent while offline: the oldest was dropped`))
+      }
       return
     }
     this.write(message)
@@ -133,7 +141,6 @@ export class Connection {
     if (this.outbox.length === 0) queueMicrotask(() => { if (this.socket !== null) this.flush(this.socket) })
     this.outbox.push(frame)
     this.outboxBytes += frame.byteLength
-    this.sentSinceBeat = true
   }
 
   /** Everything written this turn leaves as one frame. */
@@ -236,7 +243,8 @@ export class Connection {
     this.outbox = []
     this.outboxBytes = 0
     if (this.state === 'closed') return
-    for (const module of this.modules.values()) module.onConnectionLost()
+    // Only a logged-in connection had messages in flight; before login everything waits offline.
+    if (this.state === 'open') for (const module of this.modules.values()) module.onConnectionLost()
     const reconnect = this.options.reconnect
     const attemptsLeft = reconnect !== false && (reconnect.maxAttempts === 0 || this.attempts < reconnect.maxAttempts)
     if (!attemptsLeft) {
@@ -253,6 +261,7 @@ export class Connection {
   }
 
   private giveUp (error: Error): void {
+    if (this.login === null) this.reportError(error) // no login call waits: a reconnection failed
     this.failLogin(error)
     this.close()
   }
@@ -265,19 +274,21 @@ export class Connection {
     login.reject(error)
   }
 
-  /** Pings when idle, and closes a connection the server has gone silent on (reconnection follows). */
+  /**
+   * Pings when nothing arrived for a while (the PONG, or anything else,
+   * proves the server alive, and the ping keeps the server's own heartbeat
+   * check content), and closes a connection the server has gone silent on:
+   * reconnection follows.
+   */
   private startHeartbeat (): void {
     const interval = this.options.heartbeatInterval
     if (interval <= 0) return
     this.heartbeat = setInterval(() => {
       const socket = this.socket
       if (socket === null) return
-      if (Date.now() - this.lastReceived > 2 * interval + 1000) {
-        socket.close(4000, 'server silent')
-        return
-      }
-      if (!this.sentSinceBeat) this.write({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.PING })
-      this.sentSinceBeat = false
+      const silent = Date.now() - this.lastReceived
+      if (silent > 2 * interval + 1000) socket.close(4000, 'server silent')
+      else this.write({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.PING })
     }, interval)
   }
 

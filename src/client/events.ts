@@ -4,6 +4,7 @@ import type { Message } from '../native-free-core/protocol/message.js'
 import type { Connection, TopicModule } from './connection.js'
 import { parseData } from './connection.js'
 import { AckTracker, encodeData, serverError } from './acks.js'
+import { ClientError } from './errors.js'
 
 export type EventCallback = (data: unknown, name: string) => void
 
@@ -64,5 +65,7 @@ export class Events implements TopicModule {
     if (names.length > 0) this.acks.resend({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names })
   }
 
-  onConnectionLost (): void {}
+  onConnectionLost (): void {
+    if (this.connection.state === 'closed') this.acks.rejectAll(new ClientError('CLIENT_CLOSED', 'the client was closed'))
+  }
 }

@@ -27,6 +27,7 @@ export class RiptideClient {
   constructor (url: string, options: ClientOptions = {}) {
     this.connection = new Connection(url, options)
     const onError = (error: Error): void => this.reportError(error)
+    this.connection.reportError = onError
     this.event = new Events(this.connection, onError)
     this.record = new Records(this.connection, onError)
     this.rpc = new Rpc(this.connection, onError)

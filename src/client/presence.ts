@@ -102,6 +102,7 @@ export class Presence implements TopicModule {
     for (const answer of this.everyoneQueries.splice(0)) answer.reject(closed)
     for (const query of this.queries.values()) query.answer.reject(closed)
     this.queries.clear()
+    this.acks.rejectAll(closed)
   }
 }
 

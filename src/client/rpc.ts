@@ -103,5 +103,6 @@ export class Rpc implements TopicModule {
       : new ClientError('CONNECTION_LOST', 'the connection dropped before the response; the request may or may not have run')
     for (const answer of this.requests.values()) answer.reject(error)
     this.requests.clear()
+    if (this.connection.state === 'closed') this.acks.rejectAll(error)
   }
 }

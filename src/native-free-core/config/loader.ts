@@ -112,7 +112,7 @@ export function loadConfigFile (path: string, env: NodeJS.ProcessEnv = process.e
   return { config, file, configDir: dir, warnings }
 }
 
-/** The built-in defaults (no file): ws-binary, ws-json and http endpoints, open auth and permissions. */
+/** The built-in defaults (no file): ws-binary, ws-json, ws-native and http endpoints, open auth and permissions. */
 export function defaultConfig (): LoadedConfig {
   return { ...validateConfig({}, '(defaults)'), file: null, configDir: process.cwd() }
 }

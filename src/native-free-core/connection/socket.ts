@@ -15,7 +15,7 @@ export interface UserSession {
 export interface Socket {
   readonly id: number
   readonly codec: Codec
-  /** Endpoint type: ws-binary, ws-json, http, or a custom endpoint's name. */
+  /** Endpoint type: ws-binary, ws-json, ws-native, http, or a custom endpoint's name. */
   readonly endpoint: string
   readonly user: UserSession | null
   readonly isClosed: boolean

@@ -13,7 +13,7 @@ export interface EndpointHost {
 }
 
 /**
- * A connection endpoint (ws-binary, ws-json, http, or a custom one) adds its
+ * A connection endpoint (ws-binary, ws-json, ws-native, http, or a custom one) adds its
  * routes when attached; the server owns the port.
  */
 export interface ConnectionEndpoint extends Plugin {
