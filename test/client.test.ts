@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { WebSocketServer } from 'ws'
 import { decodeNativeFrame, encodeNative } from '../src/native-free-core/protocol/native-codec.js'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -236,6 +237,30 @@ describe('riptide/client', () => {
       ds.close()
       await eventually(() => expect(events).toEqual(['true', 'false']))
     })
+  })
+})
+
+describe('riptide/client under Valve permissions', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({
+      auth: [{ type: 'file', options: { path: 'users.yml' } }],
+      permission: { type: 'config', options: { path: 'permissions.yml' } },
+    }, 'uws', fileURLToPath(new URL('./fixtures/', import.meta.url)))
+  })
+  afterEach(() => closeNatives())
+  afterAll(async () => { await server.close() })
+
+  it('rejects each denied call with MESSAGE_DENIED, and reports a denied emit', async () => {
+    const bob = await native(server, { username: 'bob', password: 'builder' })
+    const errors: string[] = []
+    bob.onError((error) => errors.push(`${(error as { code?: string }).code}: ${error.message}`))
+    await expect(bob.record.get('secret/plans')).rejects.toMatchObject({ code: 'MESSAGE_DENIED' })
+    await expect(bob.record.set('profile/alice', { bio: 'mine now' })).rejects.toMatchObject({ code: 'MESSAGE_DENIED' })
+    await bob.record.set('profile/bob', { bio: 'mine' })
+    await expect(bob.rpc.make('restricted')).rejects.toMatchObject({ code: 'MESSAGE_DENIED' })
+    bob.event.emit('admin/shutdown', {})
+    await eventually(() => expect(errors).toEqual(['MESSAGE_DENIED: MESSAGE_DENIED for "admin/shutdown"']))
   })
 })
 

@@ -5,12 +5,13 @@ import type { Connection, TopicModule } from './connection.js'
 import { parseData } from './connection.js'
 import { AckTracker, encodeData, serverError } from './acks.js'
 import { ClientError } from './errors.js'
+import { CallbacksByName } from './callbacks.js'
 
 export type EventCallback = (data: unknown, name: string) => void
 
 export class Events implements TopicModule {
   readonly topic = TOPIC.EVENT
-  private readonly callbacks = new Map<string, Set<EventCallback>>()
+  private readonly callbacks = new CallbacksByName<EventCallback>()
   private readonly acks: AckTracker
 
   constructor (private readonly connection: Connection, private readonly onError: (error: Error) => void) {
@@ -19,22 +20,13 @@ export class Events implements TopicModule {
 
   /** Calls `callback` for every emit of `name` by others; resolves, with the unsubscribe function, once the server has the subscription. */
   async subscribe (name: string, callback: EventCallback): Promise<() => void> {
-    let callbacks = this.callbacks.get(name)
-    const first = callbacks === undefined
-    if (callbacks === undefined) {
-      callbacks = new Set()
-      this.callbacks.set(name, callbacks)
-    }
-    callbacks.add(callback)
     const unsubscribe = (): void => this.unsubscribe(name, callback)
-    if (first) await this.acks.request({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [name] }, name)
+    await this.callbacks.add(name, callback, () => this.acks.request({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [name] }, name))
     return unsubscribe
   }
 
   private unsubscribe (name: string, callback: EventCallback): void {
-    const callbacks = this.callbacks.get(name)
-    if (callbacks === undefined || !callbacks.delete(callback) || callbacks.size > 0) return
-    this.callbacks.delete(name)
+    if (!this.callbacks.remove(name, callback)) return
     this.connection.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.UNSUBSCRIBE, names: [name], correlationId: this.connection.correlationId() }, false)
   }
 
@@ -45,13 +37,13 @@ export class Events implements TopicModule {
    */
   emit (name: string, data?: unknown): void {
     this.connection.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name, data: encodeData(data) })
-    for (const callback of [...(this.callbacks.get(name) ?? [])]) callback(data, name)
+    for (const callback of this.callbacks.get(name)) callback(data, name)
   }
 
   handle (message: Message): void {
     if (message.action === EVENT_ACTION.EMIT && message.name !== undefined) {
       const callbacks = this.callbacks.get(message.name)
-      if (callbacks === undefined) return
+      if (callbacks.length === 0) return
       const data = parseData(message.data)
       for (const callback of callbacks) callback(data, message.name)
       return
@@ -61,7 +53,7 @@ export class Events implements TopicModule {
   }
 
   restore (): void {
-    const names = [...this.callbacks.keys()]
+    const names = this.callbacks.names()
     if (names.length > 0) this.acks.resend({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names })
   }
 

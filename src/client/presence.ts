@@ -5,6 +5,7 @@ import type { Connection, TopicModule } from './connection.js'
 import { parseData } from './connection.js'
 import { AckTracker, deferred, serverError, type Deferred } from './acks.js'
 import { ClientError } from './errors.js'
+import { CallbacksByName } from './callbacks.js'
 
 export type PresenceCallback = (user: string, online: boolean) => void
 
@@ -13,7 +14,7 @@ const EVERYONE = '\u0000all'
 
 export class Presence implements TopicModule {
   readonly topic = TOPIC.PRESENCE
-  private readonly callbacks = new Map<string, Set<PresenceCallback>>()
+  private readonly callbacks = new CallbacksByName<PresenceCallback>()
   /** QUERY_ALL answers carry no correlation id: they come back in order. */
   private readonly everyoneQueries: Array<Deferred<string[]>> = []
   private readonly queries = new Map<string, { users: string[], answer: Deferred<Record<string, boolean>> }>()
@@ -46,18 +47,9 @@ export class Presence implements TopicModule {
     const user = typeof userOrCallback === 'string' ? userOrCallback : EVERYONE
     const callback = typeof userOrCallback === 'string' ? maybeCallback : userOrCallback
     if (callback === undefined) throw new ClientError('INVALID_ARGUMENT', 'presence.subscribe needs a callback')
-    let callbacks = this.callbacks.get(user)
-    const first = callbacks === undefined
-    if (callbacks === undefined) {
-      callbacks = new Set()
-      this.callbacks.set(user, callbacks)
-    }
-    callbacks.add(callback)
-    if (first) await this.acks.request(subscribeMessage(user, true), user === EVERYONE ? undefined : user)
+    await this.callbacks.add(user, callback, () => this.acks.request(subscribeMessage(user, true), user === EVERYONE ? undefined : user))
     return () => {
-      const set = this.callbacks.get(user)
-      if (set === undefined || !set.delete(callback) || set.size > 0) return
-      this.callbacks.delete(user)
+      if (!this.callbacks.remove(user, callback)) return
       this.connection.send({ ...subscribeMessage(user, false), correlationId: this.connection.correlationId() }, false)
     }
   }
@@ -82,11 +74,11 @@ export class Presence implements TopicModule {
   }
 
   private notify (key: string, user: string, online: boolean): void {
-    for (const callback of [...(this.callbacks.get(key) ?? [])]) callback(user, online)
+    for (const callback of this.callbacks.get(key)) callback(user, online)
   }
 
   restore (): void {
-    const users = [...this.callbacks.keys()].filter((user) => user !== EVERYONE)
+    const users = this.callbacks.names().filter((user) => user !== EVERYONE)
     if (users.length > 0) this.acks.resend({ topic: TOPIC.PRESENCE, action: PRESENCE_ACTION.SUBSCRIBE, names: users })
     if (this.callbacks.has(EVERYONE)) this.acks.resend({ topic: TOPIC.PRESENCE, action: PRESENCE_ACTION.SUBSCRIBE_ALL })
     // Queries were not queued offline: ask the ones still open again.
