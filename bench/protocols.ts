@@ -12,6 +12,9 @@
  * generator's CPU per message, and the bytes each message took on the wire
  * (WebSocket payload received by the measuring sockets).
  *
+ * A second table times the codecs alone, in this process: encoding and
+ * decoding one message of each kind, protobuf against native.
+ *
  * Both protocols run the same workloads with the same windows. The native
  * load sockets do what riptide/client does: what one turn sends leaves as
  * one frame, and the server answers in kind; the protobuf sockets send and
@@ -25,6 +28,10 @@ import { ROOT, startDeepstream, startRiptide, type Target } from './lib/targets.
 import { runLoad } from './lib/load.js'
 import type { LoadJob } from './lib/load-worker.js'
 import type { WireProtocol } from './lib/protocol-client.js'
+import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
+import { decodeNativeFrame, encodeNative } from '../src/native-free-core/protocol/native-codec.js'
+import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+import type { Message } from '../src/native-free-core/protocol/message.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
@@ -110,6 +117,48 @@ async function measure (target: Target, workload: Workload, protocol: WireProtoc
   return { perSecond: count / SECONDS, serverMicros: perMessage(run.cpuSeconds), generatorMicros: perMessage(run.generatorCpuSeconds), bytes: count === 0 ? Number.NaN : bytes / count }
 }
 
+const CODEC_SAMPLES: Array<[string, Message]> = [
+  ['event emit, 13-byte JSON payload', { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'chat/room-42', data: '{"text":"hi"}' }],
+  ['record update, 230-byte JSON payload', {
+    topic: TOPIC.RECORD,
+    action: RECORD_ACTION.UPDATE,
+    name: 'user/ada-lovelace',
+    version: 17,
+    data: JSON.stringify({ name: 'Ada Lovelace', email: 'ada@example.com', tags: ['math', 'engines', 'poetry'], address: { street: '12 St James Square', city: 'London', zip: 'SW1Y 4JH' }, visits: 1843, active: true }),
+  }],
+  ['rpc request with correlation id', { topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: 'add', correlationId: 'riptide-1:12345', data: '[1,2]', requestorName: 'ada' }],
+  ['write ack', { topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name: 'user/ada-lovelace', correlationId: '42', isWriteAck: true }],
+]
+
+/** Microseconds per call of `fn`, the best of 5 timed rounds of `n` calls after a warm-up. */
+function microsPerCall (fn: () => unknown, n = 100_000): number {
+  for (let i = 0; i < n / 5; i++) fn()
+  let best = Number.POSITIVE_INFINITY
+  for (let round = 0; round < 5; round++) {
+    const started = performance.now()
+    for (let i = 0; i < n; i++) fn()
+    best = Math.min(best, ((performance.now() - started) * 1000) / n)
+  }
+  return best
+}
+
+function codecTable (): string {
+  const lines = [
+    '| message | protobuf encode µs | decode µs | B | native encode µs | decode µs | B |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const [label, message] of CODEC_SAMPLES) {
+    const protobuf = encodeProtobuf(message)
+    const native = encodeNative(message)
+    const cells = [
+      microsPerCall(() => encodeProtobuf(message)), microsPerCall(() => decodeProtobuf(protobuf)), protobuf.byteLength,
+      microsPerCall(() => encodeNative(message)), microsPerCall(() => decodeNativeFrame(native)), native.byteLength,
+    ]
+    lines.push(`| ${label} | ${cells.map((value, i) => i % 3 === 2 ? String(value) : value.toFixed(2)).join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
 function progress (step: number, total: number, label: string): void {
   const width = 30
   const filled = Math.round((step / total) * width)
@@ -153,10 +202,12 @@ async function main (): Promise<void> {
       const { deepstream: ds, protobuf: pb, native: nt } = results[workload.label]
       console.log(`| ${workload.label} | ${n(ds.perSecond)} | ${f(ds.serverMicros)} | ${n(pb.perSecond)} | ${f(pb.serverMicros)} | ${f(pb.generatorMicros)} | ${n(pb.bytes)} | ${n(nt.perSecond)} | ${f(nt.serverMicros)} | ${f(nt.generatorMicros)} | ${n(nt.bytes)} | ${f(nt.perSecond / pb.perSecond)} | ${f(nt.serverMicros / pb.serverMicros)} |`)
     }
+    const codecs = codecTable()
+    console.log(`\nThe codecs alone, in one thread of this process (encode: message to bytes; decode: bytes to message, the native one verifying first):\n\n${codecs}`)
     const dir = join(ROOT, 'bench', 'results')
     mkdirSync(dir, { recursive: true })
     const file = join(dir, `protocols-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results }, null, 2))
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results, codecs }, null, 2))
     console.log(`\nsaved ${file}`)
   } finally {
     rmSync(work, { recursive: true, force: true })

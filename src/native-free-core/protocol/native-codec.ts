@@ -65,15 +65,17 @@ export function decodeNativeFrame (frame: ArrayBuffer | Uint8Array | string): Me
     const length = view.getUint32(at, true)
     const start = at + SIZE_PREFIX
     if (length < 8 || start + length > bytes.byteLength) throw new ProtocolError(`message of ${length} bytes does not fit the frame`)
-    verifyMessage(bytes, start, start + length)
+    verifyMessage(view, start, start + length)
     spans.push(start, start + length)
     if (spans.length / 2 > MAX_MESSAGES_PER_FRAME) throw new ProtocolError(`over ${MAX_MESSAGES_PER_FRAME} messages in one frame`)
     at = start + length
   }
+  // FlatBuffers offsets are relative, so one ByteBuffer over the frame reads every message in it.
+  const bb = new flatbuffers.ByteBuffer(bytes)
   const messages: Message[] = []
   const table = new FbMessage()
   for (let i = 0; i < spans.length; i += 2) {
-    const bb = new flatbuffers.ByteBuffer(bytes.subarray(spans[i], spans[i + 1]))
+    bb.setPosition(spans[i])
     messages.push(readMessage(FbMessage.getRootAsMessage(bb, table)))
   }
   return messages

@@ -12,23 +12,41 @@ import { DataFormat, Message as FbMessage, VersionEntry } from './generated/wire
 import type { Message } from './message.js'
 import type { Topic } from './constants.js'
 
+/** ASCII strings are copied byte by byte through here: TextEncoder allocates for every string. */
+const ascii = new Uint8Array(1024)
+const encoder = new TextEncoder()
+
+/** A string (or bytes) as a length-prefixed byte run: the layout of both `string` and `[ubyte]`. */
+function bytesOf (builder: flatbuffers.Builder, value: string | Uint8Array): flatbuffers.Offset {
+  if (typeof value !== 'string') return builder.createString(value)
+  if (value.length <= ascii.length) {
+    let i = 0
+    for (; i < value.length; i++) {
+      const code = value.charCodeAt(i)
+      if (code >= 0x80) break
+      ascii[i] = code
+    }
+    if (i === value.length) return builder.createString(ascii.subarray(0, i))
+  }
+  return builder.createString(encoder.encode(value))
+}
+
 function stringOrZero (builder: flatbuffers.Builder, value: string | undefined): flatbuffers.Offset {
-  return value === undefined ? 0 : builder.createString(value)
+  return value === undefined ? 0 : bytesOf(builder, value)
 }
 
 /** Builds `message` as a wire Message table and returns its offset. */
 export function buildMessage (builder: flatbuffers.Builder, message: Message): flatbuffers.Offset {
   // Strings and vectors are built before the table that points at them.
   const name = stringOrZero(builder, message.name)
-  const names = message.names === undefined ? 0 : FbMessage.createNamesVector(builder, message.names.map((n) => builder.createString(n)))
-  // A string or bytes becomes a length-prefixed byte run: the layout of a [ubyte] vector.
-  const data = message.data === undefined ? 0 : builder.createString(message.data)
+  const names = message.names === undefined ? 0 : FbMessage.createNamesVector(builder, message.names.map((n) => bytesOf(builder, n)))
+  const data = message.data === undefined ? 0 : bytesOf(builder, message.data)
   const correlationId = stringOrZero(builder, message.correlationId)
   const path = stringOrZero(builder, message.path)
   let versions = 0
   if (message.versions !== undefined) {
     const entries = Object.entries(message.versions).map(([key, version]) => {
-      const keyOffset = builder.createString(key)
+      const keyOffset = bytesOf(builder, key)
       return VersionEntry.createVersionEntry(builder, keyOffset, version)
     })
     versions = FbMessage.createVersionsVector(builder, entries)

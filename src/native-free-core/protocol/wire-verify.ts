@@ -34,11 +34,12 @@ const SCALAR_SIZE: Record<Scalar, number> = { u8: 1, i32: 4 }
 /** Tables nest only as VersionEntry inside Message. */
 const MAX_DEPTH = 2
 
+/** Reads of one message's bytes, [start, end) of the frame's view, each checked against those bounds. */
 class Bounds {
-  constructor (readonly view: DataView, readonly end: number) {}
+  constructor (readonly view: DataView, readonly start: number, readonly end: number) {}
 
   need (at: number, size: number, what: string): void {
-    if (at < 0 || size < 0 || at + size > this.end) throw new ProtocolError(`${what} lies outside the message`)
+    if (at < this.start || size < 0 || at + size > this.end) throw new ProtocolError(`${what} lies outside the message`)
   }
 
   u16 (at: number, what: string): number { this.need(at, 2, what); return this.view.getUint16(at, true) }
@@ -90,9 +91,8 @@ function verifyTable (b: Bounds, table: number, shape: TableShape, depth: number
   }
 }
 
-/** Throws a ProtocolError unless bytes[start, end) holds one well-formed Message buffer (no size prefix). */
-export function verifyMessage (bytes: Uint8Array, start: number, end: number): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start)
-  const b = new Bounds(view, end - start)
-  verifyTable(b, b.follow(0, 'root offset'), MESSAGE_SHAPE, 1)
+/** Throws a ProtocolError unless bytes [start, end) of `view` hold one well-formed Message buffer (no size prefix). */
+export function verifyMessage (view: DataView, start: number, end: number): void {
+  const b = new Bounds(view, start, end)
+  verifyTable(b, b.follow(start, 'root offset'), MESSAGE_SHAPE, 1)
 }
