@@ -6,7 +6,8 @@
 import * as flatbuffers from 'flatbuffers'
 import { Envelope } from '../protocol/generated/cluster_generated.js'
 import type { Message } from '../protocol/message.js'
-import { buildMessage, readMessage } from '../protocol/wire-message.js'
+import { buildMessage } from '../protocol/wire-message.js'
+import { readMessageTable } from '../protocol/wire-reader.js'
 
 /** The sender index the supervisor (main thread) uses. */
 export const SUPERVISOR = 0xffff
@@ -36,10 +37,11 @@ export function encodeEnvelope (channel: string, fromWorker: number, message: Me
   return builder.asUint8Array()
 }
 
-/** Envelopes come from this process's own workers, so they are read without verification. */
 export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
   const envelope = Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(bytes))
   const body = envelope.message()
   if (body === null) throw new Error('cluster envelope without a message')
-  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message: readMessage(body), receivedAt: envelope.receivedAt() }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const message = readMessageTable(bytes, view, body.bb_pos, 0, bytes.byteLength)
+  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message, receivedAt: envelope.receivedAt() }
 }

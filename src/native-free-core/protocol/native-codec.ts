@@ -8,14 +8,13 @@
  *
  * Encoding gives one size-prefixed buffer, so frames are built by
  * concatenation and fan-out encodes a message once for all native sockets.
- * Decoding verifies every buffer before reading it, and a frame is taken or
- * refused whole. Nothing here needs Node: the client uses it in browsers too.
+ * Decoding checks every offset as it reads (wire-reader.ts), and a frame is
+ * taken or refused whole. Nothing here needs Node: the client uses it in browsers too.
  */
 import * as flatbuffers from 'flatbuffers'
-import { Message as FbMessage } from './generated/wire_generated.js'
 import type { Codec, Message } from './message.js'
-import { buildMessage, readMessage } from './wire-message.js'
-import { verifyMessage } from './wire-verify.js'
+import { buildMessage } from './wire-message.js'
+import { readMessage } from './wire-reader.js'
 import { ProtocolError } from '../errors.js'
 
 /** The protocol version this code speaks; clients send it in CHALLENGE's protocolVersion. */
@@ -58,25 +57,16 @@ export function decodeNativeFrame (frame: ArrayBuffer | Uint8Array | string): Me
   const bytes = bytesOf(frame)
   if (bytes.byteLength === 0) throw new ProtocolError('empty frame')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  // Check every buffer first, so that a bad one refuses the whole frame.
-  const spans: number[] = []
+  // Any bad message throws before the caller sees one: the frame is refused whole.
+  const messages: Message[] = []
   for (let at = 0; at < bytes.byteLength;) {
     if (at + SIZE_PREFIX > bytes.byteLength) throw new ProtocolError('frame ends inside a size prefix')
     const length = view.getUint32(at, true)
     const start = at + SIZE_PREFIX
     if (length < 8 || start + length > bytes.byteLength) throw new ProtocolError(`message of ${length} bytes does not fit the frame`)
-    verifyMessage(view, start, start + length)
-    spans.push(start, start + length)
-    if (spans.length / 2 > MAX_MESSAGES_PER_FRAME) throw new ProtocolError(`over ${MAX_MESSAGES_PER_FRAME} messages in one frame`)
+    if (messages.length === MAX_MESSAGES_PER_FRAME) throw new ProtocolError(`over ${MAX_MESSAGES_PER_FRAME} messages in one frame`)
+    messages.push(readMessage(bytes, view, start, start + length))
     at = start + length
-  }
-  // FlatBuffers offsets are relative, so one ByteBuffer over the frame reads every message in it.
-  const bb = new flatbuffers.ByteBuffer(bytes)
-  const messages: Message[] = []
-  const table = new FbMessage()
-  for (let i = 0; i < spans.length; i += 2) {
-    bb.setPosition(spans[i])
-    messages.push(readMessage(FbMessage.getRootAsMessage(bb, table)))
   }
   return messages
 }

@@ -1,6 +1,7 @@
 /**
- * riptide's message model in the FlatBuffers table of schemas/wire.fbs,
- * both ways. The native endpoint's codec and the cluster envelope share it.
+ * Builds riptide's message model as the FlatBuffers table of
+ * schemas/wire.fbs; wire-reader.ts reads it back. The native endpoint's codec
+ * and the cluster envelope share both.
  *
  * Presence is kept exactly: a field undefined in the model is absent from
  * the table, and a present field equal to its default (false, 0, '') is
@@ -10,7 +11,6 @@
 import type * as flatbuffers from 'flatbuffers'
 import { DataFormat, Message as FbMessage, VersionEntry } from './generated/wire_generated.js'
 import type { Message } from './message.js'
-import type { Topic } from './constants.js'
 
 /** ASCII strings are copied byte by byte through here: TextEncoder allocates for every string. */
 const ascii = new Uint8Array(1024)
@@ -86,58 +86,4 @@ export function buildMessage (builder: flatbuffers.Builder, message: Message): f
   if (message.requestorName !== undefined) FbMessage.addRequestorName(builder, requestorName)
   if (message.requestorData !== undefined) FbMessage.addRequestorData(builder, requestorData)
   return FbMessage.endMessage(builder)
-}
-
-const utf8 = new TextDecoder()
-
-/** Field indexes (schemas/wire.fbs order) of the vectors, to tell an empty vector from an absent one. */
-const NAMES_FIELD = 3
-const VERSIONS_FIELD = 12
-
-function hasField (table: FbMessage, field: number): boolean {
-  const { bb, bb_pos: position } = table
-  return bb !== null && bb.__offset(position, 4 + 2 * field) !== 0
-}
-
-/**
- * Reads a wire Message table into the model. Binary data is copied, so the
- * result does not hold on to the frame (uWS reuses it after the callback).
- */
-export function readMessage (body: FbMessage): Message {
-  const message: Message = { topic: body.topic() as Topic, action: body.action() }
-  const set = <K extends keyof Message>(key: K, value: Message[K] | null): void => {
-    if (value !== null && value !== undefined) message[key] = value
-  }
-  set('name', body.name())
-  if (hasField(body, NAMES_FIELD)) {
-    const names: string[] = []
-    for (let i = 0; i < body.namesLength(); i++) names.push(body.names(i))
-    message.names = names
-  }
-  const data = body.dataArray()
-  if (data !== null) message.data = body.dataFormat() === DataFormat.Binary ? data.slice() : utf8.decode(data)
-  set('correlationId', body.correlationId())
-  set('isAck', body.isAck())
-  set('isError', body.isError())
-  set('isWriteAck', body.isWriteAck())
-  set('path', body.path())
-  set('version', body.version())
-  if (hasField(body, VERSIONS_FIELD)) {
-    const versions: Record<string, number> = {}
-    for (let i = 0; i < body.versionsLength(); i++) {
-      const entry = body.versions(i)
-      if (entry !== null) versions[entry.name() ?? ''] = entry.version()
-    }
-    message.versions = versions
-  }
-  set('subscription', body.subscription())
-  set('pattern', body.pattern())
-  set('originalAction', body.originalAction())
-  set('url', body.url())
-  set('protocolVersion', body.protocolVersion())
-  set('sdkVersion', body.sdkVersion())
-  set('sdkType', body.sdkType())
-  set('requestorName', body.requestorName())
-  set('requestorData', body.requestorData())
-  return message
 }
