@@ -19,15 +19,16 @@
  * - the HTTP endpoints under autocannon (bench/http.ts).
  * Prints one table with both results and the ratio; saves JSON under bench/results/.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ProtocolClient } from './lib/protocol-client.js'
-import { ROOT, rssMiB, startDeepstream, startRiptide, type Target } from './lib/targets.js'
+import { rssMiB, startDeepstream, startRiptide, type Target } from './lib/targets.js'
 import { httpBench } from './http.js'
 import type { LoadJob } from './lib/load-worker.js'
 import { load, merged } from './lib/load.js'
+import { progress, saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
@@ -103,12 +104,6 @@ async function storm (target: Target): Promise<{ loginsPerSecond: number, kibPer
   return { loginsPerSecond: clients.length / seconds, kibPerConnection: ((after - before) * 1024) / clients.length }
 }
 
-function progress (step: number, total: number, label: string): void {
-  const width = 30
-  const filled = Math.round((step / total) * width)
-  process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${step}/${total} ${label.padEnd(48)}`)
-}
-
 async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'riptide-bench-compare-'))
   const results: Record<string, Record<string, number>> = {}
@@ -178,11 +173,7 @@ async function main (): Promise<void> {
     console.log('| --- | ---: | ---: | ---: |')
     for (const [label, a, b] of rows) console.log(`| ${label} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(2)} |`)
     console.log(`\n${http}`)
-    const dir = join(ROOT, 'bench', 'results')
-    mkdirSync(dir, { recursive: true })
-    const file = join(dir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results, http }, null, 2))
-    console.log(`\nsaved ${file}`)
+    saveResults('compare', { seconds: SECONDS, results, http })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -20,11 +20,11 @@
  * one frame, and the server answers in kind; the protobuf sockets send and
  * receive one message per frame, as @deepstream/client does.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ROOT, startDeepstream, startRiptide, type Target } from './lib/targets.js'
+import { startDeepstream, startRiptide, type Target } from './lib/targets.js'
 import { runLoad } from './lib/load.js'
 import type { LoadJob } from './lib/load-worker.js'
 import type { WireProtocol } from './lib/protocol-client.js'
@@ -32,6 +32,7 @@ import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol
 import { decodeNativeFrame, encodeNative } from '../src/native-free-core/protocol/native-codec.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { Message } from '../src/native-free-core/protocol/message.js'
+import { progress, saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
@@ -159,12 +160,6 @@ function codecTable (): string {
   return lines.join('\n')
 }
 
-function progress (step: number, total: number, label: string): void {
-  const width = 30
-  const filled = Math.round((step / total) * width)
-  process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${step}/${total} ${label.padEnd(70)}`)
-}
-
 const SIDES = [
   { key: 'deepstream', target: 'deepstream 7.0.2', protocol: 'protobuf' },
   { key: 'protobuf', target: 'riptide', protocol: 'protobuf' },
@@ -183,7 +178,7 @@ async function main (): Promise<void> {
         for (const [index, workload] of WORKLOADS.entries()) {
           for (const side of SIDES) {
             if (side.target !== target.name) continue
-            progress(step++, total, `${side.key}: ${workload.label}`)
+            progress(step++, total, `${side.key}: ${workload.label}`, 70)
             results[workload.label] ??= {}
             results[workload.label][side.key] = await measure(target, workload, side.protocol, index)
           }
@@ -192,7 +187,7 @@ async function main (): Promise<void> {
         await target.stop()
       }
     }
-    progress(total, total, 'done')
+    progress(total, total, 'done', 70)
     const n = (value: number): string => Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en')
     const f = (value: number): string => Number.isNaN(value) ? '–' : value.toFixed(2)
     console.log('\n\nmsg/s: messages per second; µs: CPU per message, server (whole process) and load generator; B: wire bytes per message.\n')
@@ -204,11 +199,7 @@ async function main (): Promise<void> {
     }
     const codecs = codecTable()
     console.log(`\nThe codecs alone, in one thread of this process (encode: message to bytes; decode: bytes to message, the native one verifying first):\n\n${codecs}`)
-    const dir = join(ROOT, 'bench', 'results')
-    mkdirSync(dir, { recursive: true })
-    const file = join(dir, `protocols-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, results, codecs }, null, 2))
-    console.log(`\nsaved ${file}`)
+    saveResults('protocols', { seconds: SECONDS, results, codecs })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

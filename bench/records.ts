@@ -15,16 +15,16 @@
  * Each server runs in its own process through the CLI; the generator runs
  * here. Prints one table and saves JSON under bench/results/.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { spawnServer, stopServer } from './lib/child-server.js'
 import { ProtocolClient } from './lib/protocol-client.js'
 import { closedLoop, type Rate } from './lib/closed-loop.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { LmdbRecords } from '../src/workers/plugins/lmdb/lmdb-records.js'
+import { saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -113,11 +113,7 @@ async function main (): Promise<void> {
     console.log(`| median of 21 runs | ${bulk.headBulkMs.toFixed(2)} ms | ${bulk.readValuesMs.toFixed(2)} ms | ${(bulk.readValuesMs / bulk.headBulkMs).toFixed(1)}x |`)
     const errors = memory.writes.errors + memory.reads.errors + lmdb.writes.errors + lmdb.reads.errors
     if (errors > 0) console.log(`\n${errors} error replies were received: the figures above are not clean`)
-    const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url))
-    mkdirSync(resultsDir, { recursive: true })
-    const file = join(resultsDir, `records-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, depth: DEPTH, memory, lmdb, bulk }, null, 2))
-    console.log(`\nsaved ${file}`)
+    saveResults('records', { seconds: SECONDS, connections: CONNECTIONS, depth: DEPTH, memory, lmdb, bulk })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -18,13 +18,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { spawnServer, stopServer } from './lib/child-server.js'
 import { ProtocolClient } from './lib/protocol-client.js'
 import { closedLoop } from './lib/closed-loop.js'
 import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 import { cpuSeconds } from './lib/load.js'
+import { saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -149,11 +149,7 @@ async function main (): Promise<void> {
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
     console.log(row(`event deliveries/s (${SUBSCRIBERS} subscribers)`, one.deliveries, many.deliveries))
     console.log(row('acknowledged record writes/s (lmdb)', one.writes, many.writes))
-    const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url))
-    mkdirSync(resultsDir, { recursive: true })
-    const file = join(resultsDir, `scaling-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cores: availableParallelism(), seconds: SECONDS, subscribers: SUBSCRIBERS, one, many: { workers: MANY, ...many } }, null, 2))
-    console.log(`\nsaved ${file}`)
+    saveResults('scaling', { cores: availableParallelism(), seconds: SECONDS, subscribers: SUBSCRIBERS, one, many: { workers: MANY, ...many } })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
