@@ -375,6 +375,21 @@ describe('riptide/client reconnection', () => {
     }
   })
 
+  it('gives up a login the server never answers, with LOGIN_TIMEOUT', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await new Promise((resolve) => wss.once('listening', resolve))
+    try {
+      const { port } = wss.address() as { port: number }
+      const client = new RiptideClient(`ws://127.0.0.1:${port}/riptide`, { loginTimeout: 300 })
+      natives.push(client)
+      await expect(client.login()).rejects.toMatchObject({ name: 'LoginError', code: 'LOGIN_TIMEOUT' })
+      expect(client.state).toBe('closed')
+    } finally {
+      for (const client of wss.clients) client.terminate()
+      await new Promise((resolve) => wss.close(resolve))
+    }
+  })
+
   it('closes a connection whose server went silent, and reconnects', async () => {
     // A server that logs the client in, then never answers again (not even PONG).
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })

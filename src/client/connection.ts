@@ -97,7 +97,8 @@ export class Connection {
     this.authData = authData
     const WebSocketClass = this.clientOptions.WebSocket ?? await defaultWebSocket()
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.failLogin(new LoginError('LOGIN_TIMEOUT', `no login answer within ${this.options.loginTimeout} ms`)), this.options.loginTimeout)
+      // No answer in time (the server unreachable, or silent) ends the client rather than leave it trying unseen.
+      const timer = setTimeout(() => this.giveUp(new LoginError('LOGIN_TIMEOUT', `no login answer within ${this.options.loginTimeout} ms`)), this.options.loginTimeout)
       this.login = { resolve, reject, timer }
       this.open(WebSocketClass)
     })
@@ -159,8 +160,10 @@ export class Connection {
     socket.binaryType = 'arraybuffer'
     socket.onopen = () => {
       this.lastReceived = Date.now()
-      // CHALLENGE and AUTH go out together; the server takes them in order.
+      // CHALLENGE and the AUTH request go out in one frame, saving a round trip; the
+      // server takes them in order (and ignores the request if it rejects the challenge).
       this.write({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: this.url, protocolVersion: NATIVE_PROTOCOL_VERSION, sdkType: SDK_TYPE, sdkVersion: SDK_VERSION })
+      this.write({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(this.authData ?? {}) })
       this.setState('authenticating')
       this.startHeartbeat()
     }
@@ -199,9 +202,7 @@ export class Connection {
 
   private onConnectionMessage (message: Message): void {
     switch (message.action) {
-      case CONNECTION_ACTION.ACCEPT:
-        this.write({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(this.authData ?? {}) })
-        return
+      case CONNECTION_ACTION.ACCEPT: return // the AUTH request went with the challenge
       case CONNECTION_ACTION.PING:
         this.write({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.PONG })
         return

@@ -87,7 +87,10 @@ export class SocketEndpoint implements WebSocketRoute {
       }
       return
     }
-    for (const message of messages) this.onMessage(socket, message)
+    for (const message of messages) {
+      if (socket.isClosed) return // an earlier message of the frame closed it (a refused challenge)
+      this.onMessage(socket, message)
+    }
   }
 
   private onMessage (socket: ClientSocket, message: Message): void {
