@@ -5,7 +5,7 @@ import { encodeProtobuf, decodeProtobuf } from '../src/native-free-core/protocol
 import { jsonCodec } from '../src/native-free-core/protocol/json-codec.js'
 import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, PARSER_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { Message } from '../src/index.js'
-import { connect, closeClients, KINDS, eventually, sleep, startInProcessServer, startTestServer, url, type Reachable, type TestServer } from './helpers.js'
+import { connect, closeClients, KINDS, oneWorker, workerPort, eventually, sleep, startInProcessServer, startTestServer, url, type Reachable, type TestServer } from './helpers.js'
 import { RiptideClient } from '../src/client/index.js'
 
 /** Every field of the model set, with values equal to the FlatBuffers defaults where a default exists. */
@@ -170,6 +170,30 @@ describe.each(KINDS)('the ws-native endpoint over %s', (kind) => {
     expect(raw.frames).toHaveLength(1)
     expect(raw.messages.map((m) => [m.correlationId, m.isAck])).toEqual([['0', true], ['1', true], ['2', true]])
     raw.ws.close()
+  })
+
+  it('fans a batch of emits out to each subscriber as one frame; across workers, in order, in as many frames as the ring drains took', async () => {
+    const across = (server.supervisor?.count ?? 1) > 1
+    const publisher = await RawNative.open(oneWorker(server))
+    const local = await RawNative.open(oneWorker(server))
+    const remote = across ? await RawNative.open(workerPort(server, 1)) : null
+    const subscribers = remote === null ? [local] : [local, remote]
+    for (const raw of [publisher, ...subscribers]) raw.send(challenge, login)
+    for (const raw of subscribers) {
+      await eventually(() => expect(raw.messages).toHaveLength(2))
+      raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['batch'], correlationId: 's' })
+      await eventually(() => expect(raw.messages).toHaveLength(3))
+      raw.frames.length = 0
+    }
+    await eventually(() => expect(publisher.messages).toHaveLength(2))
+    publisher.send(...Array.from({ length: 10 }, (_, i) => ({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'batch', data: String(i) })))
+    for (const raw of subscribers) {
+      await eventually(() => expect(raw.messages).toHaveLength(10))
+      expect(raw.messages.map((m) => m.data)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+    }
+    // On the publisher's worker the ten leave in the turn that read them: one frame.
+    expect(local.frames).toHaveLength(1)
+    for (const raw of [publisher, ...subscribers]) raw.ws.close()
   })
 
   it('refuses a client that speaks another major version, saying which one it speaks', async () => {
