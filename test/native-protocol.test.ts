@@ -215,6 +215,19 @@ describe.each(KINDS)('the ws-native endpoint over %s', (kind) => {
     raw.ws.close()
   })
 
+  it('refuses bytes as auth data, and binary record data', async () => {
+    const refused = await RawNative.open(server)
+    refused.send(challenge, { ...login, data: new Uint8Array([123, 125]) })
+    expect(await refused.closed()).toBeGreaterThan(0)
+    expect(refused.messages.map((m) => m.action)).toEqual([CONNECTION_ACTION.ACCEPT, AUTH_ACTION.INVALID_MESSAGE_DATA])
+    const raw = await RawNative.open(server)
+    raw.send(challenge, login)
+    await eventually(() => expect(raw.messages).toHaveLength(2))
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: 'bin', version: -1, data: new Uint8Array([1]), isWriteAck: true, correlationId: 'w' })
+    await eventually(() => expect(raw.messages[2]).toMatchObject({ action: RECORD_ACTION.INVALID_MESSAGE_DATA, data: '"record data must be JSON, not binary"' }))
+    raw.ws.close()
+  })
+
   it('closes a text frame', async () => {
     const raw = await RawNative.open(server)
     raw.ws.send('{"topic":2,"action":5}')

@@ -145,7 +145,8 @@ export class SocketEndpoint implements WebSocketRoute {
     }
     let authData: unknown
     try {
-      authData = message.action === AUTH_ACTION.REQUEST && typeof (message.data ?? '') === 'string' ? JSON.parse((message.data as string | undefined) ?? '{}') : null
+      const text = message.data ?? '{}'
+      authData = message.action === AUTH_ACTION.REQUEST && typeof text === 'string' ? JSON.parse(text) : null // bytes are no auth data
     } catch {
       authData = null
     }
