@@ -9,22 +9,22 @@ import * as hdr from 'hdr-histogram-js'
 
 type Histogram = ReturnType<typeof hdr.build>
 
-/** Counts since the last reset of deepstream's endpoint. */
-export interface Since {
-  from: number
+/** Messages by `topic/action` in and out, errors by event, logins by endpoint. */
+export interface Counts {
   received: Record<string, number>
   sent: Record<string, number>
   errors: Record<string, number>
   logins: Record<string, { allowed: number, denied: number }>
 }
 
-export interface StatsSnapshot {
+/** Counts since the last reset of deepstream's endpoint. */
+export interface Since extends Counts {
+  from: number
+}
+
+export interface StatsSnapshot extends Counts {
   at: number
   since: Since
-  received: Record<string, number>
-  sent: Record<string, number>
-  logins: Record<string, { allowed: number, denied: number }>
-  errors: Record<string, number>
   broadcasts: number
   deliveries: number
   connections: number
@@ -42,45 +42,62 @@ function bump (map: Record<string, number>, key: string, by = 1): void {
   map[key] = (map[key] ?? 0) + by
 }
 
+function emptyCounts (): Counts {
+  return { received: {}, sent: {}, errors: {}, logins: {} }
+}
+
+function copyCounts (counts: Counts): Counts {
+  return { received: { ...counts.received }, sent: { ...counts.sent }, errors: { ...counts.errors }, logins: structuredClone(counts.logins) }
+}
+
+/** Adds `source`'s counts into `target`. */
+function addCounts (target: Counts, source: Counts): void {
+  for (const key of ['received', 'sent', 'errors'] as const) {
+    for (const [k, n] of Object.entries(source[key])) bump(target[key], k, n)
+  }
+  for (const [endpoint, { allowed, denied }] of Object.entries(source.logins)) {
+    const entry = target.logins[endpoint] ?? (target.logins[endpoint] = { allowed: 0, denied: 0 })
+    entry.allowed += allowed
+    entry.denied += denied
+  }
+}
+
 export class WorkerStats {
-  private readonly received: Record<string, number> = {}
-  private readonly sent: Record<string, number> = {}
-  private readonly logins: Record<string, { allowed: number, denied: number }> = {}
-  private readonly errors: Record<string, number> = {}
+  private readonly counts: Counts = emptyCounts()
   private broadcasts = 0
   private deliveries = 0
   connections = 0
   private readonly handling = new Map<string, Histogram>()
   private readonly delivery = new Map<string, Histogram>()
-  private baseline: Since = { from: Date.now(), received: {}, sent: {}, errors: {}, logins: {} }
+  private baseline: Since = { from: Date.now(), ...emptyCounts() }
 
   /** Starts a new interval for deepstream's endpoint (its read resets the counts). */
   resetInterval (): void {
-    this.baseline = { from: Date.now(), received: { ...this.received }, sent: { ...this.sent }, errors: { ...this.errors }, logins: structuredClone(this.logins) }
+    this.baseline = { from: Date.now(), ...copyCounts(this.counts) }
   }
 
   private since (): Since {
     const diff = (now: Record<string, number>, then: Record<string, number>): Record<string, number> =>
       Object.fromEntries(Object.entries(now).map(([k, n]) => [k, n - (then[k] ?? 0)]).filter(([, n]) => (n as number) > 0))
-    const { baseline } = this
+    const { baseline, counts } = this
     return {
       from: baseline.from,
-      received: diff(this.received, baseline.received),
-      sent: diff(this.sent, baseline.sent),
-      errors: diff(this.errors, baseline.errors),
-      logins: Object.fromEntries(Object.entries(this.logins).map(([endpoint, { allowed, denied }]) => [endpoint, {
+      received: diff(counts.received, baseline.received),
+      sent: diff(counts.sent, baseline.sent),
+      errors: diff(counts.errors, baseline.errors),
+      logins: Object.fromEntries(Object.entries(counts.logins).map(([endpoint, { allowed, denied }]) => [endpoint, {
         allowed: allowed - (baseline.logins[endpoint]?.allowed ?? 0),
         denied: denied - (baseline.logins[endpoint]?.denied ?? 0),
       }])),
     }
   }
 
-  messageIn (topic: number, action: number): void { bump(this.received, `${topic}/${action}`) }
-  messageOut (topic: number, action: number): void { bump(this.sent, `${topic}/${action}`) }
-  error (event: string): void { bump(this.errors, event) }
+  messageIn (topic: number, action: number): void { bump(this.counts.received, `${topic}/${action}`) }
+  messageOut (topic: number, action: number): void { bump(this.counts.sent, `${topic}/${action}`) }
+  error (event: string): void { bump(this.counts.errors, event) }
 
   login (allowed: boolean, endpoint: string): void {
-    const entry = this.logins[endpoint] ?? (this.logins[endpoint] = { allowed: 0, denied: 0 })
+    const entry = this.counts.logins[endpoint] ?? (this.counts.logins[endpoint] = { allowed: 0, denied: 0 })
     if (allowed) entry.allowed++
     else entry.denied++
   }
@@ -99,10 +116,7 @@ export class WorkerStats {
     return {
       at: Date.now(),
       since: this.since(),
-      received: { ...this.received },
-      sent: { ...this.sent },
-      logins: structuredClone(this.logins),
-      errors: { ...this.errors },
+      ...copyCounts(this.counts),
       broadcasts: this.broadcasts,
       deliveries: this.deliveries,
       connections: this.connections,
@@ -119,15 +133,11 @@ function record (map: Map<string, Histogram>, topic: string, micros: number): vo
 }
 
 /** Everything the workers reported, added up; histograms merged. */
-export interface MergedStats {
+export interface MergedStats extends Counts {
   at: number
   since: Since
   workers: number
   connections: number[]
-  received: Record<string, number>
-  sent: Record<string, number>
-  logins: Record<string, { allowed: number, denied: number }>
-  errors: Record<string, number>
   broadcasts: number
   deliveries: number
   handling: Record<string, Histogram>
@@ -135,26 +145,12 @@ export interface MergedStats {
 }
 
 export function merge (snapshots: StatsSnapshot[]): MergedStats {
-  const merged: MergedStats = { at: Date.now(), since: { from: Date.now(), received: {}, sent: {}, errors: {}, logins: {} }, workers: snapshots.length, connections: [], received: {}, sent: {}, logins: {}, errors: {}, broadcasts: 0, deliveries: 0, handling: {}, delivery: {} }
+  const merged: MergedStats = { at: Date.now(), since: { from: Date.now(), ...emptyCounts() }, workers: snapshots.length, connections: [], ...emptyCounts(), broadcasts: 0, deliveries: 0, handling: {}, delivery: {} }
   for (const snapshot of snapshots) {
     merged.connections.push(snapshot.connections)
-    for (const [key, n] of Object.entries(snapshot.received)) bump(merged.received, key, n)
-    for (const [key, n] of Object.entries(snapshot.sent)) bump(merged.sent, key, n)
-    for (const [key, n] of Object.entries(snapshot.errors)) bump(merged.errors, key, n)
-    for (const [endpoint, { allowed, denied }] of Object.entries(snapshot.logins)) {
-      const entry = merged.logins[endpoint] ?? (merged.logins[endpoint] = { allowed: 0, denied: 0 })
-      entry.allowed += allowed
-      entry.denied += denied
-    }
+    addCounts(merged, snapshot)
     merged.since.from = Math.min(merged.since.from, snapshot.since.from)
-    for (const key of ['received', 'sent', 'errors'] as const) {
-      for (const [k, n] of Object.entries(snapshot.since[key])) bump(merged.since[key], k, n)
-    }
-    for (const [endpoint, { allowed, denied }] of Object.entries(snapshot.since.logins)) {
-      const entry = merged.since.logins[endpoint] ?? (merged.since.logins[endpoint] = { allowed: 0, denied: 0 })
-      entry.allowed += allowed
-      entry.denied += denied
-    }
+    addCounts(merged.since, snapshot.since)
     merged.broadcasts += snapshot.broadcasts
     merged.deliveries += snapshot.deliveries
     for (const [field, source] of [['handling', snapshot.handling], ['delivery', snapshot.delivery]] as const) {
