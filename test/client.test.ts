@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { WebSocketServer } from 'ws'
 import { decodeNativeFrame, encodeNative } from '../src/native-free-core/protocol/native-codec.js'
@@ -9,6 +8,7 @@ import { validateConfig } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
 import { closeClients, connect, eventually, makeTempDir, removeTempDirs, sleep, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
+import { freePort } from '../src/main/free-port.js'
 
 const natives: RiptideClient[] = []
 
@@ -263,14 +263,6 @@ describe('riptide/client under Valve permissions', () => {
     await eventually(() => expect(errors).toEqual(['MESSAGE_DENIED: MESSAGE_DENIED for "admin/shutdown"']))
   })
 })
-
-async function freePort (): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as { port: number }
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
 
 async function startOnPort (port: number, dataDir: string): Promise<Supervisor> {
   const { config, warnings } = validateConfig({

@@ -7,26 +7,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
 import { spawnServer, stopServer } from './child-server.js'
 import { ProtocolClient } from './protocol-client.js'
 
 import { PACKAGE_ROOT as ROOT } from '../../src/workers/compiled-module.js'
+import { freePort } from '../../src/main/free-port.js'
 
 export { ROOT }
 
 export interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
-
-async function freePort (): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer()
-    probe.once('error', fail)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => done(port))
-    })
-  })
-}
 
 export async function startRiptide (work: string): Promise<Target> {
   const config = join(work, 'riptide.yml')

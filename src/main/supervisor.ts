@@ -9,7 +9,6 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { availableParallelism, tmpdir } from 'node:os'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { LoadedConfig } from '../native-free-core/config/loader.js'
@@ -28,6 +27,7 @@ import { workerName } from '../native-free-core/plugins/cluster-node/worker-clus
 import { resolveServerName } from '../native-free-core/builtins.js'
 import { compiledModule } from '../workers/compiled-module.js'
 import type { ServeResult, ServeTask, SupervisorOrder, WorkerReport } from '../workers/serve.js'
+import { freePort } from './free-port.js'
 
 export interface SupervisorOptions {
   /** `auto` (available cores) or a count, 1 to 32. */
@@ -52,18 +52,6 @@ export function resolveWorkerCount (workers: number | 'auto'): number {
   const count = workers === 'auto' ? Math.min(availableParallelism(), MAX_WORKERS) : workers
   if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) throw new ConfigError(`workers: must be "auto" or 1 to ${MAX_WORKERS}, got ${String(workers)}`)
   return count
-}
-
-/** A free TCP port on `host`, for all workers to share when the config asks for port 0. */
-async function freePort (host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, host, () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
 }
 
 /** Runs serve tasks on threads of their own. */
@@ -149,6 +137,7 @@ export class Supervisor {
       if (!Array.isArray(config.storage) && config.storage.type === 'memory') config.storage = { type: 'lmdb', options: { path: join(scratchDir, 'storage'), sync: false } }
     }
     const host = config.httpServer.options.host
+    // Port 0 with several workers: pick one port for all of them to share.
     if (config.httpServer.options.port === 0 && count > 1) config.httpServer.options.port = await freePort(host === '0.0.0.0' ? '127.0.0.1' : host)
     const loaded: LoadedConfig = { ...input, config }
     const pool: TaskRunner = process.env.RIPTIDE_PISCINA === '1' ? piscinaRunner(count) : threadRunner()
