@@ -8,7 +8,7 @@
  */
 import WebSocket from 'ws'
 import { decodeProtobuf, encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
-import { decodeNativeFrame, encodeNative, joinFrames, NATIVE_PATH, NATIVE_PROTOCOL_VERSION } from '../../src/native-free-core/protocol/native-codec.js'
+import { decodeNativeFrame, encodeNative, FrameQueue, NATIVE_PATH, NATIVE_PROTOCOL_VERSION } from '../../src/native-free-core/protocol/native-codec.js'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import type { Message } from '../../src/native-free-core/protocol/message.js'
 
@@ -21,8 +21,7 @@ export class ProtocolClient {
   onFrame: ((frame: Buffer) => void) | null = null
   /** Bytes received in frames after login. */
   bytesReceived = 0
-  private outbox: Uint8Array[] = []
-  private outboxBytes = 0
+  private readonly outbox = new FrameQueue()
 
   private constructor (private readonly ws: WebSocket, readonly protocol: WireProtocol) {}
 
@@ -82,16 +81,12 @@ export class ProtocolClient {
       this.ws.send(frame)
       return
     }
-    if (this.outbox.length === 0) queueMicrotask(() => this.flush())
-    this.outbox.push(frame)
-    this.outboxBytes += frame.byteLength
+    if (this.outbox.push(frame)) queueMicrotask(() => this.flush())
   }
 
   private flush (): void {
-    const frame = joinFrames(this.outbox, this.outboxBytes)
-    this.outbox = []
-    this.outboxBytes = 0
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame)
+    const frame = this.outbox.take()
+    if (frame !== null && this.ws.readyState === WebSocket.OPEN) this.ws.send(frame)
   }
 
   close (): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { CONNECTION_ACTION, AUTH_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
 import type { Message } from '../native-free-core/protocol/message.js'
-import { decodeNativeFrame, encodeNative, joinFrames, NATIVE_PROTOCOL_VERSION } from '../native-free-core/protocol/native-codec.js'
+import { decodeNativeFrame, encodeNative, FrameQueue, NATIVE_PROTOCOL_VERSION } from '../native-free-core/protocol/native-codec.js'
 import { ClientError, LoginError } from './errors.js'
 
 export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'open' | 'reconnecting' | 'closed'
@@ -61,8 +61,7 @@ export class Connection {
   private login: { resolve: (data: unknown) => void, reject: (error: Error) => void, timer: ReturnType<typeof setTimeout> } | null = null
   /** Messages sent while not logged in that must still reach the server (emits, writes, requests). */
   private offline: Message[] = []
-  private outbox: Uint8Array[] = []
-  private outboxBytes = 0
+  private readonly outbox = new FrameQueue()
   private heartbeat: ReturnType<typeof setInterval> | null = null
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
   private attempts = 0
@@ -138,19 +137,13 @@ export class Connection {
   }
 
   private write (message: Message): void {
-    const frame = encodeNative(message)
-    if (this.outbox.length === 0) queueMicrotask(() => { if (this.socket !== null) this.flush(this.socket) })
-    this.outbox.push(frame)
-    this.outboxBytes += frame.byteLength
+    if (this.outbox.push(encodeNative(message))) queueMicrotask(() => { if (this.socket !== null) this.flush(this.socket) })
   }
 
   /** Everything written this turn leaves as one frame. */
   private flush (socket: WebSocketLike): void {
-    if (this.outbox.length === 0) return
-    const frame = joinFrames(this.outbox, this.outboxBytes)
-    this.outbox = []
-    this.outboxBytes = 0
-    if (socket.readyState === OPEN) socket.send(frame)
+    const frame = this.outbox.take()
+    if (frame !== null && socket.readyState === OPEN) socket.send(frame)
   }
 
   private open (WebSocketClass: WebSocketFactory): void {
@@ -241,8 +234,7 @@ export class Connection {
 
   private onDropped (code: number, reason: string, WebSocketClass: WebSocketFactory): void {
     this.stopTimers()
-    this.outbox = []
-    this.outboxBytes = 0
+    this.outbox.clear()
     if (this.state === 'closed') return
     // Only a logged-in connection had messages in flight; before login everything waits offline.
     if (this.state === 'open') for (const module of this.modules.values()) module.onConnectionLost()

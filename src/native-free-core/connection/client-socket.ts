@@ -1,5 +1,5 @@
 import type { Codec, Message } from '../protocol/message.js'
-import { joinFrames } from '../protocol/native-codec.js'
+import { FrameQueue } from '../protocol/native-codec.js'
 import type { Socket, UserSession } from './socket.js'
 import { allocateSocketId } from './socket.js'
 import type { Transport } from './transport.js'
@@ -45,13 +45,8 @@ export class ClientSocket implements Socket {
   backlog: Message[] | null = null
   unauthenticatedTimer: NodeJS.Timeout | null = null
   private readonly closeListeners: Array<(socket: ClientSocket) => void> = []
-  /**
-   * Frames waiting to go out as one, for codecs that concatenate (see
-   * flushPending): the first alone, the rest in a list only when there are more.
-   */
-  private pendingFirst: Uint8Array | null = null
-  private pendingMore: Uint8Array[] | null = null
-  private pendingBytes = 0
+  /** Frames waiting to go out as one, for codecs that concatenate (see flushPending). */
+  private readonly pending = new FrameQueue()
   private invalidCount = 0
   private invalidWindowStart = 0
 
@@ -77,38 +72,19 @@ export class ClientSocket implements Socket {
 
   sendFrame (frame: Uint8Array | string): void {
     if (this.state === 'closed') return
+    // A concatenating codec's frames wait for the end of this turn, so that
+    // everything one turn sends to this socket leaves as one frame.
     if (this.codec.concatenates === true) {
-      this.queue(frame as Uint8Array)
+      if (this.pending.push(frame as Uint8Array)) scheduleFlush(this)
       return
     }
     this.write(frame)
   }
 
-  /**
-   * Holds a frame of a concatenating codec until the end of this turn, so
-   * that everything one turn sends to this socket leaves as one frame.
-   */
-  private queue (frame: Uint8Array): void {
-    if (this.pendingFirst === null) {
-      this.pendingFirst = frame
-      this.pendingBytes = frame.byteLength
-      scheduleFlush(this)
-      return
-    }
-    if (this.pendingMore === null) this.pendingMore = [this.pendingFirst]
-    this.pendingMore.push(frame)
-    this.pendingBytes += frame.byteLength
-  }
-
   /** Sends the frames queued this turn as one. */
   flushPending (): void {
-    const first = this.pendingFirst
-    const more = this.pendingMore
-    if (first === null) return
-    this.pendingFirst = null
-    this.pendingMore = null
-    if (this.state === 'closed') return
-    this.write(more === null ? first : joinFrames(more, this.pendingBytes))
+    const frame = this.pending.take()
+    if (frame !== null && this.state !== 'closed') this.write(frame)
   }
 
   private write (frame: Uint8Array | string): void {
@@ -149,8 +125,7 @@ export class ClientSocket implements Socket {
     this.state = 'closed'
     if (this.unauthenticatedTimer !== null) clearTimeout(this.unauthenticatedTimer)
     this.backlog = null
-    this.pendingFirst = null
-    this.pendingMore = null
+    this.pending.clear()
     for (const listener of this.closeListeners) listener(this)
   }
 }

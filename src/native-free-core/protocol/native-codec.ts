@@ -47,6 +47,44 @@ export function joinFrames (parts: readonly Uint8Array[], byteLength: number): U
   return frame
 }
 
+/**
+ * Encoded messages gathered during one turn, to leave as one frame. The
+ * owner schedules the flush when push says the queue was empty.
+ */
+export class FrameQueue {
+  private first: Uint8Array | null = null
+  /** Only when there is more than one: most turns send a socket a single message. */
+  private more: Uint8Array[] | null = null
+  private bytes = 0
+
+  /** Adds a message; true when it is the first since the last take. */
+  push (message: Uint8Array): boolean {
+    this.bytes += message.byteLength
+    if (this.first === null) {
+      this.first = message
+      return true
+    }
+    if (this.more === null) this.more = [this.first]
+    this.more.push(message)
+    return false
+  }
+
+  /** Everything pushed since the last take, as one frame; null when nothing was. */
+  take (): Uint8Array | null {
+    const { first, more } = this
+    if (first === null) return null
+    const frame = more === null ? first : joinFrames(more, this.bytes)
+    this.clear()
+    return frame
+  }
+
+  clear (): void {
+    this.first = null
+    this.more = null
+    this.bytes = 0
+  }
+}
+
 function bytesOf (frame: ArrayBuffer | Uint8Array | string): Uint8Array {
   if (typeof frame === 'string') throw new ProtocolError('text frame on a binary endpoint')
   return frame instanceof Uint8Array ? frame : new Uint8Array(frame)
