@@ -9,9 +9,7 @@ import { createServer, type Server } from 'node:http'
 import { join, normalize } from 'node:path'
 import { RiptideClient } from '../src/client/index.js'
 import { PACKAGE_ROOT } from '../src/workers/compiled-module.js'
-import { eventually, startTestServer, url, type TestServer } from './helpers.js'
-
-const CHROMIUM = '/usr/bin/chromium'
+import { chromiumMissing, eventually, launchChromium, startTestServer, url, type TestServer } from './helpers.js'
 
 const PAGE = `<!doctype html>
 <script type="importmap">{ "imports": { "flatbuffers": "/node_modules/flatbuffers/mjs/index.js" } }</script>
@@ -49,8 +47,6 @@ function staticServer (): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
-const chromiumNote = existsSync(CHROMIUM) ? '' : ` (skipped: no ${CHROMIUM}; install Debian's chromium package to run it)`
-
 describe('riptide/client in a browser', () => {
   let server: TestServer
   let pages: Server
@@ -63,9 +59,8 @@ describe('riptide/client in a browser', () => {
     await server.close()
   })
 
-  it.skipIf(chromiumNote !== '')(`logs in, writes a record, serves an RPC and exchanges events and bytes with a Node client${chromiumNote}`, async () => {
-    const { chromium } = await import('playwright-core')
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+  it.skipIf(chromiumMissing !== '')(`logs in, writes a record, serves an RPC and exchanges events and bytes with a Node client${chromiumMissing}`, async () => {
+    const browser = await launchChromium()
     const node = new RiptideClient(url(server, '/riptide'))
     try {
       await node.login({ username: 'node' })

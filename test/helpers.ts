@@ -1,5 +1,5 @@
 import { DeepstreamClient } from '@deepstream/client'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnServer as spawnChild, stopServer, type ChildServer } from '../bench/lib/child-server.js'
@@ -192,4 +192,15 @@ export async function spawnServer (configFile: string, args: string[] = [], cwd 
 /** Kills every child server still running. */
 export async function killChildren (): Promise<void> {
   await Promise.all(children.splice(0).map((child) => stopServer(child, 'SIGKILL')))
+}
+
+const CHROMIUM = '/usr/bin/chromium'
+
+/** Empty when Debian's chromium is installed; otherwise the reason a browser test is skipped, for its title. */
+export const chromiumMissing = existsSync(CHROMIUM) ? '' : ` (skipped: no ${CHROMIUM}; install Debian's chromium package to run it)`
+
+/** Headless Chromium through playwright-core; the caller closes it. */
+export async function launchChromium (): Promise<import('playwright-core').Browser> {
+  const { chromium } = await import('playwright-core')
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
 }

@@ -4,11 +4,9 @@
  * headless Chromium.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
-import { closeClients, connect, eventually, sleep, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { chromiumMissing, closeClients, connect, eventually, launchChromium, sleep, startTestServer, workerPort, type TestServer } from './helpers.js'
 
 const KEY = { 'deepstream-password': 'deepstream-secret' }
-const CHROMIUM = '/usr/bin/chromium'
 
 describe('http monitoring across workers', () => {
   let server: TestServer
@@ -60,10 +58,8 @@ describe('http monitoring across workers', () => {
     expect((await get('/metrics', {})).status).toBe(404)
   })
 
-  const chromiumNote = existsSync(CHROMIUM) ? '' : ` (skipped: no ${CHROMIUM}; install Debian's chromium package to run it)`
-  it.skipIf(chromiumNote !== '')(`draws live throughput and latency in a browser${chromiumNote}`, async () => {
-    const { chromium } = await import('playwright-core')
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+  it.skipIf(chromiumMissing !== '')(`draws live throughput and latency in a browser${chromiumMissing}`, async () => {
+    const browser = await launchChromium()
     try {
       const page = await browser.newPage()
       await page.goto(`http://127.0.0.1:${server.port}/monitoring/live?key=deepstream-secret&interval=200`)
