@@ -26,70 +26,35 @@ import { parseArgs } from 'node:util'
 import { ProtocolClient } from './lib/protocol-client.js'
 import { rssMiB, startDeepstream, startRiptide, type Target } from './lib/targets.js'
 import { httpBench } from './http.js'
-import type { LoadJob } from './lib/load-worker.js'
+import type { LoadReport } from './lib/load-worker.js'
+import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
 import { load, merged } from './lib/load.js'
 import { progress, saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
 
-const base = (port: number, name: string): Omit<LoadJob, 'role' | 'count' | 'rate' | 'window'> => ({ port, name, warmupMs: 1000, durationMs: SECONDS * 1000 })
+/** Runs a workload once; its measured reports. */
+async function run (target: Target, workload: Workload, name: string): Promise<LoadReport[]> {
+  return measuredReports(workload, await load(jobsFor(workload, `${name}-${Date.now()}`, target.port, SECONDS)))
+}
+
+const perSecond = (reports: LoadReport[]): number => reports.reduce((sum, report) => sum + report.count, 0) / SECONDS
 
 async function fanOut (target: Target, rate: number): Promise<{ perSecond: number, p50: number, p99: number, p999: number }> {
-  const name = `fan-${rate}-${Date.now()}`
-  const reports = await load([
-    { ...base(target.port, name), role: 'subscribers', count: 50, rate: 0, window: 0 },
-    { ...base(target.port, name), role: 'subscribers', count: 50, rate: 0, window: 0 },
-    { ...base(target.port, name), role: 'publisher', count: 1, rate, window: 64 },
-  ])
-  const histogram = merged(reports.slice(0, 2))
-  return { perSecond: (reports[0].count + reports[1].count) / SECONDS, p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), p999: histogram.getValueAtPercentile(99.9) }
-}
-
-async function fanOutMany (target: Target): Promise<number> {
-  const name = `fan-1000-${Date.now()}`
-  const reports = await load([
-    { ...base(target.port, name), role: 'subscribers', count: 500, rate: 0, window: 0 },
-    { ...base(target.port, name), role: 'subscribers', count: 500, rate: 0, window: 0 },
-    { ...base(target.port, name), role: 'publisher', count: 1, rate: 0, window: 8 },
-  ])
-  return (reports[0].count + reports[1].count) / SECONDS
-}
-
-/** 10,000 topics with 10 subscribers each (100 sockets x 1,000 topics), one publisher cycling through them. */
-async function manyTopics (target: Target): Promise<number> {
-  const name = `topics-${Date.now()}`
-  const topics = { groups: 10, size: 1000 }
-  const reports = await load([
-    { ...base(target.port, `${name}#0`), role: 'subscribers', count: 50, rate: 0, window: 0, topics },
-    { ...base(target.port, `${name}#1`), role: 'subscribers', count: 50, rate: 0, window: 0, topics },
-    { ...base(target.port, name), role: 'publisher', count: 1, rate: 0, window: 64, topics },
-  ])
-  return (reports[0].count + reports[1].count) / SECONDS
+  const reports = await run(target, fanOut100(rate), `fan-${rate}`)
+  const histogram = merged(reports)
+  return { perSecond: perSecond(reports), p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), p999: histogram.getValueAtPercentile(99.9) }
 }
 
 async function recordWrites (target: Target): Promise<{ perSecond: number, p99: number }> {
-  const name = `record-${Date.now()}`
-  const reports = await load([
-    { ...base(target.port, name), role: 'record-subscribers', count: 100, rate: 0, window: 0 },
-    { ...base(target.port, name), role: 'writer', count: 1, rate: 0, window: 16 },
-  ])
-  return { perSecond: reports[0].count / SECONDS, p99: merged([reports[0]]).getValueAtPercentile(99) }
-}
-
-/** Acknowledged writes over 1,000 records per socket, 8 sockets x 32 in flight, nobody subscribed. */
-async function ackedWrites (target: Target): Promise<number> {
-  const reports = await load([{ ...base(target.port, `acked-${Date.now()}`), role: 'writer', count: 8, rate: 0, window: 32, topics: { groups: 1, size: 1000 } }])
-  return reports[0].count / SECONDS
+  const reports = await run(target, RECORD_UPDATES, 'record')
+  return { perSecond: perSecond(reports), p99: merged(reports).getValueAtPercentile(99) }
 }
 
 async function rpc (target: Target): Promise<{ perSecond: number, p99: number }> {
-  const name = `rpc-${Date.now()}`
-  const reports = await load([
-    { ...base(target.port, name), role: 'provider', count: 1, rate: 0, window: 0 },
-    { ...base(target.port, name), role: 'rpc', count: 4, rate: 0, window: 16 },
-  ])
-  return { perSecond: reports[1].count / SECONDS, p99: merged([reports[1]]).getValueAtPercentile(99) }
+  const reports = await run(target, RPC, 'rpc')
+  return { perSecond: perSecond(reports), p99: merged(reports).getValueAtPercentile(99) }
 }
 
 async function storm (target: Target): Promise<{ loginsPerSecond: number, kibPerConnection: number }> {
@@ -123,11 +88,11 @@ async function main (): Promise<void> {
         const fixed = await fanOut(target, rate)
         Object.assign(row, { fixedRate: rate, fixedP50: fixed.p50, fixedP99: fixed.p99, fixedP999: fixed.p999 })
         progress(step++, steps, `${target.name}: event fan-out to 1,000`)
-        row.fanOutDeliveries1000 = await fanOutMany(target)
+        row.fanOutDeliveries1000 = perSecond(await run(target, FAN_OUT_1000, 'fan-1000'))
         progress(step++, steps, `${target.name}: 10,000 topics x 10 subscribers`)
-        row.manyTopicsDeliveries = await manyTopics(target)
+        row.manyTopicsDeliveries = perSecond(await run(target, MANY_TOPICS, 'topics'))
         progress(step++, steps, `${target.name}: acknowledged record writes`)
-        row.ackedWrites = await ackedWrites(target)
+        row.ackedWrites = perSecond(await run(target, ACKED_WRITES, 'acked'))
         progress(step++, steps, `${target.name}: record writes with subscribers`)
         const writes = await recordWrites(target)
         Object.assign(row, { recordDeliveries: writes.perSecond, recordP99: writes.p99 })

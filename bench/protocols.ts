@@ -26,7 +26,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startDeepstream, startRiptide, type Target } from './lib/targets.js'
 import { runLoad } from './lib/load.js'
-import type { LoadJob } from './lib/load-worker.js'
+import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
 import type { WireProtocol } from './lib/protocol-client.js'
 import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 import { decodeNativeFrame, encodeNative } from '../src/native-free-core/protocol/native-codec.js'
@@ -44,74 +44,12 @@ interface Measure {
   bytes: number
 }
 
-type Job = Omit<LoadJob, 'port' | 'warmupMs' | 'durationMs' | 'protocol'>
-
-interface Workload {
-  label: string
-  /** The jobs; `measured` says which jobs' counts and bytes are the messages of the workload. */
-  jobs: (name: string) => Job[]
-  measured: number[]
-}
-
-const WORKLOADS: Workload[] = [
-  {
-    label: 'event fan-out, 1 publisher → 100 subscribers (deliveries)',
-    jobs: (name) => [
-      { role: 'subscribers', count: 50, name, rate: 0, window: 0 },
-      { role: 'subscribers', count: 50, name, rate: 0, window: 0 },
-      { role: 'publisher', count: 1, name, rate: 0, window: 64 },
-    ],
-    measured: [0, 1],
-  },
-  {
-    label: 'event fan-out, 1 publisher → 1,000 subscribers (deliveries)',
-    jobs: (name) => [
-      { role: 'subscribers', count: 500, name, rate: 0, window: 0 },
-      { role: 'subscribers', count: 500, name, rate: 0, window: 0 },
-      { role: 'publisher', count: 1, name, rate: 0, window: 8 },
-    ],
-    measured: [0, 1],
-  },
-  {
-    label: '10,000 topics × 10 subscribers (deliveries)',
-    jobs: (name) => {
-      const topics = { groups: 10, size: 1000 }
-      return [
-        { role: 'subscribers', count: 50, name: `${name}#0`, rate: 0, window: 0, topics },
-        { role: 'subscribers', count: 50, name: `${name}#1`, rate: 0, window: 0, topics },
-        { role: 'publisher', count: 1, name, rate: 0, window: 64, topics },
-      ]
-    },
-    measured: [0, 1],
-  },
-  {
-    label: 'record updates, 1 acked writer → 100 subscribers (deliveries)',
-    jobs: (name) => [
-      { role: 'record-subscribers', count: 100, name, rate: 0, window: 0 },
-      { role: 'writer', count: 1, name, rate: 0, window: 16 },
-    ],
-    measured: [0],
-  },
-  {
-    label: 'acknowledged record writes, 8 sockets × 32 in flight (writes)',
-    jobs: (name) => [{ role: 'writer', count: 8, name, rate: 0, window: 32, topics: { groups: 1, size: 1000 } }],
-    measured: [0],
-  },
-  {
-    label: 'RPC, 4 requesters × 16 in flight → 1 provider (round trips)',
-    jobs: (name) => [
-      { role: 'provider', count: 1, name, rate: 0, window: 0 },
-      { role: 'rpc', count: 4, name, rate: 0, window: 16 },
-    ],
-    measured: [1],
-  },
-]
+const WORKLOADS: Workload[] = [fanOut100(), FAN_OUT_1000, MANY_TOPICS, RECORD_UPDATES, ACKED_WRITES, RPC]
 
 async function measure (target: Target, workload: Workload, protocol: WireProtocol, index: number): Promise<Measure> {
   const name = `proto-${index}-${protocol}-${Date.now()}`
-  const jobs = workload.jobs(name).map((job) => ({ ...job, port: target.port, warmupMs: 1000, durationMs: SECONDS * 1000, protocol }))
-  const run = await runLoad(jobs, target.pid)
-  const reports = workload.measured.map((i) => run.reports[i])
+  const run = await runLoad(jobsFor(workload, name, target.port, SECONDS, protocol), target.pid)
+  const reports = measuredReports(workload, run.reports)
   const count = reports.reduce((sum, report) => sum + report.count, 0)
   const bytes = reports.reduce((sum, report) => sum + report.bytes, 0)
   const perMessage = (seconds: number): number => count === 0 ? Number.NaN : (seconds * 1e6) / count
