@@ -87,8 +87,6 @@ export class Connection {
 
   correlationId (): string { return (this.nextCorrelation++).toString(36) }
 
-  get isOpen (): boolean { return this.state === 'open' }
-
   /** Connects and logs in; resolves with the server's client data. */
   async connect (authData: Record<string, unknown>): Promise<unknown> {
     if (this.state === 'closed') throw new ClientError('CLIENT_CLOSED', 'this client was closed')

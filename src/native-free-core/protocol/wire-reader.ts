@@ -116,7 +116,17 @@ function readVersions (r: Reader, vector: number, what: string): Record<string, 
 
 /** The Message table at `table`, inside [start, end) of `bytes`; throws a ProtocolError if anything lies outside. */
 export function readMessageTable (bytes: Uint8Array, view: DataView, table: number, start: number, end: number): Message {
+  return readTable(new Reader(bytes, view, start, end), table)
+}
+
+/** The root Message of the buffer in [start, end) of `bytes` (no size prefix). */
+export function readMessage (bytes: Uint8Array, view: DataView, start: number, end: number): Message {
   const r = new Reader(bytes, view, start, end)
+  return readTable(r, r.follow(start, 'root offset'))
+}
+
+function readTable (r: Reader, table: number): Message {
+  const { bytes, view } = r
   const layout = r.table(table)
   const message: Record<string, unknown> = { topic: 0, action: 0 }
   let data: [number, number] | null = null
@@ -152,10 +162,4 @@ export function readMessageTable (bytes: Uint8Array, view: DataView, table: numb
   // Bytes are copied: the frame's buffer is reused once the callback that got it returns (uWS).
   if (data !== null) message.data = binary ? bytes.slice(data[0], data[1]) : utf8(bytes, data[0], data[1])
   return message as unknown as Message
-}
-
-/** The root Message of the buffer in [start, end) of `bytes` (no size prefix). */
-export function readMessage (bytes: Uint8Array, view: DataView, start: number, end: number): Message {
-  const r = new Reader(bytes, view, start, end)
-  return readMessageTable(bytes, view, r.follow(start, 'root offset'), start, end)
 }
