@@ -24,7 +24,7 @@ const SECONDS = Number(args.seconds)
 
 async function run (monitoring: string, work: string): Promise<{ messages: number, cpuMicrosPerMessage: number }> {
   const config = join(work, `${monitoring}.yml`)
-  writeFileSync(config, `logLevel: INFO\nmonitoring: { type: ${monitoring} }\n`)
+  writeFileSync(config, `logLevel: INFO\nmonitoring: { type: ${monitoring}${monitoring === 'http' ? ', options: { headerValue: bench-secret }' : ''} }\n`)
   const server = await spawnServer(config, ['--workers', '1'])
   const pid = server.process.pid ?? 0
   try {

@@ -34,8 +34,19 @@ describe('file authentication', () => {
     expect(await raw.next((m) => m.topic === TOPIC.AUTH)).toMatchObject({ action: AUTH_ACTION.AUTH_UNSUCCESSFUL })
     const closed = raw.closed()
     raw.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: '{"username":"nobody","password":"x"}' })
+    // The last attempt is answered too, so the client's login() settles, and then the socket is told why it closes.
+    expect(await raw.next((m) => m.topic === TOPIC.AUTH)).toMatchObject({ action: AUTH_ACTION.AUTH_UNSUCCESSFUL })
     expect(await raw.next((m) => m.topic === TOPIC.AUTH)).toMatchObject({ action: AUTH_ACTION.TOO_MANY_AUTH_ATTEMPTS })
     await closed
+  })
+
+  it('settles every login() of a stock client that keeps failing, up to the last', async () => {
+    const client = new DeepstreamClient(url(server), { offlineEnabled: false, maxReconnectAttempts: 0 })
+    client.on('error', () => {})
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await expect(client.login({ username: 'carol', password: `wrong ${attempt}` })).rejects.toBeDefined()
+    }
+    client.close()
   })
 
   it('rejects a login with wrong credentials through the client', async () => {

@@ -182,8 +182,8 @@ export class RawClient {
 
 const children: ChildServer[] = []
 
-/** `riptide start --config <file>` in a child process (see bench/lib/child-server.ts); killed by killChildren(). */
-export async function spawnServer (configFile: string, args: string[] = [], cwd = process.cwd()): Promise<ChildServer> {
+/** `riptide start --config <file>` (none when null) in a child process (see bench/lib/child-server.ts); killed by killChildren(). */
+export async function spawnServer (configFile: string | null, args: string[] = [], cwd = process.cwd()): Promise<ChildServer> {
   const child = await spawnChild(configFile, args, cwd)
   children.push(child)
   return child

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { open } from 'lmdb'
-import { LmdbRecords, RiptideError } from '../src/index.js'
+import { defaultConfig, LmdbRecords, RiptideError } from '../src/index.js'
+import { findConfigFile } from '../src/native-free-core/config/loader.js'
 import { cacheSuite } from './conformance/cache.suite.js'
 import { closeClients, connect, killChildren, makeTempDir, RawClient, removeTempDirs, spawnServer, startTestServer } from './helpers.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -192,6 +193,32 @@ describe('lmdb across processes', () => {
     const reader = await connect(server)
     expect(await reader.record.snapshot('settings/theme')).toEqual({ dark: true })
     expect(await reader.record.head('settings/theme')).toBe(1)
+  })
+
+  it('riptide start without --config finds a config as deepstream does and keeps 500 acknowledged records across SIGKILL', async () => {
+    const cwd = makeTempDir()
+    let server = await spawnServer(null, [], cwd)
+    // Nothing in the working folder: the installed package's conf/config.yml is found and named.
+    expect(server.startOutput).toContain(`config ${fileURLToPath(new URL('../conf/config.yml', import.meta.url))}`)
+    const writer = await connect(server)
+    const names = Array.from({ length: 500 }, (_, i) => `nocfg/${i}`)
+    await Promise.all(names.map((name, i) => writer.record.setDataWithAck(name, { i })))
+    server.process.kill('SIGKILL')
+    expect(await server.exited).toBe('SIGKILL')
+    closeClients()
+    server = await spawnServer(null, [], cwd)
+    const reader = await connect(server)
+    const found = await Promise.all(names.map((name) => reader.record.snapshot(name)))
+    expect(found).toEqual(names.map((_, i) => ({ i })))
+  })
+
+  it('finds conf/config.yml in the working folder first, and with no config at all keeps records in LMDB under ./data', () => {
+    const cwd = makeTempDir()
+    mkdirSync(join(cwd, 'conf'))
+    writeFileSync(join(cwd, 'conf', 'config.yml'), 'logLevel: WARN\n')
+    expect(findConfigFile(cwd, {}, '/nonexistent')).toBe(join(cwd, 'conf', 'config.yml'))
+    expect(findConfigFile(makeTempDir(), {}, '/nonexistent')).toBe(existsSync('/etc/deepstream/conf/config.yml') ? '/etc/deepstream/conf/config.yml' : null)
+    expect(defaultConfig().config.cache).toEqual({ type: 'lmdb', options: { path: './data' } })
   })
 
   it('keeps every acknowledged write when the server is killed with SIGKILL right after the last ack', async () => {

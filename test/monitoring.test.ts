@@ -4,13 +4,13 @@
  * headless Chromium.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumMissing, closeClients, connect, eventually, launchChromium, sleep, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { chromiumMissing, closeClients, connect, eventually, launchChromium, sleep, startInProcessServer, startTestServer, workerPort, type TestServer } from './helpers.js'
 
-const KEY = { 'deepstream-password': 'deepstream-secret' }
+const KEY = { 'deepstream-password': 'a-secret-of-this-test' }
 
 describe('http monitoring across workers', () => {
   let server: TestServer
-  beforeAll(async () => { server = await startTestServer({ monitoring: { type: 'http' } }, 'uws', process.cwd(), 2) })
+  beforeAll(async () => { server = await startTestServer({ monitoring: { type: 'http', options: { headerValue: 'a-secret-of-this-test' } } }, 'uws', process.cwd(), 2) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })
 
@@ -62,7 +62,7 @@ describe('http monitoring across workers', () => {
     const browser = await launchChromium()
     try {
       const page = await browser.newPage()
-      await page.goto(`http://127.0.0.1:${server.port}/monitoring/live?key=deepstream-secret&interval=200`)
+      await page.goto(`http://127.0.0.1:${server.port}/monitoring/live?key=a-secret-of-this-test&interval=200`)
       const client = await connect(workerPort(server, 0))
       const stop = setInterval(() => client.event.emit('live', 1), 10)
       try {
@@ -87,4 +87,16 @@ describe('http monitoring across workers', () => {
       await browser.close()
     }
   }, 30_000)
+})
+
+describe('http monitoring without a secret', () => {
+  it('refuses to start, naming the key, unless allowOpenPermissions says the endpoints are open', async () => {
+    await expect(startInProcessServer({ monitoring: { type: 'http' } })).rejects.toThrow(/headerValue: is required/)
+    const open = await startInProcessServer({ monitoring: { type: 'http', options: { allowOpenPermissions: true } } })
+    try {
+      expect((await fetch(`http://127.0.0.1:${open.port}/monitoring`)).status).toBe(200)
+    } finally {
+      await open.close()
+    }
+  })
 })

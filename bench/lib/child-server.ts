@@ -13,11 +13,17 @@ export interface ChildServer {
   readonly process: ChildProcess
   /** Resolves with the exit code (or the signal name) once the process has ended. */
   readonly exited: Promise<number | string>
+  /** What the server printed until it listened. */
+  readonly startOutput: string
 }
 
-/** Runs `riptide start --config <file>` on 127.0.0.1, port 0, and resolves once it listens. */
-export async function spawnServer (configFile: string, args: string[] = [], cwd = process.cwd()): Promise<ChildServer> {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd })
+/**
+ * Runs `riptide start --config <file>` (no `--config` when `configFile` is null) on 127.0.0.1,
+ * port 0, and resolves once it listens.
+ */
+export async function spawnServer (configFile: string | null, args: string[] = [], cwd = process.cwd()): Promise<ChildServer> {
+  const configArgs = configFile === null ? [] : ['--config', configFile]
+  const child = spawn(process.execPath, [CLI, 'start', ...configArgs, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd })
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
   let output = ''
   const port = await new Promise<number>((resolve, reject) => {
@@ -36,7 +42,7 @@ export async function spawnServer (configFile: string, args: string[] = [], cwd 
     child.stderr?.on('data', onData)
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)))
   })
-  return { port, process: child, exited }
+  return { port, process: child, exited, startOutput: output }
 }
 
 /** Stops a child server with `signal` and waits for it to exit. */

@@ -7,7 +7,9 @@
  */
 import { parseArgs } from 'node:util'
 import { RiptideError } from '../native-free-core/errors.js'
-import { defaultConfig, findConfigFile, loadConfigFile, type LoadedConfig } from '../native-free-core/config/loader.js'
+import { join } from 'node:path'
+import { configSearchDirs, defaultConfig, findConfigFile, loadConfigFile, type LoadedConfig } from '../native-free-core/config/loader.js'
+import { PACKAGE_ROOT } from '../workers/compiled-module.js'
 import { parseLogLevel } from '../native-free-core/plugins/logger/logger.js'
 import { hashPassword } from '../native-free-core/plugins/auth/file-authentication.js'
 import { Supervisor } from './supervisor.js'
@@ -23,9 +25,18 @@ function fail (message: string): never {
   process.exit(1)
 }
 
+const PACKAGE_CONF = join(PACKAGE_ROOT, 'conf')
+
 function loadConfig (file: string | undefined): LoadedConfig {
-  const path = file ?? findConfigFile(process.cwd())
+  const path = file ?? findConfigFile(process.cwd(), process.env, PACKAGE_CONF)
   return path === null ? defaultConfig() : loadConfigFile(path)
+}
+
+/** Which config a start uses, said once at start-up. */
+function describeConfig (loaded: LoadedConfig): string {
+  if (loaded.file !== null) return `config ${loaded.file}`
+  const searched = configSearchDirs(process.cwd(), process.env, PACKAGE_CONF).join(', ')
+  return `no config file found (searched ${searched}); built-in defaults: open auth and permissions, records in LMDB under ${join(process.cwd(), 'data')}`
 }
 
 async function start (values: Record<string, string | boolean | undefined>): Promise<void> {
@@ -48,6 +59,7 @@ async function start (values: Record<string, string | boolean | undefined>): Pro
   if (values['disable-auth'] === true) config.auth = [{ type: 'none', options: {} }]
   if (values['disable-permissions'] === true) config.permission = { type: 'none', options: {} }
   const logger = createLogger(config.logger, config.logLevel)
+  logger.info('CONFIG', describeConfig(loaded))
   for (const warning of loaded.warnings) logger.warn('CONFIG_WARNING', warning)
   // Signals are handled from the start: one that arrives while workers start stops them once started.
   let stopping = false

@@ -112,15 +112,29 @@ export function loadConfigFile (path: string, env: NodeJS.ProcessEnv = process.e
   return { config, file, configDir: dir, warnings }
 }
 
-/** The built-in defaults (no file): ws-binary, ws-json, ws-native and http endpoints, open auth and permissions. */
+/**
+ * The built-in defaults, used when no config file is given or found: ws-binary, ws-json, ws-native
+ * and http endpoints, open auth and permissions, and records kept durably in LMDB under `./data`
+ * (as the shipped conf/config.yml keeps them), never only in memory.
+ */
 export function defaultConfig (): LoadedConfig {
-  return { ...validateConfig({}, '(defaults)'), file: null, configDir: process.cwd() }
+  const raw = { cache: { type: 'lmdb', options: { path: './data' } }, storage: { type: 'none' } }
+  return { ...validateConfig(raw, '(defaults)'), file: null, configDir: process.cwd() }
 }
 
-/** The config file to use when none is given: deepstream's search order, minus system folders. */
-export function findConfigFile (cwd: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  const dirs = [env.DEEPSTREAM_CONFIG_DIRECTORY, resolve(cwd, 'conf')].filter((d): d is string => typeof d === 'string' && d !== '')
-  for (const dir of dirs) {
+/**
+ * The folders searched for `config.yml` / `.yaml` / `.json` when no `--config` is given, in order:
+ * `$DEEPSTREAM_CONFIG_DIRECTORY`, `./conf`, `../conf` (as deepstream does), `/etc/deepstream/conf`,
+ * then the `conf` folder of the installed package (`packageConf`).
+ */
+export function configSearchDirs (cwd: string, env: NodeJS.ProcessEnv = process.env, packageConf?: string): string[] {
+  const dirs = [env.DEEPSTREAM_CONFIG_DIRECTORY, resolve(cwd, 'conf'), resolve(cwd, '..', 'conf'), '/etc/deepstream/conf', packageConf]
+  return dirs.filter((d): d is string => typeof d === 'string' && d !== '')
+}
+
+/** The config file to use when none is given (see configSearchDirs), or null. */
+export function findConfigFile (cwd: string, env: NodeJS.ProcessEnv = process.env, packageConf?: string): string | null {
+  for (const dir of configSearchDirs(cwd, env, packageConf)) {
     for (const ext of ['.yml', '.yaml', '.json']) {
       const candidate = resolve(dir, `config${ext}`)
       if (existsSync(candidate)) return candidate

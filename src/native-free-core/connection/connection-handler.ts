@@ -181,6 +181,9 @@ export class SocketEndpoint implements WebSocketRoute {
       sessions.add(socket)
       return
     }
+    // Every failed attempt is answered, so each login() of the client settles; the last one is
+    // then followed by TOO_MANY_AUTH_ATTEMPTS and the close, as deepstream does.
+    socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_UNSUCCESSFUL, data })
     socket.authAttempts++
     if (socket.authAttempts >= this.options.maxAuthAttempts) {
       socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.TOO_MANY_AUTH_ATTEMPTS })
@@ -189,7 +192,6 @@ export class SocketEndpoint implements WebSocketRoute {
       return // stays 'authenticating': nothing more is read from this socket
     }
     socket.state = 'awaiting-auth'
-    socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_UNSUCCESSFUL, data })
   }
 
   private onClose (socket: ClientSocket): void {

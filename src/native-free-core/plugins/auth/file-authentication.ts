@@ -79,10 +79,12 @@ export class FileAuthentication implements Authentication {
     const { username, password } = authData
     if (typeof username !== 'string' || typeof password !== 'string') {
       if (!this.options.reportInvalidParameters) return null
-      return { isValid: false, clientData: { error: 'missing username or password' } }
+      // deepstream's text, word for word: apps show it to users.
+      return { isValid: false, clientData: { error: 'missing authentication parameter: username or/and password' } }
     }
     const user = Object.hasOwn(this.users, username) ? this.users[username] : undefined
-    if (user === undefined || !(await this.matches(password, user.password))) {
+    if (user === undefined) return null // an unknown user is left to the next auth handler, as in deepstream
+    if (!(await this.matches(password, user.password))) {
       return this.options.reportInvalidParameters ? { isValid: false } : null
     }
     return {

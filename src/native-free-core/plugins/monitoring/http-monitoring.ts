@@ -27,10 +27,14 @@ import { prometheus } from './prometheus.js'
 const optionsSchema = z.object({
   url: z.string().startsWith('/').default('/monitoring'),
   headerKey: z.string().default('deepstream-password'),
-  headerValue: z.string().default('deepstream-secret'),
+  /** The secret: required unless allowOpenPermissions, as deepstream requires it; no default anyone could guess. */
+  headerValue: z.string().min(1).optional(),
   allowOpenPermissions: z.boolean().default(false),
   metricsPath: z.string().startsWith('/').default('/metrics'),
-}).strict()
+}).strict().refine((options) => options.allowOpenPermissions || options.headerValue !== undefined, {
+  path: ['headerValue'],
+  message: 'is required (the secret the monitoring endpoints ask for in the headerKey header), unless allowOpenPermissions is true',
+})
 
 const SNAPSHOT = 'monitoring/snapshot'
 const RESET = 'monitoring/reset'
@@ -91,7 +95,7 @@ export class HttpMonitoring implements Monitoring {
   }
 
   private async guarded (request: HttpRequest, serve: () => Promise<HttpResponse>): Promise<HttpResponse> {
-    if (!this.options.allowOpenPermissions) {
+    if (!this.options.allowOpenPermissions && this.options.headerValue !== undefined) {
       const given = request.headers[this.options.headerKey.toLowerCase()] ?? new URLSearchParams(request.query ?? '').get('key') ?? ''
       // deepstream answers 404 to a request without the key.
       if (!timingSafeEqual(digest(given), digest(this.options.headerValue))) return { status: 404, body: '' }
