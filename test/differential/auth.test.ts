@@ -2,23 +2,16 @@
  * Differential: logins against deepstream 7.0.2 and riptide, on the wire and through the stock
  * client (successes, failures, attempt limits, malformed auth data, messages out of turn).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
-import { eventually, makeTempDir, removeTempDirs } from '../helpers.js'
-import { startDeepstream, startRiptide, type Peer } from './peers.js'
+import { eventually } from '../helpers.js'
+import { usePeers } from './peers.js'
 import { closeWireClients, differential, outcome, WireClient, type WireMessage } from './wire.js'
 
 describe('differential: authentication', () => {
-  const peers = {} as { deepstream: Peer, riptide: Peer }
-  beforeAll(async () => {
-    [peers.deepstream, peers.riptide] = await Promise.all([startDeepstream(makeTempDir()), startRiptide(makeTempDir())])
-  })
+  const peers = usePeers()
   afterEach(() => closeWireClients())
-  afterAll(async () => {
-    await Promise.all([peers.deepstream?.close(), peers.riptide?.close()])
-    removeTempDirs()
-  })
 
   it('answers a good login with AUTH_SUCCESSFUL and the user\'s clientData', () => differential('login succeeds', peers, async (peer) => {
     const answers = []

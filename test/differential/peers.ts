@@ -12,7 +12,8 @@ import { Supervisor } from '../../src/main/supervisor.js'
 import { freePort } from '../../src/main/free-port.js'
 import { PACKAGE_ROOT } from '../../src/workers/compiled-module.js'
 import { PinoLogger } from '../../src/native-free-core/plugins/logger/pino-logger.js'
-import { TEST_WORKERS } from '../helpers.js'
+import { afterAll, beforeAll } from 'vitest'
+import { makeTempDir, removeTempDirs, TEST_WORKERS } from '../helpers.js'
 
 export type PeerName = 'deepstream' | 'riptide'
 
@@ -118,4 +119,17 @@ export async function startRiptide (dir: string): Promise<Peer> {
     ownPorts: false,
   })
   return { name: 'riptide', port: supervisor.port, close: () => supervisor.close() }
+}
+
+/** Both peers for one test file: started before its tests, closed after them. */
+export function usePeers (): { deepstream: Peer, riptide: Peer } {
+  const peers = {} as { deepstream: Peer, riptide: Peer }
+  beforeAll(async () => {
+    [peers.deepstream, peers.riptide] = await Promise.all([startDeepstream(makeTempDir()), startRiptide(makeTempDir())])
+  })
+  afterAll(async () => {
+    await Promise.all([peers.deepstream?.close(), peers.riptide?.close()])
+    removeTempDirs()
+  })
+  return peers
 }

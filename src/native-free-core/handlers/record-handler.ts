@@ -259,9 +259,10 @@ export class RecordHandler implements TopicHandler {
     } else {
       data = value as JSONValue
     }
+    // deepstream sends isWriteAck: false on the wire with every forwarded write; so does riptide.
     const update: Message = isPatch
-      ? { topic: TOPIC.RECORD, action: RECORD_ACTION.PATCH, name, version, path: message.path, data: message.action === RECORD_ACTION.ERASE ? undefined : message.data }
-      : { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version, data: message.data }
+      ? { topic: TOPIC.RECORD, action: RECORD_ACTION.PATCH, name, version, path: message.path, data: message.action === RECORD_ACTION.ERASE ? undefined : message.data, isWriteAck: false }
+      : { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version, data: message.data, isWriteAck: false }
     return { version, data, update }
   }
 
@@ -274,7 +275,7 @@ export class RecordHandler implements TopicHandler {
     if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
     if (!(await this.authorize(socket, message, RECORD_ACTION.UPDATE, name))) return
     await this.store.write(name, 0, value as JSONValue)
-    this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data }, socket)
+    this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data, isWriteAck: false }, socket)
     await this.acknowledge(socket, message, name)
   }
 

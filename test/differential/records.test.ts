@@ -1,0 +1,157 @@
+/**
+ * Differential: records and lists on the wire and through the stock client: subscribe and read,
+ * updates, patches, erases, write acknowledgements, version conflicts, setData, head, bulk head,
+ * read of a missing record, delete, unsubscribe, notify, and a permission denial of every action.
+ */
+import { afterEach, describe, it } from 'vitest'
+import { DeepstreamClient } from '@deepstream/client'
+import { RECORD_ACTION as R, TOPIC } from '../../src/native-free-core/protocol/constants.js'
+import { usePeers, type Peer } from './peers.js'
+import { closeWireClients, differential, outcome, WireClient } from './wire.js'
+
+const ADA = { username: 'ada', password: 'ada-pw' }
+const BOB = { username: 'bob', password: 'bob-pw' }
+const rec = (action: number, fields: Record<string, unknown> = {}) => ({ topic: TOPIC.RECORD, action, ...fields })
+
+/** Two logged-in wire clients, both subscribed to `name` (created if new); the subscription answers are returned. */
+async function twoSubscribers (peer: Peer, name: string): Promise<{ a: WireClient, b: WireClient, opened: unknown[] }> {
+  const a = await WireClient.user(peer, ADA)
+  const b = await WireClient.user(peer, BOB)
+  a.send(rec(R.SUBSCRIBECREATEANDREAD, { names: [name], correlationId: '0' }))
+  const opened: unknown[] = [await a.next(), await a.next()]
+  b.send(rec(R.SUBSCRIBECREATEANDREAD, { names: [name], correlationId: '0' }))
+  opened.push(await b.next(), await b.next())
+  return { a, b, opened }
+}
+
+describe('differential: records', () => {
+  const peers = usePeers()
+  afterEach(() => closeWireClients())
+
+  it('creates on subscribe, and sends updates, patches and erases to the other subscriber only', () => differential('record update flow', peers, async (peer) => {
+    const { a, b, opened } = await twoSubscribers(peer, 'flow/1')
+    a.send(rec(R.UPDATE, { name: 'flow/1', version: 1, data: JSON.stringify({ x: 1, y: { z: 2 } }) }))
+    const update = await b.next()
+    a.send(rec(R.PATCH, { name: 'flow/1', version: 2, path: 'y.z', data: '5' }))
+    const patch = await b.next()
+    a.send(rec(R.ERASE, { name: 'flow/1', version: 3, path: 'y.z' }))
+    const erase = await b.next()
+    return { opened, toB: [update, patch, erase, ...await b.drain()], toA: await a.drain() }
+  }))
+
+  it('acknowledges writes that ask for it, and answers a stale version with VERSION_EXISTS', () => differential('record write acks and conflicts', peers, async (peer) => {
+    const { a, b } = await twoSubscribers(peer, 'acks/1')
+    a.send(rec(R.UPDATE, { name: 'acks/1', version: 1, data: '{"n":1}', isWriteAck: true, correlationId: '1' }))
+    const ack = await a.next()
+    a.send(rec(R.PATCH, { name: 'acks/1', version: 2, path: 'n', data: '2', isWriteAck: true, correlationId: '2' }))
+    const patchAck = await a.next()
+    b.send(rec(R.UPDATE, { name: 'acks/1', version: 2, data: '{"n":"stale"}' }))
+    const conflict = await b.next((m) => m.action === R.VERSION_EXISTS)
+    b.send(rec(R.UPDATE, { name: 'acks/1', version: 1, data: '{"n":"older"}', isWriteAck: true, correlationId: '7' }))
+    const ackedConflict = await b.next((m) => m.action === R.VERSION_EXISTS)
+    return { ack, patchAck, conflict, ackedConflict, toA: await a.drain(), toB: await b.drain() }
+  }))
+
+  it('serves setData, head, read and bulk head for records with and without a subscription', () => differential('record one-shot actions', peers, async (peer) => {
+    const a = await WireClient.user(peer, ADA)
+    a.send(rec(R.CREATEANDUPDATE, { name: 'shot/1', version: -1, data: '{"v":1}', isWriteAck: true, correlationId: '1' }))
+    const set = await a.next()
+    a.send(rec(R.CREATEANDPATCH, { name: 'shot/1', version: -1, path: 'w', data: '2', isWriteAck: true, correlationId: '2' }))
+    const patched = await a.next()
+    const answers = []
+    for (const name of ['shot/1', 'shot/missing']) {
+      a.send(rec(R.HEAD, { name }))
+      answers.push(await a.next())
+      a.send(rec(R.READ, { name }))
+      answers.push(await a.next())
+    }
+    a.send(rec(R.SUBSCRIBEANDHEAD, { names: ['shot/1', 'shot/missing'], correlationId: '3' }))
+    // The bulk answer's parts, each waited for (deepstream sends them after looking the records up).
+    answers.push(await a.next((m) => m.action === R.HEAD_RESPONSE_BULK))
+    answers.push(await a.next((m) => m.action === R.SUBSCRIBEANDHEAD && m.isAck === true))
+    answers.push(await a.next((m) => m.action === R.HEAD_RESPONSE))
+    answers.push(...await a.drain())
+    return { set, patched, answers }
+  }))
+
+  it('deletes, tells the other subscriber, and acknowledges unsubscribes', () => differential('record delete and unsubscribe', peers, async (peer) => {
+    const { a, b } = await twoSubscribers(peer, 'gone/1')
+    a.send(rec(R.UPDATE, { name: 'gone/1', version: 1, data: '{"a":1}', isWriteAck: true, correlationId: '1' }))
+    await a.next()
+    a.send(rec(R.DELETE, { name: 'gone/1' }))
+    const deleted = await a.next()
+    const told = await b.next()
+    b.send(rec(R.UNSUBSCRIBE, { names: ['gone/1'], correlationId: '4' }))
+    return { deleted, told, unsubscribed: await b.next(), toA: await a.drain(), toB: await b.drain() }
+  }))
+
+  it('notifies subscribers of a record changed behind the server\'s back', () => differential('record notify', peers, async (peer) => {
+    const { a, b } = await twoSubscribers(peer, 'note/1')
+    a.send(rec(R.UPDATE, { name: 'note/1', version: 1, data: '{"a":1}', isWriteAck: true, correlationId: '1' }))
+    await a.next()
+    await b.next()
+    a.send(rec(R.NOTIFY, { names: ['note/1'], correlationId: 'n1' }))
+    return { toA: [await a.next(), ...await a.drain()], toB: await b.drain() }
+  }))
+
+  it('denies every record action the rules forbid', () => differential('record permission denials', peers, async (peer) => {
+    const a = await WireClient.user(peer, BOB)
+    const denied = []
+    const attempts = [
+      rec(R.SUBSCRIBECREATEANDREAD, { names: ['denied/1'], correlationId: '1' }),
+      rec(R.READ, { name: 'denied/1' }),
+      rec(R.HEAD, { name: 'denied/1' }),
+      rec(R.CREATEANDUPDATE, { name: 'denied/1', version: -1, data: '{}', isWriteAck: true, correlationId: '2' }),
+      rec(R.CREATEANDUPDATE, { name: 'readonly/1', version: -1, data: '{}' }),
+      rec(R.CREATEANDPATCH, { name: 'owned/ada', version: -1, path: 'p', data: '1', isWriteAck: true, correlationId: '3' }),
+      rec(R.DELETE, { name: 'readonly/1' }),
+      rec(R.NOTIFY, { names: ['denied/1'], correlationId: '4' }),
+      rec(R.LISTEN, { name: 'denied/.*' }),
+    ]
+    for (const attempt of attempts) {
+      a.send(attempt)
+      denied.push(await a.next())
+    }
+    return { denied, rest: await a.drain() }
+  }))
+
+  it('gives the stock client the same records, lists, snapshots, heads and write errors', () => differential('stock client records', peers, async (peer) => {
+    const url = `ws://127.0.0.1:${peer.port}/deepstream`
+    const a = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0 })
+    const b = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0 })
+    const errors: unknown[] = []
+    for (const client of [a, b]) client.on('error', (error: unknown, event: unknown, topic: unknown) => errors.push({ error: String(error), event, topic }))
+    try {
+      await a.login(ADA)
+      await b.login(BOB)
+      const record = a.record.getRecord('stock/1')
+      await record.whenReady()
+      const seen: unknown[] = []
+      const other = b.record.getRecord('stock/1')
+      await other.whenReady()
+      other.subscribe((data: unknown) => seen.push(data))
+      const written = await outcome(record.setWithAck({ a: 1, list: [1, 2] }))
+      const list = a.record.getList('stock/list')
+      await list.whenReady()
+      list.setEntries(['x', 'y'])
+      list.addEntry('z')
+      const listAck = await outcome(a.record.setDataWithAck('stock/list2', ['p', 'q']))
+      return {
+        written,
+        listAck,
+        entries: list.getEntries(),
+        snapshot: await outcome(b.record.snapshot('stock/1')),
+        missingSnapshot: await outcome(b.record.snapshot('stock/none')),
+        has: [await outcome(b.record.has('stock/1')), await outcome(b.record.has('stock/none'))],
+        head: [await outcome(b.record.head('stock/1')), await outcome(b.record.head('stock/none'))],
+        denied: await outcome(b.record.setDataWithAck('denied/x', { no: true })),
+        deniedSnapshot: await outcome(b.record.snapshot('denied/x')),
+        seenByOther: seen,
+        errors,
+      }
+    } finally {
+      a.close()
+      b.close()
+    }
+  }))
+})
