@@ -56,7 +56,7 @@ describe.each(KINDS)('http and ws-json over %s', (kind) => {
     expect(read.success).toBe(true)
     expect(read.data).toEqual({ a: 1, b: 2 })
     expect(head).toEqual({ success: true, version: 2 })
-    expect(conflict).toMatchObject({ success: false, errorEvent: 'VERSION_EXISTS', currentVersion: 2, currentData: { a: 1, b: 2 } })
+    expect(conflict).toMatchObject({ success: false, errorEvent: 102, currentVersion: 2, currentData: { a: 1, b: 2 } })
     expect(emit).toEqual({ success: true })
     expect(rpc).toEqual({ success: true, data: 42 })
     expect(presence).toEqual({ success: true, users: ['web'] })

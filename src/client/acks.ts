@@ -1,5 +1,5 @@
 /** Requests that the server acknowledges, and the shared helpers of the feature modules. */
-import { actionName } from '../native-free-core/protocol/constants.js'
+import { actionName, isErrorMessage } from '../native-free-core/protocol/constants.js'
 import type { Message } from '../native-free-core/protocol/message.js'
 import type { Connection } from './connection.js'
 import { parseData } from './connection.js'
@@ -69,7 +69,7 @@ export class AckTracker {
       pending.resolve()
       return true
     }
-    if (message.isError !== true) return false
+    if (!isErrorMessage(message)) return false
     for (const [key, pending] of this.pending) {
       const sameName = message.name !== undefined && pending.key === message.name && pending.action === message.originalAction
       if (sameName || (id !== undefined && key === id)) {

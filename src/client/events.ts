@@ -1,5 +1,5 @@
 /** Events: subscribe, emit (JSON values or bytes), with subscriptions restored after a reconnect. */
-import { EVENT_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
+import { EVENT_ACTION, isErrorMessage, TOPIC } from '../native-free-core/protocol/constants.js'
 import type { Message } from '../native-free-core/protocol/message.js'
 import type { Connection, TopicModule } from './connection.js'
 import { parseData } from './connection.js'
@@ -49,7 +49,7 @@ export class Events implements TopicModule {
       return
     }
     if (this.acks.settle(message)) return
-    if (message.isError === true) this.onError(serverError(message))
+    if (isErrorMessage(message)) this.onError(serverError(message))
   }
 
   restore (): void {

@@ -1,5 +1,5 @@
 /** Presence: who is online, and notices when users log in or out everywhere. */
-import { PRESENCE_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
+import { isErrorMessage, PRESENCE_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
 import type { Message } from '../native-free-core/protocol/message.js'
 import type { Connection, TopicModule } from './connection.js'
 import { parseData } from './connection.js'
@@ -70,7 +70,7 @@ export class Presence implements TopicModule {
       }
     }
     if (this.acks.settle(message)) return
-    if (message.isError === true) this.onError(serverError(message))
+    if (isErrorMessage(message)) this.onError(serverError(message))
   }
 
   private notify (key: string, user: string, online: boolean): void {

@@ -9,7 +9,7 @@
  * after the next login; one that had in fact been applied is recognised by
  * the server holding exactly that version and data, and resolves.
  */
-import { RECORD_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
+import { isErrorMessage, RECORD_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
 import type { JSONValue, Message } from '../native-free-core/protocol/message.js'
 import { getPath, setPath } from '../native-free-core/records/json-path.js'
 import type { Connection, TopicModule } from './connection.js'
@@ -255,7 +255,7 @@ export class Records implements TopicModule {
       case RECORD_ACTION.VERSION_EXISTS: this.onConflict(message); return
       default:
         if (message.isAck === true) return // subscribe and unsubscribe acks
-        if (message.isError === true) this.onServerError(message)
+        if (isErrorMessage(message)) this.onServerError(message)
     }
   }
 

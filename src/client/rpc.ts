@@ -5,7 +5,7 @@
  * the server forgets a request whose requestor left, and running it twice
  * may not be safe. Providers are registered again after a reconnect.
  */
-import { RPC_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
+import { isErrorMessage, RPC_ACTION, TOPIC } from '../native-free-core/protocol/constants.js'
 import type { Message } from '../native-free-core/protocol/message.js'
 import type { Connection, TopicModule } from './connection.js'
 import { parseData } from './connection.js'
@@ -58,7 +58,7 @@ export class Rpc implements TopicModule {
       }
     }
     if (this.acks.settle(message)) return
-    if (message.isError === true) {
+    if (isErrorMessage(message)) {
       if (!this.requests.has(message.correlationId ?? '')) this.onError(serverError(message))
       else this.settle(message, serverError(message))
     }

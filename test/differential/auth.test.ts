@@ -59,7 +59,7 @@ describe('differential: authentication', () => {
   }))
 
   it('settles each login() of the stock client, and reports the attempts as deepstream does', () => differential('stock client failed logins', peers, async (peer) => {
-    const client = new DeepstreamClient(`ws://127.0.0.1:${peer.port}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0 })
+    const client = new DeepstreamClient(`ws://127.0.0.1:${peer.port}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
     const errors: unknown[] = []
     client.on('error', (error: unknown, event: unknown, topic: unknown) => errors.push({ error: String(error), event, topic }))
     const results: unknown[] = []
@@ -76,7 +76,7 @@ describe('differential: authentication', () => {
   }))
 
   it('logs the stock client in with clientData', () => differential('stock client login', peers, async (peer) => {
-    const client = new DeepstreamClient(`ws://127.0.0.1:${peer.port}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0 })
+    const client = new DeepstreamClient(`ws://127.0.0.1:${peer.port}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
     try {
       return await client.login({ username: 'ada', password: 'ada-pw' })
     } finally {

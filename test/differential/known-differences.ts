@@ -3,5 +3,6 @@
  * with the reason. The README's "What differs" section lists the same names (a test checks it).
  */
 export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
+  'write after a refused future version': 'after refusing a write whose version skips ahead (INVALID_VERSION), deepstream refuses the next valid version too, with VERSION_EXISTS; riptide accepts it',
   'record notify': 'with storage none, deepstream drops the only copy of the record and sends DELETED; riptide re-reads and pushes the cached copy as an UPDATE',
 }

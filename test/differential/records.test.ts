@@ -49,7 +49,9 @@ describe('differential: records', () => {
     const conflict = await b.next((m) => m.action === R.VERSION_EXISTS)
     b.send(rec(R.UPDATE, { name: 'acks/1', version: 1, data: '{"n":"older"}', isWriteAck: true, correlationId: '7' }))
     const ackedConflict = await b.next((m) => m.action === R.VERSION_EXISTS)
-    return { ack, patchAck, conflict, ackedConflict, toA: await a.drain(), toB: await b.drain() }
+    a.send(rec(R.UPDATE, { name: 'acks/1', version: 9, data: '{"n":"future"}', isWriteAck: true, correlationId: '8' }))
+    const future = await a.next((m) => m.action === R.INVALID_VERSION)
+    return { ack, patchAck, conflict, ackedConflict, future, toA: await a.drain(), toB: await b.drain() }
   }))
 
   it('serves setData, head, read and bulk head for records with and without a subscription', () => differential('record one-shot actions', peers, async (peer) => {
@@ -117,8 +119,8 @@ describe('differential: records', () => {
 
   it('gives the stock client the same records, lists, snapshots, heads and write errors', () => differential('stock client records', peers, async (peer) => {
     const url = `ws://127.0.0.1:${peer.port}/deepstream`
-    const a = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0 })
-    const b = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0 })
+    const a = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
+    const b = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
     const errors: unknown[] = []
     for (const client of [a, b]) client.on('error', (error: unknown, event: unknown, topic: unknown) => errors.push({ error: String(error), event, topic }))
     try {

@@ -23,7 +23,7 @@ export class WireClient {
   /** Resolves with the close code once the server or the test has closed the socket. */
   readonly closed: Promise<number>
 
-  private constructor (private readonly ws: WebSocket) {
+  private constructor (private readonly ws: WebSocket, private readonly peer: string) {
     ws.on('message', (data: Buffer) => {
       for (const message of parse(data)) this.inbox.push({ ...message } as WireMessage)
       this.wake?.()
@@ -39,7 +39,7 @@ export class WireClient {
   static async open (peer: Peer): Promise<WireClient> {
     const ws = new WebSocket(`ws://127.0.0.1:${peer.port}/deepstream`)
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
-    return new WireClient(ws)
+    return new WireClient(ws, peer.name)
   }
 
   /** Opens, challenges, sends one login and returns the server's answer to it. */
@@ -69,7 +69,7 @@ export class WireClient {
       const index = this.inbox.findIndex(match)
       if (index >= 0) return this.inbox.splice(index, 1)[0]
       if (Date.now() > deadline || this.ws.readyState === WebSocket.CLOSED) {
-        throw new Error(`no matching message within ${ms} ms; received ${JSON.stringify(this.inbox)}`)
+        throw new Error(`${this.peer}: no matching message within ${ms} ms; received ${JSON.stringify(this.inbox)}`)
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))

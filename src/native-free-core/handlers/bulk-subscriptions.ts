@@ -15,7 +15,7 @@ export function subscribeBulk (registry: SubscriptionRegistry, socket: Socket, m
     if (registry.subscribe(name, socket)) {
       onSubscribed?.(name)
     } else if (errors !== undefined) {
-      socket.send({ topic: message.topic, action: errors.MULTIPLE_SUBSCRIPTIONS, originalAction: message.action, name, isError: true })
+      socket.send({ topic: message.topic, action: errors.MULTIPLE_SUBSCRIPTIONS, originalAction: message.action, name })
     }
   }
   sendBulkAck(socket, message)

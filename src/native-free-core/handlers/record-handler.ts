@@ -246,7 +246,8 @@ export class RecordHandler implements TopicHandler {
     if (current !== null && requested !== -1 && version <= currentVersion) {
       refuse(RECORD_ACTION.VERSION_EXISTS, { version: currentVersion, data: JSON.stringify(current.data), isError: undefined })
     }
-    if (requested !== -1 && version > currentVersion + 1) refuse(RECORD_ACTION.INVALID_VERSION, { version: currentVersion })
+    // As deepstream: the write echoed back with the current version, and without isError.
+    if (requested !== -1 && version > currentVersion + 1) refuse(RECORD_ACTION.INVALID_VERSION, { version: currentVersion, data: message.data, path: message.path, isError: undefined })
     let data: JSONValue
     if (isPatch) {
       if (message.path === undefined) refuse(RECORD_ACTION.INVALID_MESSAGE_DATA, { data: JSON.stringify('a patch needs a path') })

@@ -74,7 +74,7 @@ export class RpcHandler implements TopicHandler {
     for (const name of message.names ?? []) {
       if (!withinLimit(this.providers, socket, message, name)) continue
       if (!this.providers.subscribe(name, socket)) {
-        socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.MULTIPLE_PROVIDERS, originalAction: message.action, name, isError: true })
+        socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.MULTIPLE_PROVIDERS, originalAction: message.action, name })
       }
     }
     sendBulkAck(socket, message)
@@ -83,7 +83,7 @@ export class RpcHandler implements TopicHandler {
   private unprovide (socket: Socket, message: Message): void {
     for (const name of message.names ?? []) {
       if (!this.providers.unsubscribe(name, socket)) {
-        socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.NOT_PROVIDED, originalAction: message.action, name, isError: true })
+        socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.NOT_PROVIDED, originalAction: message.action, name })
       }
     }
     sendBulkAck(socket, message)
@@ -151,7 +151,7 @@ export class RpcHandler implements TopicHandler {
       return
     }
     if (message.action === RPC_ACTION.ACCEPT && rpc.accepted) {
-      socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.MULTIPLE_ACCEPT, name: rpc.name, correlationId: rpc.id, isError: true })
+      socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.MULTIPLE_ACCEPT, name: rpc.name, correlationId: rpc.id })
       return
     }
     if (message.action === RPC_ACTION.REJECT) {
@@ -206,7 +206,8 @@ export class RpcHandler implements TopicHandler {
 
   private fail (rpc: Rpc, action: number): void {
     if (!this.finish(rpc)) return
-    this.reply(rpc, { topic: TOPIC.RPC, action, name: rpc.name, isError: true })
+    // Without isError on the wire, as deepstream sends NO_RPC_PROVIDER and the timeouts.
+    this.reply(rpc, { topic: TOPIC.RPC, action, name: rpc.name })
   }
 
   private finish (rpc: Rpc): boolean {

@@ -23,6 +23,15 @@ export type Topic = (typeof TOPIC)[keyof typeof TOPIC]
 
 const TOPIC_NAMES = Object.fromEntries(Object.entries(TOPIC).map(([name, value]) => [value, name])) as Record<number, string>
 
+/**
+ * Whether a message reports an error. Every action numbered 100 or more is an error action in
+ * deepstream's protocol, whether or not the message sets `isError` (deepstream sets it on denials
+ * and record failures, not on NO_RPC_PROVIDER, timeouts or MULTIPLE_SUBSCRIPTIONS).
+ */
+export function isErrorMessage (message: { readonly action: number, readonly isError?: boolean }): boolean {
+  return message.isError === true || message.action >= 100
+}
+
 /** A topic's name (`EVENT`), or its number as text when unknown. */
 export function topicName (topic: number): string {
   return TOPIC_NAMES[topic] ?? String(topic)
