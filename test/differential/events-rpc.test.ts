@@ -130,6 +130,30 @@ describe('differential: events and rpc', () => {
     return { provide, request: await a.next(), rest: await a.drain() }
   }))
 
+  it('spreads concurrent requests over two providers of one user, rerouting the rejected ones', () => differential('rpc two providers under load', peers, async (peer) => {
+    const url = `ws://127.0.0.1:${peer.port}/deepstream`
+    const options = { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 }
+    const clients = [new DeepstreamClient(url, options), new DeepstreamClient(url, options), new DeepstreamClient(url, options)]
+    try {
+      const [accepter, rejecter, caller] = clients
+      await Promise.all([accepter.login(ADA), rejecter.login(ADA), caller.login(BOB)])
+      const asked = { accepter: 0, rejecter: 0 }
+      accepter.rpc.provide('job', (data: number, response: { send: (v: unknown) => void }) => { asked.accepter++; response.send(data) })
+      rejecter.rpc.provide('job', (_data: unknown, response: { reject: () => void }) => { asked.rejecter++; response.reject() })
+      // Both provides are in place once the rejecter has been asked and the request still answered.
+      await eventually(async () => {
+        expect(await caller.rpc.make('job', -1)).toBe(-1)
+        expect(asked.rejecter).toBeGreaterThan(0)
+      }, 10_000)
+      asked.accepter = 0
+      asked.rejecter = 0
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(caller.rpc.make('job', i))))
+      return { answers, everyRequestReachedTheAccepter: asked.accepter === 20, theRejecterWasAsked: asked.rejecter > 0 }
+    } finally {
+      for (const client of clients) client.close()
+    }
+  }))
+
   it('gives the stock client the same events and RPC results', () => differential('stock client events and rpc', peers, async (peer) => {
     const url = `ws://127.0.0.1:${peer.port}/deepstream`
     const a = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
