@@ -7,6 +7,7 @@ import type { Plugin, PluginContext } from './plugins/plugin.js'
 import type { PluginRef } from './config/schema.js'
 import { builtinName, loadPluginClass, type PluginKind } from './plugins/loader.js'
 import { RiptideError } from './errors.js'
+import { CallbackStoreAdapter, takesCallbacks } from './plugins/deepstream-compat.js'
 import { PinoLogger } from './plugins/logger/pino-logger.js'
 import { parseLogLevel, type Logger } from './plugins/logger/logger.js'
 import { NoopMonitoring } from './plugins/monitoring/monitoring.js'
@@ -63,10 +64,12 @@ const BUILTINS: Record<PluginKind, Record<string, BuiltinFactory>> = {
 export async function createPlugin<T extends Plugin> (kind: PluginKind, ref: PluginRef, context: ClusterContext, extra: BuiltinTable = {}): Promise<T> {
   const Loaded = await loadPluginClass(kind, ref, context.configDir)
   if (Loaded !== null) {
-    const instance = new (Loaded as unknown as new (options: unknown, context: ClusterContext) => T)(ref.options, context)
+    // deepstream's constructor shape: (options, services, config); riptide's context serves as its services.
+    const instance = new (Loaded as unknown as new (options: unknown, context: ClusterContext, config: unknown) => T)(ref.options, context, context.config)
     if (typeof instance.whenReady !== 'function' || typeof instance.close !== 'function') {
       throw new RiptideError('RT_PLUGIN_INVALID', `${kind} plugin ${ref.path ?? ref.name ?? ''} lacks whenReady() or close()`)
     }
+    if ((kind === 'cache' || kind === 'storage') && takesCallbacks(instance)) return new CallbackStoreAdapter(instance, kind) as unknown as T
     return instance
   }
   const table = { ...BUILTINS[kind], ...extra[kind] }

@@ -112,6 +112,9 @@ export class RiptideServer {
       const context = { ...base, logger } as ClusterContext
       const monitoring = await lifecycle.start('monitoring', await createMonitoring(config.monitoring, (ref) => createPlugin<Monitoring>('monitoring', ref, context)))
       const cache = await lifecycle.start('cache', await createPlugin<Cache>('cache', config.cache, context))
+      if (cache.setIfVersion === undefined) {
+        logger.warn('CACHE_WITHOUT_COMPARE_AND_SET', `${cache.description} cannot compare-and-set: record versions are decided under a lock per record shared by this host's workers; other processes writing the same cache are not covered`)
+      }
       const storage = await lifecycle.start('storage', await createPlugin<Storage>('storage', config.storage, context))
       const strategies: Authentication[] = []
       for (const ref of Array.isArray(config.auth) ? config.auth : [config.auth]) {

@@ -35,7 +35,7 @@ export class RecordHandler implements TopicHandler {
   private readonly queues = new SerialQueues()
 
   constructor (private readonly services: CoreServices) {
-    this.store = new RecordStore(services.cache, services.storage, services.config.record)
+    this.store = new RecordStore(services.cache, services.storage, services.config.record, services.locks)
     this.subscriptions = services.subscriptions.getSubscriptionRegistry('record')
     this.listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, this.subscriptions, (name, has) => {
       const action = has ? RECORD_ACTION.SUBSCRIPTION_HAS_PROVIDER : RECORD_ACTION.SUBSCRIPTION_HAS_NO_PROVIDER
@@ -191,7 +191,7 @@ export class RecordHandler implements TopicHandler {
         if (await this.store.head(name) === -1 && !(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
         if (!(await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name))) return
       }
-      await this.queues.run(name, () => this.applyWrite(socket, message, name, value, isPatch, upsert))
+      await this.queues.run(name, () => this.store.exclusively(name, () => this.applyWrite(socket, message, name, value, isPatch, upsert)))
       await this.acknowledge(socket, message, name)
     } catch (error) {
       if (error instanceof WriteRefused) socket.send(error.reply)

@@ -6,6 +6,7 @@
  * bounded by the configured retrieval timeouts.
  */
 import type { Cache, Storage, StoredRecord } from '../plugins/cache/cache.js'
+import type { LockRegistry } from '../plugins/locks/locks.js'
 import type { JSONValue } from '../protocol/message.js'
 import type { RiptideConfig } from '../config/schema.js'
 import { RECORD_ACTION } from '../protocol/constants.js'
@@ -30,7 +31,33 @@ export class RecordStore {
     private readonly cache: Cache,
     private readonly storage: Storage,
     private readonly settings: RiptideConfig['record'],
+    private readonly locks: LockRegistry,
   ) {}
+
+  /** Whether the cache decides versions itself (compare-and-set); otherwise `exclusively` takes a lock. */
+  get cacheDecidesVersions (): boolean { return this.cache.setIfVersion !== undefined }
+
+  /**
+   * Runs a read-decide-write step of one record. With a cache that can compare-and-set it just runs:
+   * a lost race shows as a failed setIfVersion. With one that cannot (deepstream's own cache
+   * plugins), it runs under the cluster lock `record-version/<name>`, so that the workers of this
+   * host, which share the lock registry, decide each version once. Writers outside the registry
+   * (another process on the same cache) are not covered.
+   */
+  async exclusively<T> (name: string, step: () => Promise<T>): Promise<T> {
+    if (this.cacheDecidesVersions) return step()
+    const lock = `record-version/${name}`
+    const deadline = Date.now() + this.settings.cacheRetrievalTimeout + this.settings.storageRetrievalTimeout
+    for (let wait = 1; !(await this.locks.get(lock)); wait = Math.min(wait * 2, 16)) {
+      if (Date.now() > deadline) throw new RecordStoreError(RECORD_ACTION.RECORD_UPDATE_ERROR, `another writer held record "${name}" too long`)
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+    try {
+      return await step()
+    } finally {
+      this.locks.release(lock)
+    }
+  }
 
   /** False for names under storageExclusionPrefixes, and for every name when the storage keeps nothing. */
   usesStorage (name: string): boolean {
@@ -85,8 +112,8 @@ export class RecordStore {
   /**
    * Writes only if the cache still holds version `expected` (-1: absent),
    * then storage. Resolves false, writing nothing, when another writer won.
-   * A cache without setIfVersion is written unconditionally: the per-name
-   * queue of one thread is then the only arbiter.
+   * A cache without setIfVersion is written unconditionally: the caller holds
+   * the record's lock then (see exclusively).
    */
   async writeIfVersion (name: string, expected: number, version: number, data: JSONValue): Promise<boolean> {
     if (this.cache.setIfVersion === undefined) {
