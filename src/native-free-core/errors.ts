@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   RT_PERMISSION_RULES_INVALID: 'a permission rule cannot be compiled',
   RT_DATA_DIR_INVALID: 'the record data directory is not usable: not a directory, not riptide\'s, unreadable or corrupt',
   RT_SERVER_STATE: 'the server was asked to do something its state does not allow',
+  RT_PLUGIN_API: 'a custom plugin asked the server for something it refused: an invalid argument, or a record read or write that failed',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -19,7 +19,8 @@ import type { LockRegistry } from './plugins/locks/locks.js'
 import type { StateRegistryFactory } from './plugins/state-registry/state-registry.js'
 import type { SubscriptionRegistryFactory } from './plugins/subscription-registry/subscription-registry.js'
 import type { ConnectionEndpoint, EndpointHost } from './plugins/endpoint/endpoint.js'
-import type { CustomPluginClass, PluginApi, TimeoutKey } from './plugins/custom/custom-plugin.js'
+import type { CustomPluginClass } from './plugins/custom/custom-plugin.js'
+import { createPluginApi } from './plugins/custom/plugin-api.js'
 import { Lifecycle } from './plugins/lifecycle.js'
 import { createLogger, createPlugin as createAnyPlugin, resolveServerName, type BuiltinTable, type ClusterContext } from './builtins.js'
 import { loadPluginClass } from './plugins/loader.js'
@@ -175,7 +176,16 @@ export class RiptideServer {
         answer: (channel, answer) => queries.answer(channel, answer),
         serverName: clusterNode.serverName,
       })
-      const api = createPluginApi(services, routes, configDir, queries)
+      const reloadPermissionsHere = permissionReloader(loaded, permission, logger)
+      const reloaded = { topic: TOPIC.CLUSTER, action: 0 }
+      queries.answer(RELOAD_PERMISSIONS, async () => { await reloadPermissionsHere(); return reloaded })
+      /** Reloads here, then on every other worker; resolves once all have the new rules, rejects if any refused them. */
+      const reloadEverywhere = async (): Promise<void> => {
+        await reloadPermissionsHere()
+        const refused = (await queries.ask(RELOAD_PERMISSIONS, reloaded)).find((answer) => answer.isError === true)
+        if (refused !== undefined) throw new RiptideError('RT_PERMISSION_RULES_INVALID', `another worker kept its rules: ${String(refused.data)}`)
+      }
+      const api = createPluginApi({ services, routes, configDir, queries, processor, reloadPermissions: reloadEverywhere })
       for (const [key, ref] of Object.entries(config.plugins)) {
         if (ref === null) continue
         const Class = await loadPluginClass('plugin', ref, configDir)
@@ -184,15 +194,8 @@ export class RiptideServer {
       }
 
       routes.get(httpOptions.healthCheckPath, () => ({ status: 200, body: '' }))
-      const reloadPermissions = permissionReloader(loaded, permission, logger)
-      clusterNode.subscribe(RELOAD_PERMISSIONS, () => {
-        reloadPermissions().catch((error: unknown) => logger.error('PERMISSION_RELOAD_FAILED', (error as Error).message))
-      })
       if (config.admin.token !== undefined) {
-        routes.post(`${config.admin.path}/permissions/reload`, adminRoute(config.admin.token, async () => {
-          await reloadPermissions()
-          clusterNode.send(RELOAD_PERMISSIONS, { topic: TOPIC.CLUSTER, action: 0 })
-        }))
+        routes.post(`${config.admin.path}/permissions/reload`, adminRoute(config.admin.token, reloadEverywhere))
       }
       const kind: HttpServerKind = config.httpServer.type === 'node' || config.httpServer.type === 'ws' ? 'node' : 'uws'
       adapter = await options.createHttpServer(kind, logger)
@@ -210,7 +213,7 @@ export class RiptideServer {
         ownPort = await adapter.listenAlso(options.ownPort.host, options.ownPort.port)
       }
       logger.info('SERVER_STARTED', `riptide ${serverName} listening on ${httpOptions.host}:${port} (${adapter.description})`)
-      return new RiptideServer(port, ownPort, serverName, services, adapter, teardown, reloadPermissions)
+      return new RiptideServer(port, ownPort, serverName, services, adapter, teardown, reloadPermissionsHere)
     } catch (error) {
       await teardown()
       throw error
@@ -305,59 +308,5 @@ function adminRoute (token: string, action: () => Promise<void>): HttpHandler {
     } catch (error) {
       return { status: 400, body: JSON.stringify({ error: (error as Error).message }) }
     }
-  }
-}
-
-const CLOSE_USER = 'plugin/close-user'
-const COUNT_USER = 'plugin/count-user'
-const SET_TIMEOUT = 'plugin/set-timeout'
-
-function createPluginApi (services: CoreServices, routes: HttpRoutes, configDir: string, queries: ClusterQueries): PluginApi {
-  const { config, sessions, clusterNode } = services
-  const timeouts: Record<TimeoutKey, [Record<string, number>, string]> = {
-    'rpc.ackTimeout': [config.rpc, 'ackTimeout'],
-    'rpc.responseTimeout': [config.rpc, 'responseTimeout'],
-    'record.cacheRetrievalTimeout': [config.record, 'cacheRetrievalTimeout'],
-    'record.storageRetrievalTimeout': [config.record, 'storageRetrievalTimeout'],
-    'listen.responseTimeout': [config.listen, 'responseTimeout'],
-  } as unknown as Record<TimeoutKey, [Record<string, number>, string]>
-  const applyTimeout = (key: TimeoutKey, milliseconds: number): void => {
-    const [section, field] = timeouts[key]
-    section[field] = milliseconds
-  }
-  // Every worker answers for its own sessions and applies timeouts set on another.
-  queries.answer(CLOSE_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.closeUser(message.name ?? '', typeof message.data === 'string' ? message.data : 'closed by plugin') }))
-  queries.answer(COUNT_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.count(message.name ?? '') }))
-  clusterNode.subscribe(SET_TIMEOUT, (message) => {
-    if (message.name !== undefined && message.name in timeouts && message.version !== undefined) applyTimeout(message.name as TimeoutKey, message.version)
-  })
-  const sum = (answers: Message[]): number => answers.reduce((total, answer) => total + (answer.version ?? 0), 0)
-  return {
-    logger: services.logger.getNameSpace('plugin'),
-    serverName: clusterNode.serverName,
-    config,
-    configDir,
-    sessions: {
-      closeUser: async (userId, reason = 'closed by plugin') => {
-        const here = sessions.closeUser(userId, reason)
-        return here + sum(await queries.ask(CLOSE_USER, { topic: TOPIC.CLUSTER, action: 0, name: userId, data: reason }))
-      },
-      count: async (userId) => sessions.count(userId) + sum(await queries.ask(COUNT_USER, { topic: TOPIC.CLUSTER, action: 0, name: userId })),
-      onLogin: (listener) => sessions.onLogin(listener),
-      onLogout: (listener) => sessions.onLogout(listener),
-    },
-    timeouts: {
-      get: (key) => { const [section, field] = timeouts[key]; return section[field] },
-      set: (key, milliseconds) => {
-        if (!(key in timeouts)) throw new RiptideError('RT_SERVER_STATE', `unknown timeout "${key}"`)
-        if (!Number.isInteger(milliseconds) || milliseconds < 0) throw new RiptideError('RT_SERVER_STATE', `${key} must be a whole number of milliseconds`)
-        applyTimeout(key, milliseconds)
-        clusterNode.send(SET_TIMEOUT, { topic: TOPIC.CLUSTER, action: 0, name: key, version: milliseconds })
-      },
-    },
-    http: {
-      get: (prefix, handler) => routes.get(prefix, handler),
-      post: (prefix, handler) => routes.post(prefix, handler),
-    },
   }
 }

@@ -15,10 +15,16 @@ export class ClusterQueries {
 
   constructor (private readonly node: ClusterNode, private readonly registry: ClusterRegistry) {}
 
-  /** Answers `channel` questions from other nodes with `answer(message)`. */
-  answer (channel: string, answer: (message: Message) => Message): void {
+  /**
+   * Answers `channel` questions from other nodes with `answer(message)`, at once or when its
+   * promise settles; an answer that throws or rejects goes back with `isError` and the error's text.
+   */
+  answer (channel: string, answer: (message: Message) => Message | Promise<Message>): void {
     this.node.subscribe(channel, (message, from) => {
-      this.node.sendDirect(from, `${channel}/answer`, { ...answer(message), correlationId: message.correlationId })
+      const reply = (result: Message): void => this.node.sendDirect(from, `${channel}/answer`, { ...result, correlationId: message.correlationId })
+      void Promise.resolve().then(() => answer(message)).then(reply, (error: unknown) => {
+        reply({ topic: message.topic, action: message.action, isError: true, data: error instanceof Error ? error.message : String(error) })
+      })
     })
     this.node.subscribe(`${channel}/answer`, (message, from) => {
       const pending = this.pending.get(message.correlationId ?? '')

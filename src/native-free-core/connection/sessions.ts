@@ -1,9 +1,21 @@
-import type { Socket } from './socket.js'
+import type { Socket, UserSession } from './socket.js'
+import type { HandshakeData } from '../plugins/auth/authentication.js'
+import type { JSONValue } from '../protocol/message.js'
 
+/** A login or a logout, as custom plugins observe it. */
 export interface SessionEvent {
   readonly userId: string
   readonly endpoint: string
   readonly socketId: number
+  /** The user's clientData and serverData from authentication. */
+  readonly clientData: JSONValue | null
+  readonly serverData: JSONValue | null
+  /** How the client connected (remote address, headers, referer), when it connected over WebSocket. */
+  readonly handshake: HandshakeData | null
+}
+
+function sessionEvent (socket: Socket, user: UserSession): SessionEvent {
+  return { userId: user.id, endpoint: socket.endpoint, socketId: socket.id, clientData: user.clientData, serverData: user.serverData, handshake: socket.handshake ?? null }
 }
 
 export type SessionListener = (event: SessionEvent) => void
@@ -23,7 +35,7 @@ export class Sessions {
     let sockets = this.byUser.get(user.id)
     if (sockets === undefined) this.byUser.set(user.id, sockets = new Set())
     sockets.add(socket)
-    const event = { userId: user.id, endpoint: socket.endpoint, socketId: socket.id }
+    const event = sessionEvent(socket, user)
     for (const listener of this.loginListeners) listener(event)
   }
 
@@ -33,7 +45,7 @@ export class Sessions {
     const sockets = this.byUser.get(user.id)
     if (sockets === undefined || !sockets.delete(socket)) return
     if (sockets.size === 0) this.byUser.delete(user.id)
-    const event = { userId: user.id, endpoint: socket.endpoint, socketId: socket.id }
+    const event = sessionEvent(socket, user)
     for (const listener of this.logoutListeners) listener(event)
   }
 

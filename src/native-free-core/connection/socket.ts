@@ -1,4 +1,5 @@
 import type { Codec, JSONValue, Message } from '../protocol/message.js'
+import type { HandshakeData } from '../plugins/auth/authentication.js'
 
 /** Who a socket belongs to, once it has logged in. */
 export interface UserSession {
@@ -21,6 +22,10 @@ export interface Socket {
   readonly isClosed: boolean
   /** Names this socket may subscribe to per topic (absent: no limit). */
   readonly maxSubscriptions?: number
+  /** A server-side socket (the plugin API's): every permission check passes. */
+  readonly trusted?: boolean
+  /** How the client connected, for sockets of a WebSocket connection. */
+  readonly handshake?: HandshakeData
   send (message: Message): void
   sendFrame (frame: Uint8Array | string): void
   close (reason?: string): void

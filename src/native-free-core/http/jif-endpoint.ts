@@ -5,9 +5,9 @@
  * settles it. Items run one after another, in order, under one deadline for the whole request.
  * Refusals and their texts are deepstream 7's.
  */
-import { allocateSocketId, type Socket, type UserSession } from '../connection/socket.js'
-import { jsonCodec } from '../protocol/json-codec.js'
-import type { JSONObject, Message } from '../protocol/message.js'
+import type { UserSession } from '../connection/socket.js'
+import { ReplySocket } from '../connection/reply-socket.js'
+import type { JSONObject } from '../protocol/message.js'
 import type { HttpRequest, HttpResponse, HttpRoutes } from './http-routes.js'
 import type { HttpEndpointOptions } from '../config/schema.js'
 import type { CombinedAuthentication } from '../plugins/auth/authentication.js'
@@ -15,32 +15,6 @@ import type { MessageProcessor } from '../connection/message-processor.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
 import { answerFor, EMIT_DENIED, TIMED_OUT, type JifAnswer } from './jif-answers.js'
 import { jifMessage, parseJifItem, type JifItem } from './jif-items.js'
-
-/** A socket for one JIF item: it keeps the first answer that settles the item. */
-class JifSocket implements Socket {
-  readonly id = allocateSocketId()
-  readonly codec = jsonCodec
-  readonly endpoint = 'http'
-  isClosed = false
-  answer: JifAnswer | null = null
-  private settle: ((answer: JifAnswer) => void) | null = null
-  readonly settled: Promise<JifAnswer>
-
-  constructor (readonly user: UserSession) {
-    this.settled = new Promise((resolve) => { this.settle = resolve })
-  }
-
-  send (message: Message): void {
-    if (this.answer !== null) return
-    const answer = answerFor(message)
-    if (answer === null) return
-    this.answer = answer
-    this.settle?.(answer)
-  }
-
-  sendFrame (): void {}
-  close (): void { this.isClosed = true }
-}
 
 /** deepstream's HTTP server ends every answer, text or JSON, with a blank line. */
 const END = '\r\n\r\n'
@@ -111,7 +85,7 @@ export class JifEndpoint {
 
   private async run (user: UserSession, item: JifItem, deadline: number): Promise<JifAnswer> {
     const { message, immediate } = jifMessage(item, `jif-${this.nextId++}`)
-    const socket = new JifSocket(user)
+    const socket = new ReplySocket<JifAnswer>('http', user, answerFor)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<JifAnswer>((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now())) })
     try {
@@ -119,7 +93,7 @@ export class JifEndpoint {
       if (immediate) {
         // An emit is done once its permission check has run: denied if it drew an error.
         await Promise.race([pending, timeout])
-        return socket.answer === null ? { success: true } : EMIT_DENIED
+        return socket.result === null ? { success: true } : EMIT_DENIED
       }
       return await Promise.race([socket.settled, timeout])
     } finally {

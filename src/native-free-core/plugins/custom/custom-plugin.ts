@@ -3,6 +3,8 @@ import type { NamespacedLogger } from '../logger/logger.js'
 import type { SessionListener } from '../../connection/sessions.js'
 import type { HttpHandler } from '../../http/http-routes.js'
 import type { RiptideConfig } from '../../config/schema.js'
+import type { JSONValue } from '../../protocol/message.js'
+import type { StoredRecord } from '../cache/cache.js'
 
 /** Timeouts a plugin may change while the server runs. */
 export type TimeoutKey =
@@ -37,6 +39,25 @@ export interface PluginApi {
     get (prefix: string, handler: HttpHandler): void
     /** Serves POST requests (JSON bodies) under a path prefix. */
     post (prefix: string, handler: HttpHandler): void
+  }
+  /** Events, sent as the server: permission rules do not apply, and every subscriber gets them. */
+  readonly events: {
+    emit (name: string, data?: JSONValue): void
+  }
+  /**
+   * Records, read and written as the server (permission rules do not apply). Writes take the next
+   * version, reach subscribers like a client's, and resolve once acknowledged (durable where the
+   * cache is). Failures reject with a RiptideError naming the record.
+   */
+  readonly records: {
+    get (name: string): Promise<StoredRecord | null>
+    /** Replaces the record's data, or with `path`, sets one path in it. */
+    set (name: string, data: JSONValue, path?: string): Promise<void>
+    delete (name: string): Promise<void>
+  }
+  readonly permissions: {
+    /** Reads the permission rules again (from their file, if they have one) on every worker; rejects, keeping the rules in force, when they are invalid. */
+    reload (): Promise<void>
   }
 }
 
