@@ -59,7 +59,10 @@ export default class BufferedLogger implements Logger {
   warn (event: string, message: string, meta?: LogMeta): void { this.record('warn', '', event, message, meta) }
   error (event: string, message: string, meta?: LogMeta): void { this.record('error', '', event, message, meta) }
   fatal (event: string, message: string, meta?: LogMeta): void { this.record('fatal', '', event, message, meta) }
-  setLogLevel (level: LogLevel): void { this.level = level }
+  /** riptide passes deepstream's numbers (0 debug … 4 fatal, 100 off); names work too. */
+  setLogLevel (level: number | LogLevel): void {
+    this.level = typeof level === 'number' ? ((Object.keys(ORDER) as LogLevel[]).find((name) => ORDER[name] === level) ?? 'info') : level
+  }
   getNameSpace (namespace: string): NamespacedLogger { return this.scoped(namespace) }
   async whenReady (): Promise<void> {}
   async close (): Promise<void> { this.lines.length = 0 }

@@ -7,7 +7,7 @@ import type { Plugin, PluginContext } from './plugins/plugin.js'
 import type { PluginRef } from './config/schema.js'
 import { builtinName, loadPluginClass, type PluginKind } from './plugins/loader.js'
 import { RiptideError } from './errors.js'
-import { CallbackStoreAdapter, takesCallbacks } from './plugins/deepstream-compat.js'
+import { adaptDeepstreamPlugin } from './plugins/deepstream-compat.js'
 import { PinoLogger } from './plugins/logger/pino-logger.js'
 import { parseLogLevel, type Logger } from './plugins/logger/logger.js'
 import { NoopMonitoring } from './plugins/monitoring/monitoring.js'
@@ -69,8 +69,7 @@ export async function createPlugin<T extends Plugin> (kind: PluginKind, ref: Plu
     if (typeof instance.whenReady !== 'function' || typeof instance.close !== 'function') {
       throw new RiptideError('RT_PLUGIN_INVALID', `${kind} plugin ${ref.path ?? ref.name ?? ''} lacks whenReady() or close()`)
     }
-    if ((kind === 'cache' || kind === 'storage') && takesCallbacks(instance)) return new CallbackStoreAdapter(instance, kind) as unknown as T
-    return instance
+    return adaptDeepstreamPlugin(kind, instance) as T
   }
   const table = { ...BUILTINS[kind], ...extra[kind] }
   return table[builtinName(kind, ref, Object.keys(table))](ref, context) as T

@@ -7,7 +7,7 @@
 import type { LoadedConfig } from './config/loader.js'
 import { isBuiltinEndpoint, type PluginRef } from './config/schema.js'
 import type { Plugin, TaskPool } from './plugins/plugin.js'
-import type { Logger } from './plugins/logger/logger.js'
+import { LOG_LEVEL_NUMBERS, parseLogLevel, type Logger } from './plugins/logger/logger.js'
 import type { Authentication } from './plugins/auth/authentication.js'
 import { CombinedAuthentication } from './plugins/auth/authentication.js'
 import type { Permission } from './plugins/permission/permission.js'
@@ -107,6 +107,7 @@ export class RiptideServer {
       let logger = bootLogger
       if (options.logger === undefined && (config.logger.path !== undefined || (config.logger.name !== undefined && config.logger.name !== 'pino'))) {
         logger = await createPlugin<Logger>('logger', config.logger, { ...base, logger: bootLogger } as ClusterContext)
+        logger.setLogLevel(LOG_LEVEL_NUMBERS[parseLogLevel(config.logLevel) ?? 'info'])
       }
       await lifecycle.start('logger', logger)
       for (const warning of loaded.warnings) logger.warn('CONFIG_WARNING', warning)
@@ -124,9 +125,11 @@ export class RiptideServer {
       }
       const permission = await lifecycle.start('permission', await createPlugin<Permission>('permission', config.permission, context))
       const clusterNode = await lifecycle.start('clusterNode', await createPlugin<ClusterNode>('clusterNode', config.clusterNode, context))
-      const clusterRegistry = await lifecycle.start('clusterRegistry', await createPlugin<ClusterRegistry>('clusterRegistry', config.clusterRegistry, context))
-      const locks = await lifecycle.start('locks', await createPlugin<LockRegistry>('locks', config.locks, context))
-      const states = await lifecycle.start('clusterStates', await createPlugin<StateRegistryFactory>('clusterStates', config.clusterStates, context))
+      // The registries reach other nodes through whichever cluster node the config chose.
+      const nodeContext = { ...context, clusterNode } as ClusterContext
+      const clusterRegistry = await lifecycle.start('clusterRegistry', await createPlugin<ClusterRegistry>('clusterRegistry', config.clusterRegistry, nodeContext))
+      const locks = await lifecycle.start('locks', await createPlugin<LockRegistry>('locks', config.locks, nodeContext))
+      const states = await lifecycle.start('clusterStates', await createPlugin<StateRegistryFactory>('clusterStates', config.clusterStates, nodeContext))
       const clusterContext: ClusterContext = { ...context, clusterNode, states, monitoring }
       const subscriptions = await lifecycle.start('subscriptions', await createPlugin<SubscriptionRegistryFactory>('subscriptions', config.subscriptions, clusterContext))
       const sessions = new Sessions()

@@ -13,7 +13,6 @@ import type { MessagePort } from 'node:worker_threads'
 import type { LoadedConfig } from '../native-free-core/config/loader.js'
 import type { SharedMemory } from '../native-free-core/shared/shared-memory.js'
 import type { BuiltinTable } from '../native-free-core/builtins.js'
-import type { ClusterNode } from '../native-free-core/plugins/cluster-node/cluster-node.js'
 import { RiptideServer } from '../native-free-core/server.js'
 import { WorkerClusterNode } from '../native-free-core/plugins/cluster-node/worker-cluster-node.js'
 import { WorkerClusterRegistry } from '../native-free-core/plugins/cluster-registry/worker-cluster-registry.js'
@@ -49,17 +48,13 @@ export type SupervisorOrder = { type: 'stop' } | { type: 'crash' } | { type: 're
 
 function sharedBuiltins (task: ServeTask): BuiltinTable {
   const { shared, index, base } = task
-  let node: ClusterNode | null = null
-  const clusterNode = (): ClusterNode => {
-    if (node === null) throw new RiptideError('RT_SERVER_STATE', 'the cluster node must start before the registries that use it')
-    return node
-  }
   return {
     ...NATIVE_BUILTINS,
-    clusterNode: { default: (_ref, context) => (node = new WorkerClusterNode(shared, index, base, context.logger)) },
-    clusterRegistry: { default: () => new WorkerClusterRegistry(shared, index, base, clusterNode()) },
+    clusterNode: { default: (_ref, context) => new WorkerClusterNode(shared, index, base, context.logger) },
+    // The registries take the cluster node from their context: the built-in one, or one the config names.
+    clusterRegistry: { default: (_ref, context) => new WorkerClusterRegistry(shared, index, base, context.clusterNode) },
     locks: { default: (ref) => new SharedLockRegistry(shared, index, typeof ref.options.holdTimeout === 'number' ? ref.options.holdTimeout : 1000) },
-    clusterStates: { default: () => new SharedStateRegistryFactory(shared, index, clusterNode(), base) },
+    clusterStates: { default: (_ref, context) => new SharedStateRegistryFactory(shared, index, context.clusterNode, base) },
   }
 }
 

@@ -1,11 +1,14 @@
 /**
- * deepstream 7's own cache and storage plugins, loaded unchanged. Their methods take a callback
- * last (`get(name, (error, version, data) => …)`, `set(name, version, data, (error) => …)`) where
- * riptide's return promises; a plugin is taken to be of deepstream's kind when its `get` declares
- * two or more parameters, and is then wrapped into riptide's Cache interface. It gets no
- * `setIfVersion`, so riptide decides its versions under a lock per record (record-handler.ts).
+ * deepstream 7's own plugins, loaded unchanged. Their cache, storage, permission and lock methods
+ * take a callback where riptide's return promises (`get(name, (error, version, data) => …)`); a
+ * plugin is taken to be of deepstream's kind when its method declares the callback parameter, and
+ * is then wrapped into riptide's interface. A wrapped cache gets no `setIfVersion`, so riptide
+ * decides its versions under a lock per record (RecordStore.exclusively).
  */
 import type { Cache, StoredRecord } from './cache/cache.js'
+import type { Permission, PermissionRequest } from './permission/permission.js'
+import type { LockRegistry } from './locks/locks.js'
+import type { Plugin } from './plugin.js'
 import type { JSONValue } from '../protocol/message.js'
 
 type Callback = (error: unknown, ...results: unknown[]) => void
@@ -112,4 +115,81 @@ export class CallbackStoreAdapter implements Cache {
     }
     return { versions, missing }
   }
+}
+
+/**
+ * deepstream's permission plugins answer `canPerformAction(socketWrapper, message, callback, passItOn)`
+ * through `callback(socketWrapper, message, passItOn, error, allowed)`. The socket wrapper they see
+ * carries the user as deepstream's does (`userId`, `serverData`, `clientData`).
+ */
+interface CallbackPermission {
+  readonly description?: string
+  init?(): unknown
+  whenReady?(): Promise<void>
+  close?(): Promise<void>
+  canPerformAction (socketWrapper: unknown, message: unknown, callback: (...args: unknown[]) => void, passItOn: unknown): void
+}
+
+export function takesPermissionCallback (instance: unknown): instance is CallbackPermission {
+  const check = (instance as { canPerformAction?: unknown }).canPerformAction
+  return typeof check === 'function' && check.length >= 3
+}
+
+export class CallbackPermissionAdapter implements Permission {
+  readonly description: string
+
+  constructor (private readonly permission: CallbackPermission) {
+    this.description = `${permission.description ?? 'deepstream permission plugin'} (deepstream callback API)`
+  }
+
+  async init (): Promise<void> { await this.permission.init?.() }
+  async whenReady (): Promise<void> { await this.permission.whenReady?.() }
+  async close (): Promise<void> { await this.permission.close?.() }
+
+  canPerformAction ({ user, message, action, name }: PermissionRequest): Promise<boolean> {
+    const socketWrapper = { userId: user.id, serverData: user.serverData, clientData: user.clientData, user }
+    return new Promise((resolve, reject) => {
+      this.permission.canPerformAction(socketWrapper, { ...message, action, name }, (_socket, _message, _passItOn, error, allowed) => {
+        if (error !== null && error !== undefined) reject(asError(error))
+        else resolve(allowed === true)
+      }, null)
+    })
+  }
+}
+
+/** deepstream's lock registries answer `get(name, callback(acquired))`. */
+interface CallbackLocks {
+  readonly description?: string
+  init?(): unknown
+  whenReady?(): Promise<void>
+  close?(): Promise<void>
+  get (name: string, callback: (acquired: boolean) => void): void
+  release (name: string): void
+}
+
+export function takesLockCallback (instance: unknown): instance is CallbackLocks {
+  const get = (instance as { get?: unknown }).get
+  return typeof get === 'function' && get.length >= 2
+}
+
+export class CallbackLocksAdapter implements LockRegistry {
+  readonly description: string
+
+  constructor (private readonly locks: CallbackLocks) {
+    this.description = `${locks.description ?? 'deepstream lock registry'} (deepstream callback API)`
+  }
+
+  async init (): Promise<void> { await this.locks.init?.() }
+  async whenReady (): Promise<void> { await this.locks.whenReady?.() }
+  async close (): Promise<void> { await this.locks.close?.() }
+  get (name: string): Promise<boolean> { return new Promise((resolve) => this.locks.get(name, (acquired) => resolve(acquired === true))) }
+  release (name: string): void { this.locks.release(name) }
+}
+
+/** The plugin as riptide's interface of its kind: wrapped when it takes deepstream's callbacks, as it is otherwise. */
+export function adaptDeepstreamPlugin (kind: string, instance: Plugin): Plugin {
+  if ((kind === 'cache' || kind === 'storage') && takesCallbacks(instance)) return new CallbackStoreAdapter(instance, kind)
+  if (kind === 'permission' && takesPermissionCallback(instance)) return new CallbackPermissionAdapter(instance)
+  if (kind === 'locks' && takesLockCallback(instance)) return new CallbackLocksAdapter(instance)
+  return instance
 }

@@ -1,9 +1,12 @@
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal', 'off'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
+/** deepstream's numeric log levels, which its logger plugins receive in setLogLevel. */
+export const LOG_LEVEL_NUMBERS: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3, fatal: 4, off: 100 }
+
 /** deepstream's numeric levels (DEBUG=0 … FATAL=4, OFF=100) and names, case-insensitive. */
 export function parseLogLevel (value: unknown): LogLevel | null {
-  if (typeof value === 'number') return ({ 0: 'debug', 1: 'info', 2: 'warn', 3: 'error', 4: 'fatal', 100: 'off' } as Record<number, LogLevel>)[value] ?? null
+  if (typeof value === 'number') return (Object.keys(LOG_LEVEL_NUMBERS) as LogLevel[]).find((level) => LOG_LEVEL_NUMBERS[level] === value) ?? null
   if (typeof value !== 'string') return null
   const lower = value.toLowerCase()
   return (LOG_LEVELS as readonly string[]).includes(lower) ? lower as LogLevel : null
@@ -29,6 +32,10 @@ export interface Logger extends NamespacedLogger {
   init?(): void | Promise<void>
   whenReady (): Promise<void>
   close (): Promise<void>
-  setLogLevel (level: LogLevel): void
+  /**
+   * The level in deepstream's numbers (0 debug … 4 fatal, 100 off), as deepstream gives its logger
+   * plugins: riptide calls it on a custom logger with the config's logLevel. Names are accepted too.
+   */
+  setLogLevel (level: number | LogLevel): void
   getNameSpace (namespace: string): NamespacedLogger
 }

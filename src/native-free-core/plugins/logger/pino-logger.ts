@@ -1,8 +1,7 @@
 import { pino, type Logger as Pino, type DestinationStream } from 'pino'
-import type { Logger, LogLevel, LogMeta, NamespacedLogger } from './logger.js'
+import { LOG_LEVEL_NUMBERS as ORDER, parseLogLevel, type Logger, type LogLevel, type LogMeta, type NamespacedLogger } from './logger.js'
 
 const PINO_LEVEL: Record<LogLevel, string> = { debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'fatal', off: 'silent' }
-const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, fatal: 4, off: 100 }
 
 interface LevelState { level: LogLevel }
 
@@ -30,7 +29,8 @@ export class PinoLogger extends PinoNamespace implements Logger {
 
   async close (): Promise<void> { this.pino.flush() }
 
-  setLogLevel (level: LogLevel): void {
+  setLogLevel (value: number | LogLevel): void {
+    const level = parseLogLevel(value) ?? 'info'
     this.state.level = level
     this.pino.level = PINO_LEVEL[level]
   }
