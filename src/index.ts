@@ -30,6 +30,13 @@ export type { Message, JSONValue, JSONObject } from './native-free-core/protocol
 export type { SessionEvent } from './native-free-core/connection/sessions.js'
 export type { HttpRequest, HttpResponse, HttpHandler } from './native-free-core/http/http-routes.js'
 export { RiptideError, ERROR_CODES } from './native-free-core/errors.js'
+/** For plugin authors: deepstream's protocol numbers, the base class of plugins that hold nothing, log levels. */
+export {
+  TOPIC, CONNECTION_ACTION, AUTH_ACTION, EVENT_ACTION, RECORD_ACTION, RPC_ACTION, PRESENCE_ACTION, PARSER_ACTION,
+  actionName, topicName, isErrorMessage,
+} from './native-free-core/protocol/constants.js'
+export { SimplePlugin } from './native-free-core/plugins/plugin.js'
+export { LOG_LEVEL_NUMBERS, parseLogLevel } from './native-free-core/plugins/logger/logger.js'
 export { LmdbRecords } from './workers/plugins/lmdb/lmdb-records.js'
 export { hashPassword } from './native-free-core/plugins/auth/file-authentication.js'
 
