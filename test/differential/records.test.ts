@@ -80,11 +80,12 @@ describe('differential: records', () => {
     const { a, b } = await twoSubscribers(peer, 'gone/1')
     a.send(rec(R.UPDATE, { name: 'gone/1', version: 1, data: '{"a":1}', isWriteAck: true, correlationId: '1' }))
     await a.next()
+    const updated = await b.next((m) => m.action === R.UPDATE)
     a.send(rec(R.DELETE, { name: 'gone/1' }))
     const deleted = await a.next()
-    const told = await b.next()
+    const told = await b.next((m) => m.action === R.DELETED)
     b.send(rec(R.UNSUBSCRIBE, { names: ['gone/1'], correlationId: '4' }))
-    return { deleted, told, unsubscribed: await b.next(), toA: await a.drain(), toB: await b.drain() }
+    return { updated, deleted, told, unsubscribed: await b.next(), toA: await a.drain(), toB: await b.drain() }
   }))
 
   it('notifies subscribers of a record changed behind the server\'s back', () => differential('record notify', peers, async (peer) => {

@@ -5,11 +5,12 @@
  * timeout. Requests are relayed under a server-assigned id so that two
  * requestors' correlation ids can never collide at a provider.
  *
- * Across nodes (worker threads): local providers are tried first, then the
- * request goes to another node that has providers (`rpc/request`), which
- * tries its own and relays every reply back (`rpc/reply`); a REJECT from it
- * means all of its providers refused, and the origin tries the next node.
- * Timeouts run at the origin only.
+ * Across nodes (worker threads): the origin picks at random among its own
+ * providers and the other nodes that have some; a request sent to another
+ * node (`rpc/request`) is tried on that node's providers, which relays every
+ * reply back (`rpc/reply`); a REJECT from it means all of its providers
+ * refused, and the origin picks again among what is left. Timeouts run at
+ * the origin only.
  */
 import { RPC_ACTION, TOPIC } from '../protocol/constants.js'
 import type { Message } from '../protocol/message.js'
@@ -114,28 +115,35 @@ export class RpcHandler implements TopicHandler {
     return rpc
   }
 
-  /** Asks a local provider not yet tried, else (for a local requestor) another node, else gives up. */
+  /**
+   * Asks a provider not yet tried, chosen at random among this node's providers and (for a local
+   * requestor) the other nodes that have some, one chance per local provider and per node, so
+   * that the workers of a host share requests as one deepstream node's providers would. Gives up
+   * when none is left: NO_RPC_PROVIDER to a local requestor, REJECT to the node that relayed it.
+   */
   private route (rpc: Rpc): void {
     rpc.accepted = false
     rpc.provider = null
     rpc.node = null
     const untried = [...this.providers.getLocalSubscribers(rpc.name)].filter((p) => !rpc.tried.has(p) && !p.isClosed)
-    if (untried.length > 0) {
-      const provider = untried[Math.floor(Math.random() * untried.length)]
+    const self = this.services.clusterNode.serverName
+    const nodes = 'socket' in rpc.origin ? this.providers.nodesWith(rpc.name).filter((node) => node !== self && !rpc.triedNodes.has(node)) : []
+    const pick = Math.floor(Math.random() * (untried.length + nodes.length))
+    if (pick < untried.length) {
+      const provider = untried[pick]
       rpc.provider = provider
       rpc.tried.add(provider)
       provider.send({ topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData })
       return
     }
+    if (nodes.length > 0) {
+      const node = nodes[pick - untried.length]
+      rpc.node = node
+      rpc.triedNodes.add(node)
+      this.services.clusterNode.sendDirect(node, REQUEST_CHANNEL, { topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData })
+      return
+    }
     if ('socket' in rpc.origin) {
-      const nodes = this.providers.nodesWith(rpc.name).filter((node) => !rpc.triedNodes.has(node))
-      if (nodes.length > 0) {
-        const node = nodes[Math.floor(Math.random() * nodes.length)]
-        rpc.node = node
-        rpc.triedNodes.add(node)
-        this.services.clusterNode.sendDirect(node, REQUEST_CHANNEL, { topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData })
-        return
-      }
       this.fail(rpc, RPC_ACTION.NO_RPC_PROVIDER)
       return
     }
