@@ -5,10 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { eventually } from '../helpers.js'
-import { DeepstreamClient } from '@deepstream/client'
 import { EVENT_ACTION as E, RPC_ACTION as P, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import { usePeers } from './peers.js'
-import { closeWireClients, differential, outcome, WireClient, type WireMessage } from './wire.js'
+import { closeWireClients, differential, outcome, stockClient, WireClient, type WireMessage } from './wire.js'
 
 const ADA = { username: 'ada', password: 'ada-pw' }
 const BOB = { username: 'bob', password: 'bob-pw' }
@@ -131,61 +130,44 @@ describe('differential: events and rpc', () => {
   }))
 
   it('spreads concurrent requests over two providers of one user, rerouting the rejected ones', () => differential('rpc two providers under load', peers, async (peer) => {
-    const url = `ws://127.0.0.1:${peer.port}/deepstream`
-    const options = { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 }
-    const clients = [new DeepstreamClient(url, options), new DeepstreamClient(url, options), new DeepstreamClient(url, options)]
-    try {
-      const [accepter, rejecter, caller] = clients
-      await Promise.all([accepter.login(ADA), rejecter.login(ADA), caller.login(BOB)])
-      const asked = { accepter: 0, rejecter: 0 }
-      accepter.rpc.provide('job', (data: number, response: { send: (v: unknown) => void }) => { asked.accepter++; response.send(data) })
-      rejecter.rpc.provide('job', (_data: unknown, response: { reject: () => void }) => { asked.rejecter++; response.reject() })
-      // Both provides are in place once the rejecter has been asked and the request still answered.
-      await eventually(async () => {
-        expect(await caller.rpc.make('job', -1)).toBe(-1)
-        expect(asked.rejecter).toBeGreaterThan(0)
-      }, 10_000)
-      asked.accepter = 0
-      asked.rejecter = 0
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(caller.rpc.make('job', i))))
-      return { answers, everyRequestReachedTheAccepter: asked.accepter === 20, theRejecterWasAsked: asked.rejecter > 0 }
-    } finally {
-      for (const client of clients) client.close()
-    }
+    const [accepter, rejecter, caller] = await Promise.all([stockClient(peer, ADA), stockClient(peer, ADA), stockClient(peer, BOB)])
+    const asked = { accepter: 0, rejecter: 0 }
+    accepter.rpc.provide('job', (data: number, response: { send: (v: unknown) => void }) => { asked.accepter++; response.send(data) })
+    rejecter.rpc.provide('job', (_data: unknown, response: { reject: () => void }) => { asked.rejecter++; response.reject() })
+    // Both provides are in place once the rejecter has been asked and the request still answered.
+    await eventually(async () => {
+      expect(await caller.rpc.make('job', -1)).toBe(-1)
+      expect(asked.rejecter).toBeGreaterThan(0)
+    }, 10_000)
+    asked.accepter = 0
+    asked.rejecter = 0
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(caller.rpc.make('job', i))))
+    return { answers, everyRequestReachedTheAccepter: asked.accepter === 20, theRejecterWasAsked: asked.rejecter > 0 }
   }))
 
   it('gives the stock client the same events and RPC results', () => differential('stock client events and rpc', peers, async (peer) => {
-    const url = `ws://127.0.0.1:${peer.port}/deepstream`
-    const a = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
-    const b = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
     const errors: unknown[] = []
-    for (const client of [a, b]) client.on('error', (error: unknown, event: unknown, topic: unknown) => errors.push({ error: String(error), event, topic }))
-    try {
-      await a.login(ADA)
-      await b.login(BOB)
-      const heard: unknown[] = []
-      b.event.subscribe('chat', (data: unknown) => heard.push(data))
-      a.rpc.provide('double', (data: number, response: { send: (v: unknown) => void }) => response.send(data * 2))
-      a.rpc.provide('nope', (_data: unknown, response: { error: (e: string) => void }) => response.error('refused it'))
-      a.rpc.provide('reject', (_data: unknown, response: { reject: () => void }) => response.reject())
-      // The provider confirms its provides by a round trip before the requestor calls.
-      await eventually(async () => expect(await a.rpc.make('double', 0)).toBe(0))
-      const doubled = await outcome(b.rpc.make('double', 21))
-      a.event.emit('chat', { text: 'hi' })
-      b.event.emit('denied/chat', 1)
-      await eventually(() => expect(heard).toHaveLength(1))
-      return {
-        doubled,
-        refused: await outcome(b.rpc.make('nope', null)),
-        rejected: await outcome(b.rpc.make('reject', null)),
-        missing: await outcome(b.rpc.make('nobody', null)),
-        denied: await outcome(b.rpc.make('denied/x', null)),
-        heard,
-        errors,
-      }
-    } finally {
-      a.close()
-      b.close()
+    const a = await stockClient(peer, ADA, errors)
+    const b = await stockClient(peer, BOB, errors)
+    const heard: unknown[] = []
+    b.event.subscribe('chat', (data: unknown) => heard.push(data))
+    a.rpc.provide('double', (data: number, response: { send: (v: unknown) => void }) => response.send(data * 2))
+    a.rpc.provide('nope', (_data: unknown, response: { error: (e: string) => void }) => response.error('refused it'))
+    a.rpc.provide('reject', (_data: unknown, response: { reject: () => void }) => response.reject())
+    // The provider confirms its provides by a round trip before the requestor calls.
+    await eventually(async () => expect(await a.rpc.make('double', 0)).toBe(0))
+    const doubled = await outcome(b.rpc.make('double', 21))
+    a.event.emit('chat', { text: 'hi' })
+    b.event.emit('denied/chat', 1)
+    await eventually(() => expect(heard).toHaveLength(1))
+    return {
+      doubled,
+      refused: await outcome(b.rpc.make('nope', null)),
+      rejected: await outcome(b.rpc.make('reject', null)),
+      missing: await outcome(b.rpc.make('nobody', null)),
+      denied: await outcome(b.rpc.make('denied/x', null)),
+      heard,
+      errors,
     }
   }))
 })

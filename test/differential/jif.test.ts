@@ -4,24 +4,14 @@
  * bad requests, failed authentication), and what WebSocket clients see of HTTP writes and emits.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { DeepstreamClient } from '@deepstream/client'
 import { eventually } from '../helpers.js'
-import { usePeers, type Peer } from './peers.js'
-import { closeWireClients, differential, postJif, WireClient } from './wire.js'
+import { usePeers } from './peers.js'
+import { closeWireClients, differential, postJif, stockClient, WireClient } from './wire.js'
 import { EVENT_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 
 const ADA = { username: 'ada', password: 'ada-pw' }
 const BOB = { username: 'bob', password: 'bob-pw' }
 const as = (authData: Record<string, unknown>, ...body: unknown[]) => ({ authData, body })
-
-/** A stock client logged in as `auth`, closed after the scenario. */
-async function stockClient (peer: Peer, auth: Record<string, unknown>, opened: DeepstreamClient[]): Promise<DeepstreamClient> {
-  const client = new DeepstreamClient(`ws://127.0.0.1:${peer.port}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
-  client.on('error', () => {})
-  opened.push(client)
-  await client.login(auth)
-  return client
-}
 
 describe('differential: JIF over HTTP', () => {
   const peers = usePeers()
@@ -80,23 +70,18 @@ describe('differential: JIF over HTTP', () => {
   ))))
 
   it('answers RPCs answered, failed, rejected or unprovided by WebSocket providers', () => differential('jif rpc', peers, async (peer) => {
-    const opened: DeepstreamClient[] = []
-    try {
-      const provider = await stockClient(peer, ADA, opened)
-      provider.rpc.provide('jif/add', (data: number[], response: { send: (v: unknown) => void }) => response.send(data[0] + data[1]))
-      provider.rpc.provide('jif/error', (_data: unknown, response: { error: (e: string) => void }) => response.error('refused it'))
-      provider.rpc.provide('jif/reject', (_data: unknown, response: { reject: () => void }) => response.reject())
-      // Each provide is confirmed by a round trip before the HTTP request.
-      await eventually(async () => expect(await provider.rpc.make('jif/add', [0, 0])).toBe(0))
-      return await postJif(peer, as(BOB,
-        { topic: 'rpc', action: 'make', rpcName: 'jif/add', data: [1, 2] },
-        { topic: 'rpc', action: 'make', rpcName: 'jif/error', data: null },
-        { topic: 'rpc', action: 'make', rpcName: 'jif/reject', data: null },
-        { topic: 'rpc', action: 'make', rpcName: 'jif/nobody' },
-      ))
-    } finally {
-      for (const client of opened) client.close()
-    }
+    const provider = await stockClient(peer, ADA)
+    provider.rpc.provide('jif/add', (data: number[], response: { send: (v: unknown) => void }) => response.send(data[0] + data[1]))
+    provider.rpc.provide('jif/error', (_data: unknown, response: { error: (e: string) => void }) => response.error('refused it'))
+    provider.rpc.provide('jif/reject', (_data: unknown, response: { reject: () => void }) => response.reject())
+    // Each provide is confirmed by a round trip before the HTTP request.
+    await eventually(async () => expect(await provider.rpc.make('jif/add', [0, 0])).toBe(0))
+    return await postJif(peer, as(BOB,
+      { topic: 'rpc', action: 'make', rpcName: 'jif/add', data: [1, 2] },
+      { topic: 'rpc', action: 'make', rpcName: 'jif/error', data: null },
+      { topic: 'rpc', action: 'make', rpcName: 'jif/reject', data: null },
+      { topic: 'rpc', action: 'make', rpcName: 'jif/nobody' },
+    ))
   }))
 
   it('emits to WebSocket subscribers and answers presence queries', () => differential('jif events and presence', peers, async (peer) => {

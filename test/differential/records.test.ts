@@ -4,10 +4,9 @@
  * read of a missing record, delete, unsubscribe, notify, and a permission denial of every action.
  */
 import { afterEach, describe, it } from 'vitest'
-import { DeepstreamClient } from '@deepstream/client'
 import { RECORD_ACTION as R, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import { usePeers, type Peer } from './peers.js'
-import { closeWireClients, differential, outcome, WireClient } from './wire.js'
+import { closeWireClients, differential, outcome, stockClient, WireClient } from './wire.js'
 
 const ADA = { username: 'ada', password: 'ada-pw' }
 const BOB = { username: 'bob', password: 'bob-pw' }
@@ -119,42 +118,33 @@ describe('differential: records', () => {
   }))
 
   it('gives the stock client the same records, lists, snapshots, heads and write errors', () => differential('stock client records', peers, async (peer) => {
-    const url = `ws://127.0.0.1:${peer.port}/deepstream`
-    const a = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
-    const b = new DeepstreamClient(url, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
     const errors: unknown[] = []
-    for (const client of [a, b]) client.on('error', (error: unknown, event: unknown, topic: unknown) => errors.push({ error: String(error), event, topic }))
-    try {
-      await a.login(ADA)
-      await b.login(BOB)
-      const record = a.record.getRecord('stock/1')
-      await record.whenReady()
-      const seen: unknown[] = []
-      const other = b.record.getRecord('stock/1')
-      await other.whenReady()
-      other.subscribe((data: unknown) => seen.push(data))
-      const written = await outcome(record.setWithAck({ a: 1, list: [1, 2] }))
-      const list = a.record.getList('stock/list')
-      await list.whenReady()
-      list.setEntries(['x', 'y'])
-      list.addEntry('z')
-      const listAck = await outcome(a.record.setDataWithAck('stock/list2', ['p', 'q']))
-      return {
-        written,
-        listAck,
-        entries: list.getEntries(),
-        snapshot: await outcome(b.record.snapshot('stock/1')),
-        missingSnapshot: await outcome(b.record.snapshot('stock/none')),
-        has: [await outcome(b.record.has('stock/1')), await outcome(b.record.has('stock/none'))],
-        head: [await outcome(b.record.head('stock/1')), await outcome(b.record.head('stock/none'))],
-        denied: await outcome(b.record.setDataWithAck('denied/x', { no: true })),
-        deniedSnapshot: await outcome(b.record.snapshot('denied/x')),
-        seenByOther: seen,
-        errors,
-      }
-    } finally {
-      a.close()
-      b.close()
+    const a = await stockClient(peer, ADA, errors)
+    const b = await stockClient(peer, BOB, errors)
+    const record = a.record.getRecord('stock/1')
+    await record.whenReady()
+    const seen: unknown[] = []
+    const other = b.record.getRecord('stock/1')
+    await other.whenReady()
+    other.subscribe((data: unknown) => seen.push(data))
+    const written = await outcome(record.setWithAck({ a: 1, list: [1, 2] }))
+    const list = a.record.getList('stock/list')
+    await list.whenReady()
+    list.setEntries(['x', 'y'])
+    list.addEntry('z')
+    const listAck = await outcome(a.record.setDataWithAck('stock/list2', ['p', 'q']))
+    return {
+      written,
+      listAck,
+      entries: list.getEntries(),
+      snapshot: await outcome(b.record.snapshot('stock/1')),
+      missingSnapshot: await outcome(b.record.snapshot('stock/none')),
+      has: [await outcome(b.record.has('stock/1')), await outcome(b.record.has('stock/none'))],
+      head: [await outcome(b.record.head('stock/1')), await outcome(b.record.head('stock/none'))],
+      denied: await outcome(b.record.setDataWithAck('denied/x', { no: true })),
+      deniedSnapshot: await outcome(b.record.snapshot('denied/x')),
+      seenByOther: seen,
+      errors,
     }
   }))
 })

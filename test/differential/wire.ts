@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws'
 import { expect } from 'vitest'
+import { DeepstreamClient } from '@deepstream/client'
 import { parse } from '@deepstream/protobuf/dist/src/message-parser.js'
 import { getMessage } from '@deepstream/protobuf/dist/src/message-builder.js'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
@@ -92,9 +93,25 @@ export class WireClient {
   close (): void { this.ws.terminate() }
 }
 
-/** Closes every wire client still open (afterEach). */
+const stockClients = new Set<DeepstreamClient>()
+
+/**
+ * A stock `@deepstream/client` of `peer`, logged in with `auth` (subscriptions sent at once, no
+ * reconnection); its error events go to `errors` as { error, event, topic }. closeWireClients() closes it.
+ */
+export async function stockClient (peer: Peer, auth: Record<string, unknown>, errors: unknown[] = []): Promise<DeepstreamClient> {
+  const client = new DeepstreamClient(`ws://127.0.0.1:${peer.port}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
+  client.on('error', (error: unknown, event: unknown, topic: unknown) => errors.push({ error: String(error), event, topic }))
+  stockClients.add(client)
+  await client.login(auth)
+  return client
+}
+
+/** Closes every wire and stock client still open (after each scenario, and afterEach). */
 export function closeWireClients (): void {
   for (const client of sockets) client.close()
+  for (const client of stockClients) client.close()
+  stockClients.clear()
 }
 
 /** POSTs a JIF request and returns status and parsed body (text when it is not JSON). */

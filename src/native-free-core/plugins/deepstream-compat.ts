@@ -15,11 +15,7 @@ type Callback = (error: unknown, ...results: unknown[]) => void
 type CallbackMethod = (...args: unknown[]) => unknown
 
 /** The shape of a deepstream 7 cache or storage connector (`@deepstream/types`' StoragePlugin). */
-interface CallbackStore {
-  readonly description?: string
-  init?(): unknown
-  whenReady?(): Promise<void>
-  close?(): Promise<void>
+interface CallbackStore extends Lifecycle {
   get: CallbackMethod
   set: CallbackMethod
   delete: CallbackMethod
@@ -27,10 +23,30 @@ interface CallbackStore {
   headBulk?: CallbackMethod
 }
 
-/** Whether a cache or storage instance takes callbacks (deepstream's style) rather than returning promises. */
-export function takesCallbacks (instance: unknown): instance is CallbackStore {
-  const get = (instance as { get?: unknown }).get
-  return typeof get === 'function' && get.length >= 2
+/** A deepstream plugin's lifecycle, which every adapter passes on unchanged. */
+interface Lifecycle {
+  readonly description?: string
+  init?(): unknown
+  whenReady?(): Promise<void>
+  close?(): Promise<void>
+}
+
+/** What every adapter shares: the wrapped plugin's description and lifecycle. */
+abstract class Adapter<T extends Lifecycle> implements Plugin {
+  readonly description: string
+  constructor (protected readonly inner: T, fallback: string) {
+    this.description = `${inner.description ?? fallback} (deepstream callback API)`
+  }
+
+  async init (): Promise<void> { await this.inner.init?.() }
+  async whenReady (): Promise<void> { await this.inner.whenReady?.() }
+  async close (): Promise<void> { await this.inner.close?.() }
+}
+
+/** Whether `method` of the instance declares `arity` parameters or more: deepstream's form, with a callback. */
+function takesCallback (instance: unknown, method: string, arity: number): boolean {
+  const fn = (instance as Record<string, unknown>)[method]
+  return typeof fn === 'function' && fn.length >= arity
 }
 
 function asError (error: unknown): Error {
@@ -53,20 +69,15 @@ function call (store: CallbackStore, method: CallbackMethod, ...args: unknown[])
 }
 
 /** riptide's Cache (and Storage) over a deepstream callback-style connector. */
-export class CallbackStoreAdapter implements Cache {
-  readonly description: string
+export class CallbackStoreAdapter extends Adapter<CallbackStore> implements Cache {
 
   /**
    * `kind`: deepstream calls deleteBulk on caches only, and its storage connectors leave it
    * unimplemented (PostgreSQL's throws), so a storage's bulk delete is one delete per name.
    */
   constructor (private readonly store: CallbackStore, private readonly kind: 'cache' | 'storage') {
-    this.description = `${store.description ?? 'deepstream plugin'} (deepstream callback API)`
+    super(store, `deepstream ${kind} plugin`)
   }
-
-  async init (): Promise<void> { await this.store.init?.() }
-  async whenReady (): Promise<void> { await this.store.whenReady?.() }
-  async close (): Promise<void> { await this.store.close?.() }
 
   async get (name: string): Promise<StoredRecord | null> {
     const [version, data] = await call(this.store, this.store.get, name)
@@ -122,29 +133,14 @@ export class CallbackStoreAdapter implements Cache {
  * through `callback(socketWrapper, message, passItOn, error, allowed)`. The socket wrapper they see
  * carries the user as deepstream's does (`userId`, `serverData`, `clientData`).
  */
-interface CallbackPermission {
-  readonly description?: string
-  init?(): unknown
-  whenReady?(): Promise<void>
-  close?(): Promise<void>
+interface CallbackPermission extends Lifecycle {
   canPerformAction (socketWrapper: unknown, message: unknown, callback: (...args: unknown[]) => void, passItOn: unknown): void
 }
 
-export function takesPermissionCallback (instance: unknown): instance is CallbackPermission {
-  const check = (instance as { canPerformAction?: unknown }).canPerformAction
-  return typeof check === 'function' && check.length >= 3
-}
-
-export class CallbackPermissionAdapter implements Permission {
-  readonly description: string
-
+export class CallbackPermissionAdapter extends Adapter<CallbackPermission> implements Permission {
   constructor (private readonly permission: CallbackPermission) {
-    this.description = `${permission.description ?? 'deepstream permission plugin'} (deepstream callback API)`
+    super(permission, 'deepstream permission plugin')
   }
-
-  async init (): Promise<void> { await this.permission.init?.() }
-  async whenReady (): Promise<void> { await this.permission.whenReady?.() }
-  async close (): Promise<void> { await this.permission.close?.() }
 
   canPerformAction ({ user, message, action, name }: PermissionRequest): Promise<boolean> {
     const socketWrapper = { userId: user.id, serverData: user.serverData, clientData: user.clientData, user }
@@ -158,38 +154,24 @@ export class CallbackPermissionAdapter implements Permission {
 }
 
 /** deepstream's lock registries answer `get(name, callback(acquired))`. */
-interface CallbackLocks {
-  readonly description?: string
-  init?(): unknown
-  whenReady?(): Promise<void>
-  close?(): Promise<void>
+interface CallbackLocks extends Lifecycle {
   get (name: string, callback: (acquired: boolean) => void): void
   release (name: string): void
 }
 
-export function takesLockCallback (instance: unknown): instance is CallbackLocks {
-  const get = (instance as { get?: unknown }).get
-  return typeof get === 'function' && get.length >= 2
-}
-
-export class CallbackLocksAdapter implements LockRegistry {
-  readonly description: string
-
+export class CallbackLocksAdapter extends Adapter<CallbackLocks> implements LockRegistry {
   constructor (private readonly locks: CallbackLocks) {
-    this.description = `${locks.description ?? 'deepstream lock registry'} (deepstream callback API)`
+    super(locks, 'deepstream lock registry')
   }
 
-  async init (): Promise<void> { await this.locks.init?.() }
-  async whenReady (): Promise<void> { await this.locks.whenReady?.() }
-  async close (): Promise<void> { await this.locks.close?.() }
   get (name: string): Promise<boolean> { return new Promise((resolve) => this.locks.get(name, (acquired) => resolve(acquired === true))) }
   release (name: string): void { this.locks.release(name) }
 }
 
 /** The plugin as riptide's interface of its kind: wrapped when it takes deepstream's callbacks, as it is otherwise. */
 export function adaptDeepstreamPlugin (kind: string, instance: Plugin): Plugin {
-  if ((kind === 'cache' || kind === 'storage') && takesCallbacks(instance)) return new CallbackStoreAdapter(instance, kind)
-  if (kind === 'permission' && takesPermissionCallback(instance)) return new CallbackPermissionAdapter(instance)
-  if (kind === 'locks' && takesLockCallback(instance)) return new CallbackLocksAdapter(instance)
+  if ((kind === 'cache' || kind === 'storage') && takesCallback(instance, 'get', 2)) return new CallbackStoreAdapter(instance as unknown as CallbackStore, kind)
+  if (kind === 'permission' && takesCallback(instance, 'canPerformAction', 3)) return new CallbackPermissionAdapter(instance as unknown as CallbackPermission)
+  if (kind === 'locks' && takesCallback(instance, 'get', 2)) return new CallbackLocksAdapter(instance as unknown as CallbackLocks)
   return instance
 }
