@@ -5,5 +5,7 @@
 export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   'write after a refused future version': 'after refusing a write whose version skips ahead (INVALID_VERSION), deepstream refuses the next valid version too, with VERSION_EXISTS; riptide accepts it',
   'presence all-user acks echo the correlation id': 'riptide echoes the correlation id of SUBSCRIBE_ALL and UNSUBSCRIBE_ALL in their acks, as riptide/client matches acks by it; deepstream leaves it out (its stock client sends none)',
+  'record path __proto__': 'riptide refuses record paths through __proto__, constructor or prototype with RECORD_UPDATE_ERROR; deepstream writes them',
+  'corrupt frame after login': 'riptide answers a frame it cannot decode with PARSER/MESSAGE_PARSE_ERROR and the reason; deepstream answers PARSER/UNKNOWN_TOPIC',
   'record notify': 'with storage none, deepstream drops the only copy of the record and sends DELETED; riptide re-reads and pushes the cached copy as an UPDATE',
 }

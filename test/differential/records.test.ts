@@ -148,3 +148,20 @@ describe('differential: records', () => {
     }
   }))
 })
+
+describe('differential: deliberate differences', () => {
+  const peers = usePeers()
+  afterEach(() => closeWireClients())
+
+  it('refuses record paths that reach an object\'s prototype', () => differential('record path __proto__', peers, async (peer) => {
+    const a = await WireClient.user(peer, ADA)
+    a.send(rec(R.CREATEANDPATCH, { name: 'proto/1', version: -1, path: '__proto__.polluted', data: 'true', isWriteAck: true, correlationId: '1' }))
+    return { answer: await a.next(), rest: await a.drain() }
+  }))
+
+  it('answers a corrupt frame after login', () => differential('corrupt frame after login', peers, async (peer) => {
+    const a = await WireClient.user(peer, ADA)
+    a.sendRaw(new Uint8Array([0x08, 0x05, 0x12, 0x40, 0xff, 0xff]))
+    return { answer: await a.next(), rest: await a.drain() }
+  }))
+})

@@ -63,6 +63,9 @@ export class WireClient {
     this.ws.send(getMessage({ ...message }, false))
   }
 
+  /** Sends bytes as they are, for frames no codec would build. */
+  sendRaw (frame: Uint8Array): void { this.ws.send(frame) }
+
   /** Takes the first received message that matches, waiting up to `ms` for it. */
   async next (match: (m: WireMessage) => boolean = () => true, ms = 3000): Promise<WireMessage> {
     const deadline = Date.now() + ms
