@@ -75,7 +75,7 @@ export class ListenRegistry {
       if (unsafe !== null) throw new Error(unsafe)
       regex = new RegExp(pattern)
     } catch {
-      socket.send({ topic: message.topic, action: this.actions.INVALID_LISTEN_REGEX, name: pattern, isError: true })
+      socket.send({ topic: message.topic, action: this.actions.INVALID_LISTEN_REGEX, name: pattern })
       return
     }
     let entry = this.patterns.get(pattern)
@@ -103,7 +103,7 @@ export class ListenRegistry {
     this.bySocket.get(socket)?.delete(pattern)
     for (const [name, provider] of [...this.active]) {
       if (provider.socket !== socket || provider.pattern !== pattern) continue
-      if (!socket.isClosed) this.sendRemoved(provider, name)
+      // The provider stopped listening itself: deepstream tells it nothing more.
       this.dropProvider(name)
       this.startMatch(name)
     }

@@ -95,7 +95,10 @@ export class RecordHandler implements TopicHandler {
       }
       if (!(await this.authorize(socket, message, RECORD_ACTION.READ, name))) return
       if (socket.isClosed || !withinLimit(this.subscriptions, socket, message, name)) return
-      this.subscriptions.subscribe(name, socket)
+      if (!this.subscriptions.subscribe(name, socket)) {
+        // Already subscribed: deepstream says so (naming a plain SUBSCRIBE) and still answers the read.
+        socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.MULTIPLE_SUBSCRIPTIONS, originalAction: RECORD_ACTION.SUBSCRIBE, name })
+      }
       const current = record as { version: number, data: JSONValue } | null
       socket.send({
         topic: TOPIC.RECORD,

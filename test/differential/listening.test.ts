@@ -1,0 +1,60 @@
+/**
+ * Differential: record listening (a provider is found, accepted, announced to subscribers with
+ * SUBSCRIPTION_HAS_PROVIDER, removed), a rejecting listener, an invalid pattern, and records'
+ * subscription edge cases (subscribe twice, read without create, unknown actions).
+ */
+import { afterEach, describe, it } from 'vitest'
+import { RECORD_ACTION as R, TOPIC } from '../../src/native-free-core/protocol/constants.js'
+import { usePeers } from './peers.js'
+import { closeWireClients, differential, WireClient } from './wire.js'
+
+const ADA = { username: 'ada', password: 'ada-pw' }
+const BOB = { username: 'bob', password: 'bob-pw' }
+const rec = (action: number, fields: Record<string, unknown> = {}) => ({ topic: TOPIC.RECORD, action, ...fields })
+
+describe('differential: record listening and subscription edges', () => {
+  const peers = usePeers()
+  afterEach(() => closeWireClients())
+
+  it('tells record subscribers when an accepted provider comes and goes', () => differential('record listening', peers, async (peer) => {
+    const provider = await WireClient.user(peer, ADA)
+    const subscriber = await WireClient.user(peer, BOB)
+    provider.send(rec(R.LISTEN, { name: 'prices/.*', correlationId: 'l1' }))
+    const listening = await provider.next()
+    subscriber.send(rec(R.SUBSCRIBECREATEANDREAD, { names: ['prices/eur'], correlationId: '0' }))
+    const subscribed = [await subscriber.next(), await subscriber.next()]
+    const found = await provider.next()
+    provider.send(rec(R.LISTEN_ACCEPT, { name: 'prices/.*', subscription: 'prices/eur' }))
+    const hasProvider = await subscriber.next((m) => m.action === R.SUBSCRIPTION_HAS_PROVIDER)
+    provider.send(rec(R.UNLISTEN, { name: 'prices/.*', correlationId: 'l2' }))
+    const unlistened = await provider.next((m) => m.action === R.UNLISTEN)
+    const noProvider = await subscriber.next((m) => m.action === R.SUBSCRIPTION_HAS_NO_PROVIDER)
+    return { listening, subscribed, found, hasProvider, unlistened, noProvider, toProvider: await provider.drain(), toSubscriber: await subscriber.drain() }
+  }))
+
+  it('asks the next listener after a reject, and refuses an invalid pattern', () => differential('record listen reject and bad pattern', peers, async (peer) => {
+    const provider = await WireClient.user(peer, ADA)
+    const subscriber = await WireClient.user(peer, BOB)
+    provider.send(rec(R.LISTEN, { name: 'quotes/.*', correlationId: 'l1' }))
+    await provider.next()
+    subscriber.send(rec(R.SUBSCRIBECREATEANDREAD, { names: ['quotes/a'], correlationId: '0' }))
+    await subscriber.next()
+    await subscriber.next()
+    const found = await provider.next()
+    provider.send(rec(R.LISTEN_REJECT, { name: 'quotes/.*', subscription: 'quotes/a' }))
+    const afterReject = await provider.drain()
+    provider.send(rec(R.LISTEN, { name: '([', correlationId: 'l2' }))
+    return { found, afterReject, badPattern: await provider.next(), toSubscriber: await subscriber.drain() }
+  }))
+
+  it('answers a second subscription, a read without create, and an unknown action', () => differential('record subscription edges', peers, async (peer) => {
+    const a = await WireClient.user(peer, ADA)
+    a.send(rec(R.SUBSCRIBECREATEANDREAD, { names: ['edge/1'], correlationId: '0' }))
+    const first = [await a.next(), await a.next()]
+    a.send(rec(R.SUBSCRIBECREATEANDREAD, { names: ['edge/1'], correlationId: '1' }))
+    const second = [await a.next(), await a.next()]
+    a.send(rec(R.SUBSCRIBEANDREAD, { names: ['edge/none'], correlationId: '2' }))
+    const readOnly = [await a.next(), await a.next()]
+    return { first, second, readOnly, rest: await a.drain() }
+  }))
+})
