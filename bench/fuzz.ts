@@ -38,6 +38,10 @@ async function main (): Promise<void> {
       const report = await fuzz(server.port, Math.min(30, SECONDS - minute * 30) * 1000, SEED + minute)
       frames += report.frames
       console.log(`${Math.min((minute + 1) * 30, SECONDS)} s: ${frames} frames, server RSS ${rssMiB(pid).toFixed(0)} MiB`)
+      if (report.unanswered.length > 0 || report.stalledOpens > 0) {
+        console.log(`  ${report.unanswered.length} HTTP requests unanswered (first: ${report.unanswered[0] ?? '-'}), ${report.stalledOpens} WebSocket upgrades stalled`)
+        process.exitCode = 1
+      }
     }
     if (died) throw new Error('the server process died')
     const client = new DeepstreamClient(`ws://127.0.0.1:${server.port}/deepstream`, { offlineEnabled: false })

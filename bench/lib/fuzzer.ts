@@ -84,7 +84,17 @@ export function textFrame (next: () => number): string {
   return text.slice(0, at) + pick(next, ['{', '"', ']', '\\u', '1e999', 'null', '']) + text.slice(at + 1)
 }
 
-export interface FuzzReport { frames: number, connections: number, closedByServer: number }
+export interface FuzzReport {
+  frames: number
+  connections: number
+  closedByServer: number
+  /** HTTP requests the server did not answer within the fuzzer's bound (their bodies, cut to 200 characters). */
+  unanswered: string[]
+  /** WebSocket connections the server neither opened nor refused within 5 s. */
+  stalledOpens: number
+}
+
+const OPEN_BOUND_MS = 5000
 
 type Wire = 'protobuf' | 'json' | 'native'
 
@@ -95,11 +105,16 @@ async function fuzzSocket (url: string, wire: Wire, next: () => number, deadline
   while (Date.now() < deadline) {
     const ws = new WebSocket(url)
     report.connections++
-    const opened = await new Promise<boolean>((resolve) => {
-      ws.once('open', () => resolve(true))
-      ws.once('error', () => resolve(false))
+    const opened = await new Promise<boolean | 'stalled'>((resolve) => {
+      const timer = setTimeout(() => resolve('stalled'), OPEN_BOUND_MS)
+      ws.once('open', () => { clearTimeout(timer); resolve(true) })
+      ws.once('error', () => { clearTimeout(timer); resolve(false) })
     })
-    if (!opened) continue
+    if (opened === 'stalled') {
+      report.stalledOpens++
+      ws.terminate()
+    }
+    if (opened !== true) continue
     ws.on('error', () => {})
     const closed = new Promise<void>((resolve) => ws.once('close', (code: number) => {
       if (code === 1008 || code === 1009 || code === 1000) report.closedByServer++
@@ -120,24 +135,28 @@ async function fuzzSocket (url: string, wire: Wire, next: () => number, deadline
   }
 }
 
-async function fuzzHttp (base: string, next: () => number, deadline: number, report: FuzzReport): Promise<void> {
+async function fuzzHttp (base: string, next: () => number, deadline: number, report: FuzzReport, boundMs: number): Promise<void> {
   while (Date.now() < deadline) {
     const body = next() < 0.5
       ? JSON.stringify({ authData: {}, body: Array.from({ length: 1 + Math.floor(next() * 3) }, () => plausibleMessage(next)) })
       : textFrame(next)
     try {
-      const response = await fetch(`${base}/api`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      const response = await fetch(`${base}/api`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(boundMs) })
       await response.text()
-    } catch {
-      // a refused connection is an answer too
+    } catch (error) {
+      // A refused connection is an answer too; silence past the bound is not.
+      if ((error as Error).name === 'TimeoutError') report.unanswered.push(body.slice(0, 200))
     }
     report.frames++
   }
 }
 
-/** Fuzzes every endpoint of the server on `port` for `ms` milliseconds with `sockets` connections each. */
-export async function fuzz (port: number, ms: number, seed: number, sockets = 4): Promise<FuzzReport> {
-  const report: FuzzReport = { frames: 0, connections: 0, closedByServer: 0 }
+/**
+ * Fuzzes every endpoint of the server on `port` for `ms` milliseconds with `sockets` connections
+ * each; an HTTP request unanswered after `httpBoundMs` is given up and reported.
+ */
+export async function fuzz (port: number, ms: number, seed: number, sockets = 4, httpBoundMs = 30_000): Promise<FuzzReport> {
+  const report: FuzzReport = { frames: 0, connections: 0, closedByServer: 0, unanswered: [], stalledOpens: 0 }
   const deadline = Date.now() + ms
   const next = random(seed)
   const jobs: Array<Promise<void>> = []
@@ -146,7 +165,7 @@ export async function fuzz (port: number, ms: number, seed: number, sockets = 4)
     jobs.push(fuzzSocket(`ws://127.0.0.1:${port}/deepstream-json`, 'json', random(Math.floor(next() * 2 ** 32)), deadline, report))
     jobs.push(fuzzSocket(`ws://127.0.0.1:${port}${NATIVE_PATH}`, 'native', random(Math.floor(next() * 2 ** 32)), deadline, report))
   }
-  jobs.push(fuzzHttp(`http://127.0.0.1:${port}`, random(Math.floor(next() * 2 ** 32)), deadline, report))
+  jobs.push(fuzzHttp(`http://127.0.0.1:${port}`, random(Math.floor(next() * 2 ** 32)), deadline, report, httpBoundMs))
   await Promise.all(jobs)
   return report
 }
