@@ -84,3 +84,17 @@ describe('differential: authentication', () => {
     }
   }))
 })
+
+describe('differential: authentication timeout', () => {
+  const peers = usePeers({ unauthenticatedClientTimeout: 300 })
+  afterEach(() => closeWireClients())
+
+  it('tells a client that does not log in in time, and closes it', () => differential('authentication timeout', peers, async (peer) => {
+    const client = await WireClient.open(peer)
+    client.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: `ws://127.0.0.1:${peer.port}/deepstream` })
+    const accept = await client.next()
+    const timedOut = await client.next()
+    await client.closed
+    return [accept, timedOut]
+  }))
+})

@@ -49,11 +49,17 @@ presence:
 
 const HASH = { hash: 'md5', iterations: 100, keyLength: 32 }
 
+/** What a test file may change in the shared config. */
+export interface PeerSettings {
+  /** ws-binary's unauthenticatedClientTimeout, ms (default deepstream's 180000). */
+  readonly unauthenticatedClientTimeout?: number
+}
+
 /**
  * Writes the shared config folder; `deepstreamPort` is only read by deepstream (riptide listens on
  * port 0). Passwords are stored in deepstream's pbkdf2 format (deepstream 7 requires a hash).
  */
-export async function writeConfigFolder (dir: string, deepstreamPort: number): Promise<string> {
+export async function writeConfigFolder (dir: string, deepstreamPort: number, settings: PeerSettings = {}): Promise<string> {
   const lines = await Promise.all(Object.entries(USERS).map(async ([name, user]) => `${name}: ${JSON.stringify({ ...user, password: await hashPassword(user.password, HASH) })}`))
   const users = lines.join('\n')
   writeFileSync(join(dir, 'users.yml'), `${users}\n`)
@@ -67,7 +73,7 @@ rpc: { ackTimeout: 300, responseTimeout: 600 }
 httpServer: { type: default, options: { host: 127.0.0.1, port: ${deepstreamPort} } }
 connectionEndpoints:
   - type: ws-binary
-    options: { urlPath: /deepstream, maxAuthAttempts: 3, unauthenticatedClientTimeout: 180000 }
+    options: { urlPath: /deepstream, maxAuthAttempts: 3, unauthenticatedClientTimeout: ${settings.unauthenticatedClientTimeout ?? 180000} }
   - type: http
     options: { allowAuthData: true, enableAuthEndpoint: false, postPath: /api, getPath: /api, requestTimeout: 1500 }
 auth:
@@ -80,9 +86,9 @@ permission:
   return join(dir, 'config.yml')
 }
 
-export async function startDeepstream (dir: string): Promise<Peer> {
+export async function startDeepstream (dir: string, settings: PeerSettings = {}): Promise<Peer> {
   const port = await freePort()
-  const config = await writeConfigFolder(dir, port)
+  const config = await writeConfigFolder(dir, port, settings)
   const bin = join(PACKAGE_ROOT, 'node_modules', '@deepstream', 'server', 'dist', 'bin', 'deepstream')
   const child = spawn(process.execPath, [bin, 'start', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir })
   let output = ''
@@ -110,8 +116,8 @@ export async function startDeepstream (dir: string): Promise<Peer> {
   }
 }
 
-export async function startRiptide (dir: string): Promise<Peer> {
-  const loaded = loadConfigFile(await writeConfigFolder(dir, 0))
+export async function startRiptide (dir: string, settings: PeerSettings = {}): Promise<Peer> {
+  const loaded = loadConfigFile(await writeConfigFolder(dir, 0, settings))
   loaded.config.httpServer.options.port = 0
   const supervisor = await Supervisor.start({ ...loaded, warnings: [] }, {
     workers: TEST_WORKERS === 0 ? 1 : TEST_WORKERS,
@@ -122,10 +128,10 @@ export async function startRiptide (dir: string): Promise<Peer> {
 }
 
 /** Both peers for one test file: started before its tests, closed after them. */
-export function usePeers (): { deepstream: Peer, riptide: Peer } {
+export function usePeers (settings: PeerSettings = {}): { deepstream: Peer, riptide: Peer } {
   const peers = {} as { deepstream: Peer, riptide: Peer }
   beforeAll(async () => {
-    [peers.deepstream, peers.riptide] = await Promise.all([startDeepstream(makeTempDir()), startRiptide(makeTempDir())])
+    [peers.deepstream, peers.riptide] = await Promise.all([startDeepstream(makeTempDir(), settings), startRiptide(makeTempDir(), settings)])
   })
   afterAll(async () => {
     await Promise.all([peers.deepstream?.close(), peers.riptide?.close()])
