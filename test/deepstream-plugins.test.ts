@@ -15,7 +15,7 @@ import type { Cache, Storage } from '../src/index.js'
 import { loadConfigFile } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
-import { cacheSuite, storageSuite } from './conformance/cache.suite.js'
+import { cacheSuite, storageSuite } from '../src/conformance/index.js'
 import { makeTempDir, removeTempDirs, workerPort } from './helpers.js'
 import { servicesMissing, startPostgres, startRedis, type Service } from './services.js'
 

@@ -13,9 +13,10 @@ import { OpenPermission } from '../../src/native-free-core/plugins/permission/pe
 import { ValvePermission } from '../../src/native-free-core/plugins/permission/valve/valve-permission.js'
 import { PinoLogger } from '../../src/native-free-core/plugins/logger/pino-logger.js'
 import { validateConfig } from '../../src/index.js'
-import { cacheSuite, storageSuite } from './cache.suite.js'
-import { clusterSuite, lockRegistrySuite, stateRegistrySuite, subscriptionRegistrySuite } from './registries.suite.js'
-import { authenticationSuite, loggerSuite, monitoringSuite, permissionSuite } from './auth-permission.suite.js'
+import {
+  authenticationSuite, cacheSuite, clusterSuite, lockRegistrySuite, loggerSuite, monitoringSuite, permissionSuite,
+  stateRegistrySuite, storageSuite, subscriptionRegistrySuite,
+} from '../../src/conformance/index.js'
 
 const context = { logger: new PinoLogger({ level: 'off' }), serverName: 's', config: validateConfig({}, 't').config, configDir: process.cwd() }
 

@@ -20,7 +20,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../src/native-free-core/clust
 import type { Message } from '../../src/index.js'
 import { eventually, sleep } from '../helpers.js'
 import { protobufCodec } from '../../src/native-free-core/protocol/protobuf-codec.js'
-import { lockRegistrySuite, stateRegistrySuite, subscriptionRegistrySuite } from './registries.suite.js'
+import { lockRegistrySuite, stateRegistrySuite, subscriptionRegistrySuite } from '../../src/conformance/index.js'
 
 const logger = new PinoLogger({ level: 'off' })
 

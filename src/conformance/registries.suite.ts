@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { LockRegistry, StateRegistryFactory, SubscriptionRegistryFactory, ClusterRegistry, ClusterNode, Socket, Message } from './types.js'
-import { jsonCodec } from '../../src/native-free-core/protocol/json-codec.js'
-import { protobufCodec } from '../../src/native-free-core/protocol/protobuf-codec.js'
+import type { LockRegistry, StateRegistryFactory, SubscriptionRegistryFactory, ClusterRegistry, ClusterNode, Message } from '../index.js'
+import type { Socket } from '../native-free-core/connection/socket.js'
+import { jsonCodec } from '../native-free-core/protocol/json-codec.js'
+import { protobufCodec } from '../native-free-core/protocol/protobuf-codec.js'
 
 export function stateRegistrySuite (name: string, create: () => StateRegistryFactory): void {
   describe(`state registry conformance: ${name}`, () => {

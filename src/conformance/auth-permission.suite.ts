@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Authentication, Permission } from '../../src/index.js'
+import type { Authentication, Logger, Monitoring, Permission } from '../index.js'
 
 /** Every strategy must answer null ("not mine") or a result, never throw, for any input. */
 export function authenticationSuite (name: string, create: () => Authentication, valid: Record<string, unknown>): void {
@@ -34,7 +34,6 @@ export function permissionSuite (name: string, create: () => Permission): void {
   })
 }
 
-import type { Logger, Monitoring } from '../../src/index.js'
 
 export function loggerSuite (name: string, create: () => Logger): void {
   describe(`logger conformance: ${name}`, () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Cache, Storage } from '../../src/index.js'
+import type { Cache, Storage } from '../index.js'
 
 /** Builds a plugin and starts it as the server would (init, then whenReady). */
 function started<T extends Storage> (create: () => T | Promise<T>): () => Promise<T> {
