@@ -11,6 +11,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { DeepstreamClient } from '@deepstream/client'
+import WebSocket from 'ws'
+import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, TOPIC } from '../src/index.js'
 import { closeClients, connect, eventually, killChildren, makeTempDir, removeTempDirs, spawnServer, startTestServer, workerPort, type TestServer } from './helpers.js'
 
 const fixtures = resolve('test/fixtures/plugins')
@@ -129,7 +131,9 @@ plugins:
   })
 
   it('runs events, RPC and presence between two workers over the user\'s own cluster node', async () => {
-    server = await startTestServer({ clusterNode: { path: join(fixtures, 'broadcast-cluster-node.mjs'), options: { channel: randomUUID() } } }, 'uws', process.cwd(), 2)
+    server = await startTestServer({
+      clusterNode: { path: join(fixtures, 'broadcast-cluster-node.mjs'), options: { channel: randomUUID() } },
+    }, 'uws', process.cwd(), 2)
     const options = { subscriptionInterval: 0 }
     const [a, b] = [await connect(workerPort(server, 0), { username: 'ada' }, options), await connect(workerPort(server, 1), { username: 'bob' }, options)]
     const heard: unknown[] = []
@@ -141,5 +145,33 @@ plugins:
     b.rpc.provide('twice', (n: number, response: { send: (v: unknown) => void }) => response.send(n * 2))
     await eventually(async () => expect(await a.rpc.make('twice', 21)).toBe(42))
     await eventually(async () => expect(await a.presence.getAll()).toContain('bob'))
+  })
+
+  it('serves a user\'s own connection endpoint beside ws-json, each subscriber getting its own encoding', async () => {
+    server = await startTestServer({
+      connectionEndpoints: [{ type: 'ws-binary' }, { type: 'ws-json' }, { path: join(fixtures, 'envelope-endpoint.mjs'), options: { path: '/envelope' } }],
+    }, 'uws', process.cwd(), 2)
+    const open = async (path: string): Promise<{ ws: WebSocket, frames: string[] }> => {
+      const ws = new WebSocket(`ws://127.0.0.1:${workerPort(server as TestServer, 0).port}${path}`)
+      const frames: string[] = []
+      ws.on('message', (data: Buffer) => frames.push(data.toString()))
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+      return { ws, frames }
+    }
+    const wrap = (path: string, message: object): string => (path === '/envelope' ? JSON.stringify({ m: message }) : JSON.stringify(message))
+    const clients = await Promise.all(['/envelope', '/deepstream-json'].map(async (path) => {
+      const client = await open(path)
+      client.ws.send(wrap(path, { topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: path }))
+      client.ws.send(wrap(path, { topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: '{"username":"u"}' }))
+      client.ws.send(wrap(path, { topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['both'], correlationId: '0' }))
+      await eventually(() => expect(client.frames).toContain(wrap(path, { topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, correlationId: '0', isAck: true })))
+      return { path, ...client }
+    }))
+    const publisher = await connect(workerPort(server, 1), { username: 'p' }, { subscriptionInterval: 0 })
+    await eventually(() => {
+      publisher.event.emit('both', 'hi')
+      for (const { path, frames } of clients) expect(frames).toContain(wrap(path, { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'both', data: '"hi"' }))
+    })
+    for (const { ws } of clients) ws.terminate()
   })
 })

@@ -5,7 +5,7 @@
  * injected, so this module needs no native package.
  */
 import type { LoadedConfig } from './config/loader.js'
-import { isBuiltinEndpoint, type PluginRef } from './config/schema.js'
+import { isBuiltinEndpoint, socketEndpointOptions, type PluginRef } from './config/schema.js'
 import type { Plugin, TaskPool } from './plugins/plugin.js'
 import { LOG_LEVEL_NUMBERS, parseLogLevel, type Logger } from './plugins/logger/logger.js'
 import type { Authentication } from './plugins/auth/authentication.js'
@@ -49,6 +49,21 @@ import type { Message } from './protocol/message.js'
 
 /** The codec of each built-in WebSocket endpoint type. */
 const SOCKET_CODECS: Readonly<Record<'ws-binary' | 'ws-json' | 'ws-native', Codec>> = { 'ws-binary': protobufCodec, 'ws-json': jsonCodec, 'ws-native': nativeCodec }
+
+/**
+ * Fan-out encodes a message once per codec index, so a custom endpoint's codec gets an index of its
+ * own (the built-ins hold 0 to 2), whatever index it declares.
+ */
+const customCodecs = new Map<Codec, Codec>()
+function ownCodec (codec: Codec): Codec {
+  if (Object.values(SOCKET_CODECS).includes(codec)) return codec
+  let indexed = customCodecs.get(codec)
+  if (indexed === undefined) {
+    indexed = Object.create(codec, { index: { value: Object.keys(SOCKET_CODECS).length + customCodecs.size } }) as Codec
+    customCodecs.set(codec, indexed)
+  }
+  return indexed
+}
 
 export type HttpServerKind = 'uws' | 'node'
 
@@ -154,7 +169,7 @@ export class RiptideServer {
         routes,
         addWebSocketRoute: (route) => { websockets.push(counter(route)) },
         createSocketRoute: (name, codec, socketOptions) => {
-          const endpoint = new SocketEndpoint(name, codec, socketOptions, { services, authentication, processor, handlers })
+          const endpoint = new SocketEndpoint(name, ownCodec(codec), socketEndpointOptions.parse(socketOptions ?? {}), { services, authentication, processor, handlers })
           socketEndpoints.push(endpoint)
           return endpoint
         },

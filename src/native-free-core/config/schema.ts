@@ -17,7 +17,7 @@ export const pluginRefSchema = z.object({
 }).strict()
 export type PluginRef = z.infer<typeof pluginRefSchema>
 
-const socketEndpointOptions = z.object({
+export const socketEndpointOptions = z.object({
   urlPath: z.string().startsWith('/').optional(),
   heartbeatInterval: ms.default(30000),
   outgoingBufferTimeout: ms.default(0),

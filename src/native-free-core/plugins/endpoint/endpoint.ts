@@ -8,8 +8,11 @@ import type { SocketEndpointOptions } from '../../config/schema.js'
 export interface EndpointHost {
   readonly routes: HttpRoutes
   addWebSocketRoute (route: WebSocketRoute): void
-  /** A WebSocket route that speaks the deepstream handshake and pipeline with the given codec. */
-  createSocketRoute (name: string, codec: Codec, options: SocketEndpointOptions): WebSocketRoute
+  /**
+   * A WebSocket route that speaks the deepstream handshake and pipeline with the given codec;
+   * options left out take the ws-binary defaults (`urlPath` names the path).
+   */
+  createSocketRoute (name: string, codec: Codec, options?: Partial<SocketEndpointOptions>): WebSocketRoute
 }
 
 /**
