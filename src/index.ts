@@ -36,6 +36,8 @@ export {
   actionName, topicName, isErrorMessage,
 } from './native-free-core/protocol/constants.js'
 export { SimplePlugin } from './native-free-core/plugins/plugin.js'
+/** Building blocks for registries of one's own: riptide's subscription registries over any state registry and cluster node. */
+export { LocalSubscriptionRegistryFactory } from './native-free-core/plugins/subscription-registry/local-subscription-registry.js'
 export { LOG_LEVEL_NUMBERS, parseLogLevel } from './native-free-core/plugins/logger/logger.js'
 export { LmdbRecords } from './workers/plugins/lmdb/lmdb-records.js'
 export { hashPassword } from './native-free-core/plugins/auth/file-authentication.js'

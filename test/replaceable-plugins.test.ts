@@ -174,4 +174,25 @@ plugins:
     })
     for (const { ws } of clients) ws.terminate()
   })
+
+  it('runs events, RPC and presence between two workers on the user\'s own cluster registry, state registries and subscription registries', async () => {
+    const log = join(makeTempDir(), 'subscriptions.log')
+    server = await startTestServer({
+      clusterRegistry: { path: join(fixtures, 'gossip-cluster-registry.mjs') },
+      clusterStates: { path: join(fixtures, 'gossip-state-registry.mjs') },
+      subscriptions: { path: join(fixtures, 'counting-subscriptions.mjs'), options: { file: log } },
+    }, 'uws', process.cwd(), 2)
+    const options = { subscriptionInterval: 0 }
+    const [a, b] = [await connect(workerPort(server, 0), { username: 'ada' }, options), await connect(workerPort(server, 1), { username: 'bob' }, options)]
+    const heard: unknown[] = []
+    b.event.subscribe('gossip', (data: unknown) => heard.push(data))
+    await eventually(() => {
+      a.event.emit('gossip', 'hello')
+      expect(heard).toContain('hello')
+    })
+    b.rpc.provide('thrice', (n: number, response: { send: (v: unknown) => void }) => response.send(n * 3))
+    await eventually(async () => expect(await a.rpc.make('thrice', 5)).toBe(15))
+    await eventually(async () => expect(await a.presence.getAll()).toContain('bob'))
+    expect(readFileSync(log, 'utf8')).toContain('subscribe event gossip')
+  })
 })
