@@ -177,8 +177,9 @@ export class SocketEndpoint implements WebSocketRoute {
     if (result.isValid) {
       socket.user = { id: result.id ?? 'open', clientData: result.clientData ?? null, serverData: result.serverData ?? null }
       socket.state = 'open'
-      socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_SUCCESSFUL, data })
+      // Registered before the client hears of it: once it has, every worker counts it online.
       sessions.add(socket)
+      socket.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_SUCCESSFUL, data })
       return
     }
     // Every failed attempt is answered, so each login() of the client settles; the last one is
