@@ -10,13 +10,14 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
+import { RiptideClient } from 'riptide/client'
 import { createPlugin, type ClusterContext } from '../src/native-free-core/builtins.js'
 import type { Cache, Storage } from '../src/index.js'
 import { loadConfigFile } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
 import { cacheSuite, storageSuite } from '../src/conformance/index.js'
-import { makeTempDir, removeTempDirs, workerPort } from './helpers.js'
+import { eventually, makeTempDir, removeTempDirs, workerPort } from './helpers.js'
 import { servicesMissing, startPostgres, startRedis, type Service } from './services.js'
 
 const services: { redis?: Service, postgres?: Service } = {}
@@ -113,5 +114,49 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`deepstream
       const b = await connect(1)
       expect(await b.record.snapshot('plugins/durable')).toEqual({ kept: 'in postgres' })
     })
+  })
+
+  it('carries events, RPC and presence between 2 workers over @deepstream/clusternode-redis', async () => {
+    const dir = makeTempDir()
+    writeFileSync(join(dir, 'config.yml'), `logLevel: OFF\nclusterNode:\n  name: redis\n  options: { host: 127.0.0.1, port: ${services.redis?.port} }\n`)
+    const loaded = loadConfigFile(join(dir, 'config.yml'))
+    loaded.config.httpServer.options.host = '127.0.0.1'
+    loaded.config.httpServer.options.port = 0
+    const supervisor = await Supervisor.start({ ...loaded, warnings: [] }, { workers: 2, logger: new PinoLogger({ level: 'off' }), ownPorts: true })
+    const opened: DeepstreamClient[] = []
+    const natives: RiptideClient[] = []
+    try {
+      const connect = async (worker: number, username: string): Promise<DeepstreamClient> => {
+        const client = new DeepstreamClient(`ws://127.0.0.1:${supervisor.ownPorts[worker]}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0, subscriptionInterval: 0 })
+        client.on('error', () => {})
+        opened.push(client)
+        await client.login({ username })
+        return client
+      }
+      const [a, b] = [await connect(0, 'ada'), await connect(1, 'bob')]
+      const heard: unknown[] = []
+      b.event.subscribe('over-redis', (data: unknown) => heard.push(data))
+      await eventually(() => {
+        a.event.emit('over-redis', { bytes: 'no' })
+        expect(heard).toContainEqual({ bytes: 'no' })
+      })
+      b.rpc.provide('plus-one', (n: number, response: { send: (v: unknown) => void }) => response.send(n + 1))
+      await eventually(async () => expect(await a.rpc.make('plus-one', 41)).toBe(42))
+      await eventually(async () => expect(await a.presence.getAll()).toContain('bob'))
+      // Bytes from the native protocol cross Redis's JSON intact.
+      const [sender, receiver] = [new RiptideClient(`ws://127.0.0.1:${supervisor.ownPorts[0]}/riptide`), new RiptideClient(`ws://127.0.0.1:${supervisor.ownPorts[1]}/riptide`)]
+      natives.push(sender, receiver)
+      await Promise.all([sender.login({ username: 'cy' }), receiver.login({ username: 'di' })])
+      const blobs: unknown[] = []
+      await receiver.event.subscribe('blobs', (data: unknown) => blobs.push(data))
+      await eventually(() => {
+        sender.event.emit('blobs', new Uint8Array([0, 255, 7]))
+        expect(blobs).toContainEqual(new Uint8Array([0, 255, 7]))
+      })
+    } finally {
+      for (const client of opened) client.close()
+      for (const client of natives) client.close()
+      await supervisor.close()
+    }
   })
 })

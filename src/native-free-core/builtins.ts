@@ -64,12 +64,14 @@ const BUILTINS: Record<PluginKind, Record<string, BuiltinFactory>> = {
 export async function createPlugin<T extends Plugin> (kind: PluginKind, ref: PluginRef, context: ClusterContext, extra: BuiltinTable = {}): Promise<T> {
   const Loaded = await loadPluginClass(kind, ref, context.configDir)
   if (Loaded !== null) {
-    // deepstream's constructor shape: (options, services, config); riptide's context serves as its services.
-    const instance = new (Loaded as unknown as new (options: unknown, context: ClusterContext, config: unknown) => T)(ref.options, context, context.config)
+    // deepstream's constructor shape: (options, services, config); riptide's context serves as its
+    // services, and the config carries this node's resolved name (deepstream's cluster nodes read it).
+    const config = { ...context.config, serverName: context.serverName }
+    const instance = new (Loaded as unknown as new (options: unknown, context: ClusterContext, config: unknown) => T)(ref.options, context, config)
     if (typeof instance.whenReady !== 'function' || typeof instance.close !== 'function') {
       throw new RiptideError('RT_PLUGIN_INVALID', `${kind} plugin ${ref.path ?? ref.name ?? ''} lacks whenReady() or close()`)
     }
-    return adaptDeepstreamPlugin(kind, instance) as T
+    return adaptDeepstreamPlugin(kind, instance, context.serverName) as T
   }
   const table = { ...BUILTINS[kind], ...extra[kind] }
   return table[builtinName(kind, ref, Object.keys(table))](ref, context) as T

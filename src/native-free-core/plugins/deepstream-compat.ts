@@ -1,6 +1,6 @@
 /**
  * deepstream 7's own plugins, loaded unchanged. Their cache, storage, permission and lock methods
- * take a callback where riptide's return promises (`get(name, (error, version, data) => …)`); a
+ * take a callback where riptide's return promises, and their cluster nodes route by topic (`get(name, (error, version, data) => …)`); a
  * plugin is taken to be of deepstream's kind when its method declares the callback parameter, and
  * is then wrapped into riptide's interface. A wrapped cache gets no `setIfVersion`, so riptide
  * decides its versions under a lock per record (RecordStore.exclusively).
@@ -9,7 +9,8 @@ import type { Cache, StoredRecord } from './cache/cache.js'
 import type { Permission, PermissionRequest } from './permission/permission.js'
 import type { LockRegistry } from './locks/locks.js'
 import type { Plugin } from './plugin.js'
-import type { JSONValue } from '../protocol/message.js'
+import type { JSONValue, Message } from '../protocol/message.js'
+import type { ClusterMessageHandler, ClusterNode } from './cluster-node/cluster-node.js'
 
 type Callback = (error: unknown, ...results: unknown[]) => void
 type CallbackMethod = (...args: unknown[]) => unknown
@@ -168,10 +169,54 @@ export class CallbackLocksAdapter extends Adapter<CallbackLocks> implements Lock
   release (name: string): void { this.locks.release(name) }
 }
 
+/**
+ * deepstream's cluster nodes route by `message.topic` (`send(message)`, `sendDirect(server, message)`,
+ * `subscribe(topic, callback(message, fromServer))`) and serialise messages as JSON; riptide's
+ * route by channel. Each riptide message travels as `{ topic: <channel>, payload }`, bytes as base64.
+ */
+interface DeepstreamClusterNode extends Lifecycle {
+  send (message: { topic: string, payload: unknown }): void
+  sendDirect (serverName: string, message: { topic: string, payload: unknown }): void
+  subscribe (topic: string, callback: (message: { payload: unknown }, fromServer: string) => void): void
+}
+
+type Carried = Omit<Message, 'data'> & { data?: string, bytes?: string }
+
+function carry (message: Message): Carried {
+  return typeof message.data === 'string' || message.data === undefined
+    ? message as Carried
+    : { ...message, data: undefined, bytes: Buffer.from(message.data).toString('base64') }
+}
+
+function uncarry (carried: Carried): Message {
+  if (carried.bytes === undefined) return carried as Message
+  const { bytes, ...rest } = carried
+  return { ...rest, data: new Uint8Array(Buffer.from(bytes, 'base64')) }
+}
+
+export class DeepstreamClusterNodeAdapter extends Adapter<DeepstreamClusterNode> implements ClusterNode {
+  constructor (private readonly node: DeepstreamClusterNode, readonly serverName: string) {
+    super(node, 'deepstream cluster node')
+  }
+
+  send (channel: string, message: Message): void { this.node.send({ topic: channel, payload: carry(message) }) }
+  sendDirect (serverName: string, channel: string, message: Message): void { this.node.sendDirect(serverName, { topic: channel, payload: carry(message) }) }
+  sendTo (serverNames: readonly string[], channel: string, message: Message): void {
+    const payload = carry(message)
+    for (const serverName of serverNames) this.node.sendDirect(serverName, { topic: channel, payload })
+  }
+
+  subscribe (channel: string, handler: ClusterMessageHandler): void {
+    this.node.subscribe(channel, (message, fromServer) => handler(uncarry(message.payload as Carried), fromServer, 0))
+  }
+}
+
 /** The plugin as riptide's interface of its kind: wrapped when it takes deepstream's callbacks, as it is otherwise. */
-export function adaptDeepstreamPlugin (kind: string, instance: Plugin): Plugin {
+export function adaptDeepstreamPlugin (kind: string, instance: Plugin, serverName = ''): Plugin {
   if ((kind === 'cache' || kind === 'storage') && takesCallback(instance, 'get', 2)) return new CallbackStoreAdapter(instance as unknown as CallbackStore, kind)
   if (kind === 'permission' && takesCallback(instance, 'canPerformAction', 3)) return new CallbackPermissionAdapter(instance as unknown as CallbackPermission)
   if (kind === 'locks' && takesCallback(instance, 'get', 2)) return new CallbackLocksAdapter(instance as unknown as CallbackLocks)
+  // deepstream's send(message) takes one parameter where riptide's send(channel, message) takes two.
+  if (kind === 'clusterNode' && !takesCallback(instance, 'send', 2)) return new DeepstreamClusterNodeAdapter(instance as unknown as DeepstreamClusterNode, serverName)
   return instance
 }
