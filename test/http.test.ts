@@ -83,7 +83,7 @@ describe.each(KINDS)('http and ws-json over %s', (kind) => {
     socket.send(JSON.stringify({ topic: 3, action: 2, data: '{"username":"json"}' }))
     await until((m) => m.topic === 3 && m.action === 3)
     socket.send(JSON.stringify({ topic: 5, action: 23, names: ['json/rec'], correlationId: '0' }))
-    expect(await until((m) => m.topic === 5 && m.action === 4)).toMatchObject({ name: 'json/rec', version: 0, data: '{}' })
+    expect(await until((m) => m.topic === 5 && m.action === 4)).toMatchObject({ name: 'json/rec', version: 0, parsedData: {} })
     socket.send('not json')
     expect(await until((m) => m.topic === 1)).toMatchObject({ action: 4 })
     socket.close()

@@ -7,5 +7,6 @@ export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   'presence all-user acks echo the correlation id': 'riptide echoes the correlation id of SUBSCRIBE_ALL and UNSUBSCRIBE_ALL in their acks, as riptide/client matches acks by it; deepstream leaves it out (its stock client sends none)',
   'record path __proto__': 'riptide refuses record paths through __proto__, constructor or prototype with RECORD_UPDATE_ERROR; deepstream writes them',
   'corrupt frame after login': 'riptide answers a frame it cannot decode with PARSER/MESSAGE_PARSE_ERROR and the reason; deepstream answers PARSER/UNKNOWN_TOPIC',
+  'json acks carry isAck': 'riptide\'s ws-json acks carry isAck: true, as its protobuf acks do; deepstream\'s ws-json endpoint drops the flag',
   'record notify': 'with storage none, deepstream drops the only copy of the record and sends DELETED; riptide re-reads and pushes the cached copy as an UPDATE',
 }

@@ -74,6 +74,8 @@ httpServer: { type: default, options: { host: 127.0.0.1, port: ${deepstreamPort}
 connectionEndpoints:
   - type: ws-binary
     options: { urlPath: /deepstream, maxAuthAttempts: 3, unauthenticatedClientTimeout: ${settings.unauthenticatedClientTimeout ?? 180000} }
+  - type: ws-json
+    options: { urlPath: /deepstream-json, maxAuthAttempts: 3, unauthenticatedClientTimeout: ${settings.unauthenticatedClientTimeout ?? 180000} }
   - type: http
     options: { allowAuthData: true, enableAuthEndpoint: false, postPath: /api, getPath: /api, requestTimeout: 1500 }
 auth:

@@ -24,9 +24,10 @@ export class WireClient {
   /** Resolves with the close code once the server or the test has closed the socket. */
   readonly closed: Promise<number>
 
-  private constructor (private readonly ws: WebSocket, private readonly peer: string) {
-    ws.on('message', (data: Buffer) => {
-      for (const message of parse(data)) this.inbox.push({ ...message } as WireMessage)
+  private constructor (private readonly ws: WebSocket, private readonly peer: string, private readonly json: boolean) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (json) this.inbox.push(isBinary ? { topic: -1, action: -1, binaryFrame: true } : JSON.parse(data.toString()) as WireMessage)
+      else for (const message of parse(data)) this.inbox.push({ ...message } as WireMessage)
       this.wake?.()
     })
     this.closed = new Promise((resolve) => ws.once('close', (code: number) => {
@@ -37,15 +38,16 @@ export class WireClient {
     sockets.add(this)
   }
 
-  static async open (peer: Peer): Promise<WireClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${peer.port}/deepstream`)
+  /** A socket to the binary endpoint (deepstream's protobuf), or with `json` to ws-json's text frames. */
+  static async open (peer: Peer, json = false): Promise<WireClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${peer.port}${json ? '/deepstream-json' : '/deepstream'}`)
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
-    return new WireClient(ws, peer.name)
+    return new WireClient(ws, peer.name, json)
   }
 
   /** Opens, challenges, sends one login and returns the server's answer to it. */
-  static async login (peer: Peer, auth: Record<string, unknown>): Promise<{ client: WireClient, answer: WireMessage }> {
-    const client = await WireClient.open(peer)
+  static async login (peer: Peer, auth: Record<string, unknown>, json = false): Promise<{ client: WireClient, answer: WireMessage }> {
+    const client = await WireClient.open(peer, json)
     client.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: `ws://127.0.0.1:${peer.port}/deepstream` })
     await client.next((m) => m.topic === TOPIC.CONNECTION)
     client.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(auth) })
@@ -53,14 +55,14 @@ export class WireClient {
   }
 
   /** A logged-in client; fails when the login is refused. */
-  static async user (peer: Peer, auth: Record<string, unknown>): Promise<WireClient> {
-    const { client, answer } = await WireClient.login(peer, auth)
+  static async user (peer: Peer, auth: Record<string, unknown>, json = false): Promise<WireClient> {
+    const { client, answer } = await WireClient.login(peer, auth, json)
     if (answer.action !== AUTH_ACTION.AUTH_SUCCESSFUL) throw new Error(`login refused: ${JSON.stringify(answer)}`)
     return client
   }
 
   send (message: Record<string, unknown> & { topic: number, action: number }): void {
-    this.ws.send(getMessage({ ...message }, false))
+    this.ws.send(this.json ? JSON.stringify(message) : getMessage({ ...message }, false))
   }
 
   /** Sends bytes as they are, for frames no codec would build. */

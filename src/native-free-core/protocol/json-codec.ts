@@ -4,6 +4,7 @@
  * jsonTransportMode also sends `parsedData`; we take `data` and drop the rest.
  */
 import type { Codec, Message } from './message.js'
+import { TOPIC } from './constants.js'
 import { ProtocolError } from '../errors.js'
 import { withJsonText } from './binary-data.js'
 
@@ -38,11 +39,28 @@ export function messageFromJSON (raw: unknown): Message {
   return message as unknown as Message
 }
 
+/** Topics whose data deepstream's ws-json endpoint sends parsed, as `parsedData`; events and RPC keep `data` as text. */
+const PARSED_TOPICS: ReadonlySet<number> = new Set([TOPIC.AUTH, TOPIC.RECORD, TOPIC.PRESENCE])
+
+/** A message as deepstream's ws-json endpoint writes it (test/differential/json.test.ts compares them). */
+function toJSON (message: Message): string {
+  const textual = withJsonText(message)
+  if (typeof textual.data !== 'string' || !PARSED_TOPICS.has(textual.topic)) return JSON.stringify(textual)
+  const { data, ...rest } = textual
+  let parsedData: unknown
+  try {
+    parsedData = JSON.parse(data)
+  } catch {
+    return JSON.stringify(textual)
+  }
+  return JSON.stringify({ ...rest, parsedData })
+}
+
 export const jsonCodec: Codec = {
   index: 1,
   name: 'ws-json',
   isBinary: false,
-  encode: (message) => JSON.stringify(withJsonText(message)),
+  encode: toJSON,
   decode (frame) {
     let raw: unknown
     try {
