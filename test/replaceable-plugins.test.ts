@@ -88,6 +88,21 @@ export default class CounterMonitoring {
 `, 'module')
 }
 
+/** An event, an RPC and presence between a client on worker 0 and one on worker 1. */
+async function acrossWorkers (on: TestServer, name: string): Promise<void> {
+  const options = { subscriptionInterval: 0 }
+  const [a, b] = [await connect(workerPort(on, 0), { username: 'ada' }, options), await connect(workerPort(on, 1), { username: 'bob' }, options)]
+  const heard: unknown[] = []
+  b.event.subscribe(name, (data: unknown) => heard.push(data))
+  await eventually(() => {
+    a.event.emit(name, 'hello')
+    expect(heard).toContain('hello')
+  })
+  b.rpc.provide(name, (n: number, response: { send: (v: unknown) => void }) => response.send(n * 2))
+  await eventually(async () => expect(await a.rpc.make(name, 21)).toBe(42))
+  await eventually(async () => expect(await a.presence.getAll()).toContain('bob'))
+}
+
 describe('every plugin kind replaced', () => {
   it('starts riptide start --workers 2 with plugins of every kind by path and by npm name, and uses each', async () => {
     const dir = makeTempDir()
@@ -134,17 +149,7 @@ plugins:
     server = await startTestServer({
       clusterNode: { path: join(fixtures, 'broadcast-cluster-node.mjs'), options: { channel: randomUUID() } },
     }, 'uws', process.cwd(), 2)
-    const options = { subscriptionInterval: 0 }
-    const [a, b] = [await connect(workerPort(server, 0), { username: 'ada' }, options), await connect(workerPort(server, 1), { username: 'bob' }, options)]
-    const heard: unknown[] = []
-    b.event.subscribe('across', (data: unknown) => heard.push(data))
-    await eventually(() => {
-      a.event.emit('across', 'hello')
-      expect(heard).toContain('hello')
-    })
-    b.rpc.provide('twice', (n: number, response: { send: (v: unknown) => void }) => response.send(n * 2))
-    await eventually(async () => expect(await a.rpc.make('twice', 21)).toBe(42))
-    await eventually(async () => expect(await a.presence.getAll()).toContain('bob'))
+    await acrossWorkers(server, 'across')
   })
 
   it('serves a user\'s own connection endpoint beside ws-json, each subscriber getting its own encoding', async () => {
@@ -182,17 +187,7 @@ plugins:
       clusterStates: { path: join(fixtures, 'gossip-state-registry.mjs') },
       subscriptions: { path: join(fixtures, 'counting-subscriptions.mjs'), options: { file: log } },
     }, 'uws', process.cwd(), 2)
-    const options = { subscriptionInterval: 0 }
-    const [a, b] = [await connect(workerPort(server, 0), { username: 'ada' }, options), await connect(workerPort(server, 1), { username: 'bob' }, options)]
-    const heard: unknown[] = []
-    b.event.subscribe('gossip', (data: unknown) => heard.push(data))
-    await eventually(() => {
-      a.event.emit('gossip', 'hello')
-      expect(heard).toContain('hello')
-    })
-    b.rpc.provide('thrice', (n: number, response: { send: (v: unknown) => void }) => response.send(n * 3))
-    await eventually(async () => expect(await a.rpc.make('thrice', 5)).toBe(15))
-    await eventually(async () => expect(await a.presence.getAll()).toContain('bob'))
+    await acrossWorkers(server, 'gossip')
     expect(readFileSync(log, 'utf8')).toContain('subscribe event gossip')
   })
 })

@@ -2,16 +2,15 @@
  * Differential: logins against deepstream 7.0.2 and riptide, on the wire and through the stock
  * client (successes, failures, attempt limits, malformed auth data, messages out of turn).
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import { eventually } from '../helpers.js'
 import { usePeers } from './peers.js'
-import { closeWireClients, differential, outcome, WireClient, type WireMessage } from './wire.js'
+import { differential, outcome, WireClient, type WireMessage } from './wire.js'
 
 describe('differential: authentication', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('answers a good login with AUTH_SUCCESSFUL and the user\'s clientData', () => differential('login succeeds', peers, async (peer) => {
     const answers = []
@@ -87,7 +86,6 @@ describe('differential: authentication', () => {
 
 describe('differential: authentication timeout', () => {
   const peers = usePeers({ unauthenticatedClientTimeout: 300 })
-  afterEach(() => closeWireClients())
 
   it('tells a client that does not log in in time, and closes it', () => differential('authentication timeout', peers, async (peer) => {
     const client = await WireClient.open(peer)

@@ -3,17 +3,14 @@
  * data rules, listening) and RPC (provide, accept, response, error, reject and reroute, no
  * provider, timeouts, denials), on the wire and through the stock client.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { eventually } from '../helpers.js'
 import { EVENT_ACTION as E, RPC_ACTION as P, TOPIC } from '../../src/native-free-core/protocol/constants.js'
-import { usePeers } from './peers.js'
-import { closeWireClients, differential, outcome, stockClient, WireClient, type WireMessage } from './wire.js'
+import { ADA, BOB, CAT, usePeers } from './peers.js'
+import { differential, messagesOf, outcome, stockClient, WireClient, type WireMessage } from './wire.js'
 
-const ADA = { username: 'ada', password: 'ada-pw' }
-const BOB = { username: 'bob', password: 'bob-pw' }
-const CAT = { username: 'cat', password: 'cat-pw' }
-const ev = (action: number, fields: Record<string, unknown> = {}) => ({ topic: TOPIC.EVENT, action, ...fields })
-const rpc = (action: number, fields: Record<string, unknown> = {}) => ({ topic: TOPIC.RPC, action, ...fields })
+const ev = messagesOf(TOPIC.EVENT)
+const rpc = messagesOf(TOPIC.RPC)
 
 /**
  * riptide hands requests to providers under a correlation id of its own (README, "What differs"),
@@ -26,7 +23,6 @@ function withoutServerId (message: WireMessage): WireMessage {
 
 describe('differential: events and rpc', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('acks subscriptions, delivers emits to others, refuses double and missing subscriptions', () => differential('event flow', peers, async (peer) => {
     const a = await WireClient.user(peer, ADA)

@@ -3,19 +3,16 @@
  * shapes, every failure (conflicts, missing records, denials, RPC errors, rejections, no provider,
  * bad requests, failed authentication), and what WebSocket clients see of HTTP writes and emits.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { eventually } from '../helpers.js'
-import { usePeers } from './peers.js'
-import { closeWireClients, differential, postJif, stockClient, WireClient } from './wire.js'
+import { ADA, BOB, usePeers } from './peers.js'
+import { differential, postJif, stockClient, WireClient } from './wire.js'
 import { EVENT_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 
-const ADA = { username: 'ada', password: 'ada-pw' }
-const BOB = { username: 'bob', password: 'bob-pw' }
 const as = (authData: Record<string, unknown>, ...body: unknown[]) => ({ authData, body })
 
 describe('differential: JIF over HTTP', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('answers record and list items with deepstream\'s success shapes', () => differential('jif records and lists', peers, async (peer) => {
     // One item per request: deepstream runs a request's items at once, so a read could overtake a write.

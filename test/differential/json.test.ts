@@ -2,17 +2,14 @@
  * Differential: the ws-json endpoint (`/deepstream-json`, one JSON text frame per message): login,
  * records, events and RPC, compared frame for frame.
  */
-import { afterEach, describe, it } from 'vitest'
+import { describe, it } from 'vitest'
 import { EVENT_ACTION as E, RECORD_ACTION as R, RPC_ACTION as P, TOPIC } from '../../src/native-free-core/protocol/constants.js'
-import { usePeers } from './peers.js'
-import { closeWireClients, differential, WireClient } from './wire.js'
+import { ADA, BOB, usePeers } from './peers.js'
+import { differential, WireClient } from './wire.js'
 
-const ADA = { username: 'ada', password: 'ada-pw' }
-const BOB = { username: 'bob', password: 'bob-pw' }
 
 describe('differential: ws-json endpoint', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('logs in and refuses a bad password', () => differential('json login', peers, async (peer) => [
     (await WireClient.login(peer, ADA, true)).answer,

@@ -3,18 +3,15 @@
  * SUBSCRIPTION_HAS_PROVIDER, removed), a rejecting listener, an invalid pattern, and records'
  * subscription edge cases (subscribe twice, read without create, unknown actions).
  */
-import { afterEach, describe, it } from 'vitest'
+import { describe, it } from 'vitest'
 import { RECORD_ACTION as R, TOPIC } from '../../src/native-free-core/protocol/constants.js'
-import { usePeers } from './peers.js'
-import { closeWireClients, differential, WireClient } from './wire.js'
+import { ADA, BOB, usePeers } from './peers.js'
+import { differential, messagesOf, WireClient } from './wire.js'
 
-const ADA = { username: 'ada', password: 'ada-pw' }
-const BOB = { username: 'bob', password: 'bob-pw' }
-const rec = (action: number, fields: Record<string, unknown> = {}) => ({ topic: TOPIC.RECORD, action, ...fields })
+const rec = messagesOf(TOPIC.RECORD)
 
 describe('differential: record listening and subscription edges', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('tells record subscribers when an accepted provider comes and goes', () => differential('record listening', peers, async (peer) => {
     const provider = await WireClient.user(peer, ADA)

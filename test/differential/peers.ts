@@ -12,7 +12,8 @@ import { Supervisor } from '../../src/main/supervisor.js'
 import { freePort } from '../../src/main/free-port.js'
 import { PACKAGE_ROOT } from '../../src/workers/compiled-module.js'
 import { PinoLogger } from '../../src/native-free-core/plugins/logger/pino-logger.js'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { closeWireClients } from './wire.js'
 import { makeTempDir, removeTempDirs, TEST_WORKERS } from '../helpers.js'
 
 export type PeerName = 'deepstream' | 'riptide'
@@ -46,6 +47,11 @@ rpc:
 presence:
   "*": { allow: true }
 `
+
+/** Auth data that logs each user in. */
+export const ADA = { username: 'ada', password: USERS.ada.password }
+export const BOB = { username: 'bob', password: USERS.bob.password }
+export const CAT = { username: 'cat', password: USERS.cat.password }
 
 const HASH = { hash: 'md5', iterations: 100, keyLength: 32 }
 
@@ -129,9 +135,10 @@ export async function startRiptide (dir: string, settings: PeerSettings = {}): P
   return { name: 'riptide', port: supervisor.port, close: () => supervisor.close() }
 }
 
-/** Both peers for one test file: started before its tests, closed after them. */
+/** Both peers for one test file: started before its tests, closed after them; clients are closed after each test. */
 export function usePeers (settings: PeerSettings = {}): { deepstream: Peer, riptide: Peer } {
   const peers = {} as { deepstream: Peer, riptide: Peer }
+  afterEach(() => closeWireClients())
   beforeAll(async () => {
     [peers.deepstream, peers.riptide] = await Promise.all([startDeepstream(makeTempDir(), settings), startRiptide(makeTempDir(), settings)])
   })

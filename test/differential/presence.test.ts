@@ -2,19 +2,15 @@
  * Differential: presence on the wire: per-user and all-user subscriptions, joins and leaves,
  * queries of everyone and of named users, a user on two connections, unsubscribes.
  */
-import { afterEach, describe, it } from 'vitest'
+import { describe, it } from 'vitest'
 import { PRESENCE_ACTION as U, TOPIC } from '../../src/native-free-core/protocol/constants.js'
-import { usePeers } from './peers.js'
-import { closeWireClients, differential, WireClient } from './wire.js'
+import { ADA, BOB, CAT, usePeers } from './peers.js'
+import { differential, messagesOf, WireClient } from './wire.js'
 
-const ADA = { username: 'ada', password: 'ada-pw' }
-const BOB = { username: 'bob', password: 'bob-pw' }
-const CAT = { username: 'cat', password: 'cat-pw' }
-const presence = (action: number, fields: Record<string, unknown> = {}) => ({ topic: TOPIC.PRESENCE, action, ...fields })
+const presence = messagesOf(TOPIC.PRESENCE)
 
 describe('differential: presence', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('announces joins and leaves to per-user and all-user subscribers, once per user', () => differential('presence flow', peers, async (peer) => {
     const watcher = await WireClient.user(peer, ADA)

@@ -3,14 +3,12 @@
  * updates, patches, erases, write acknowledgements, version conflicts, setData, head, bulk head,
  * read of a missing record, delete, unsubscribe, notify, and a permission denial of every action.
  */
-import { afterEach, describe, it } from 'vitest'
+import { describe, it } from 'vitest'
 import { RECORD_ACTION as R, TOPIC } from '../../src/native-free-core/protocol/constants.js'
-import { usePeers, type Peer } from './peers.js'
-import { closeWireClients, differential, outcome, stockClient, WireClient } from './wire.js'
+import { ADA, BOB, usePeers, type Peer } from './peers.js'
+import { differential, messagesOf, outcome, stockClient, WireClient } from './wire.js'
 
-const ADA = { username: 'ada', password: 'ada-pw' }
-const BOB = { username: 'bob', password: 'bob-pw' }
-const rec = (action: number, fields: Record<string, unknown> = {}) => ({ topic: TOPIC.RECORD, action, ...fields })
+const rec = messagesOf(TOPIC.RECORD)
 
 /** Two logged-in wire clients, both subscribed to `name` (created if new); the subscription answers are returned. */
 async function twoSubscribers (peer: Peer, name: string): Promise<{ a: WireClient, b: WireClient, opened: unknown[] }> {
@@ -25,7 +23,6 @@ async function twoSubscribers (peer: Peer, name: string): Promise<{ a: WireClien
 
 describe('differential: records', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('creates on subscribe, and sends updates, patches and erases to the other subscriber only', () => differential('record update flow', peers, async (peer) => {
     const { a, b, opened } = await twoSubscribers(peer, 'flow/1')
@@ -151,7 +148,6 @@ describe('differential: records', () => {
 
 describe('differential: deliberate differences', () => {
   const peers = usePeers()
-  afterEach(() => closeWireClients())
 
   it('refuses record paths that reach an object\'s prototype', () => differential('record path __proto__', peers, async (peer) => {
     const a = await WireClient.user(peer, ADA)

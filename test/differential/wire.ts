@@ -13,6 +13,11 @@ import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../../src/native-free-cor
 import type { Peer } from './peers.js'
 import { KNOWN_DIFFERENCES } from './known-differences.js'
 
+/** Builds messages of one topic: `const rec = messagesOf(TOPIC.RECORD); rec(RECORD_ACTION.READ, { name })`. */
+export function messagesOf (topic: number): (action: number, fields?: Record<string, unknown>) => { topic: number, action: number } & Record<string, unknown> {
+  return (action, fields = {}) => ({ topic, action, ...fields })
+}
+
 /** A message as deepstream's parser returns it: only the fields present on the wire. */
 export type WireMessage = Record<string, unknown> & { topic: number, action: number }
 
