@@ -117,6 +117,50 @@ describe('differential: events and rpc', () => {
     return { rejected, noAccept, noResponse, toRequestor: await requestor.drain() }
   }))
 
+  it('answers a second provide, an unprovide of nothing, a reply under an unknown id and a second accept', () => differential('rpc provider edges', peers, async (peer) => {
+    const provider = await WireClient.user(peer, ADA)
+    const requestor = await WireClient.user(peer, BOB)
+    provider.send(rpc(P.PROVIDE, { names: ['edge'], correlationId: '0' }))
+    await provider.next()
+    provider.send(rpc(P.PROVIDE, { names: ['edge'], correlationId: '1' }))
+    const twice = await provider.drain()
+    provider.send(rpc(P.UNPROVIDE, { names: ['never'], correlationId: '2' }))
+    const nothing = await provider.drain()
+    provider.send(rpc(P.RESPONSE, { name: 'edge', correlationId: 'no-such-id', data: '1' }))
+    const unknown = await provider.drain()
+    requestor.send(rpc(P.REQUEST, { name: 'edge', correlationId: 'r1', data: '1' }))
+    const request = await provider.next()
+    provider.send(rpc(P.ACCEPT, { name: 'edge', correlationId: request.correlationId }))
+    provider.send(rpc(P.ACCEPT, { name: 'edge', correlationId: request.correlationId }))
+    const secondAccept = (await provider.drain()).map(withoutServerId)
+    provider.send(rpc(P.RESPONSE, { name: 'edge', correlationId: request.correlationId, data: '2' }))
+    const answered = [await requestor.next(), await requestor.next()]
+    return { twice, nothing, unknown, secondAccept, answered, rest: await provider.drain() }
+  }))
+
+  it('asks the next event listener after a reject', () => differential('event listen reject', peers, async (peer) => {
+    const provider = await WireClient.user(peer, ADA)
+    const subscriber = await WireClient.user(peer, BOB)
+    provider.send(ev(E.LISTEN, { name: 'ticks/.*', correlationId: 'l1' }))
+    await provider.next()
+    subscriber.send(ev(E.SUBSCRIBE, { names: ['ticks/a'], correlationId: '0' }))
+    await subscriber.next()
+    const found = await provider.next()
+    provider.send(ev(E.LISTEN_REJECT, { name: 'ticks/.*', subscription: 'ticks/a' }))
+    const afterReject = await provider.drain()
+    return { found, afterReject }
+  }))
+
+  it('answers actions it does not know', () => differential('unknown actions are answered', peers, async (peer) => {
+    const client = await WireClient.user(peer, ADA)
+    const answers = []
+    for (const topic of [TOPIC.EVENT, TOPIC.RPC, TOPIC.RECORD, TOPIC.PRESENCE]) {
+      client.send({ topic, action: 99, name: 'x' })
+      answers.push(await client.drain())
+    }
+    return answers
+  }))
+
   it('denies providing and requesting where the rules say no', () => differential('rpc denials', peers, async (peer) => {
     const a = await WireClient.user(peer, CAT)
     a.send(rpc(P.PROVIDE, { names: ['denied/p'], correlationId: '0' }))

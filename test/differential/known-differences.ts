@@ -8,5 +8,6 @@ export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   'record path __proto__': 'riptide refuses record paths through __proto__, constructor or prototype with RECORD_UPDATE_ERROR; deepstream writes them',
   'corrupt frame after login': 'riptide answers a frame it cannot decode with PARSER/MESSAGE_PARSE_ERROR and the reason; deepstream answers PARSER/UNKNOWN_TOPIC',
   'json acks carry isAck': 'riptide\'s ws-json acks carry isAck: true, as its protobuf acks do; deepstream\'s ws-json endpoint drops the flag',
+  'unknown actions are answered': 'riptide answers an action it does not know with the topic\'s INVALID_MESSAGE_DATA and the reason; deepstream sends nothing',
   'record notify': 'with storage none, deepstream drops the only copy of the record and sends DELETED; riptide re-reads and pushes the cached copy as an UPDATE',
 }

@@ -81,12 +81,9 @@ export class RpcHandler implements TopicHandler {
     sendBulkAck(socket, message)
   }
 
+  /** Unproviding a name that was not provided is only acked, as deepstream does. */
   private unprovide (socket: Socket, message: Message): void {
-    for (const name of message.names ?? []) {
-      if (!this.providers.unsubscribe(name, socket)) {
-        socket.send({ topic: TOPIC.RPC, action: RPC_ACTION.NOT_PROVIDED, originalAction: message.action, name })
-      }
-    }
+    for (const name of message.names ?? []) this.providers.unsubscribe(name, socket)
     sendBulkAck(socket, message)
   }
 
