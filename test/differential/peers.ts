@@ -45,7 +45,7 @@ rpc:
   "*": { provide: true, request: true }
   "denied/*": { provide: false, request: false }
 presence:
-  "*": { allow: true }
+  "*": { allow: "user.id !== 'cat'" }
 `
 
 /** Auth data that logs each user in. */

@@ -42,6 +42,21 @@ describe('differential: presence', () => {
     return [subscribed, await watcher.next()]
   }))
 
+  it('denies presence to a user the rules leave out', () => differential('presence denials', peers, async (peer) => {
+    const cat = await WireClient.user(peer, CAT)
+    const answers = []
+    for (const message of [
+      presence(U.SUBSCRIBE, { names: ['ada'], correlationId: '0' }),
+      presence(U.SUBSCRIBE_ALL),
+      presence(U.QUERY_ALL),
+      presence(U.QUERY, { names: ['ada'], correlationId: 'q' }),
+    ]) {
+      cat.send(message)
+      answers.push(await cat.drain())
+    }
+    return answers
+  }))
+
   it('answers queries of everyone and of named users, without the asker', () => differential('presence queries', peers, async (peer) => {
     const asker = await WireClient.user(peer, ADA)
     await WireClient.user(peer, BOB)

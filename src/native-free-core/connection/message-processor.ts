@@ -111,7 +111,7 @@ export function sendDenied (socket: Socket, message: Message, name: string, verd
     topic: message.topic,
     action: verdict === 'error' ? actions.MESSAGE_PERMISSION_ERROR : actions.MESSAGE_DENIED,
     originalAction: message.action,
-    name,
+    name: name === '' ? undefined : name, // name-less actions (presence QUERY_ALL, SUBSCRIBE_ALL) are denied without one, as in deepstream
     correlationId: message.correlationId,
     isWriteAck: message.isWriteAck,
     isError: true,
