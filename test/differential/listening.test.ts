@@ -54,4 +54,23 @@ describe('differential: record listening and subscription edges', () => {
     const readOnly = [await a.next(), await a.next()]
     return { first, second, readOnly, rest: await a.drain() }
   }))
+
+  it('refuses patches to hot-path records, and reads them', () => differential('record hot path', peers, async (peer) => {
+    const a = await WireClient.user(peer, ADA)
+    a.send(rec(R.CREATEANDUPDATE, { name: 'hot/1', version: -1, data: '{"t":1}' }))
+    a.send(rec(R.CREATEANDPATCH, { name: 'hot/1', version: -1, path: 't', data: '3', isWriteAck: true, correlationId: '3' }))
+    const patch = await a.next()
+    a.send(rec(R.READ, { name: 'hot/1' }))
+    return { patch, read: await a.next(), rest: await a.drain() }
+  }))
+
+  it('acknowledges a hot-path write and sends it to subscribers', () => differential('hot path writes', peers, async (peer) => {
+    const a = await WireClient.user(peer, ADA)
+    const b = await WireClient.user(peer, BOB)
+    b.send(rec(R.SUBSCRIBECREATEANDREAD, { names: ['hot/2'], correlationId: '0' }))
+    await b.next()
+    await b.next()
+    a.send(rec(R.CREATEANDUPDATE, { name: 'hot/2', version: -1, data: '{"t":1}', isWriteAck: true, correlationId: '1' }))
+    return { ack: await a.next(), update: await b.next() }
+  }))
 })

@@ -75,7 +75,9 @@ serverName: differential
 showLogo: false
 logLevel: OFF
 telemetry: { type: deepstreamIO, options: { enabled: false } }
-rpc: { ackTimeout: 300, responseTimeout: 600 }
+rpc: { ackTimeout: 300, responseTimeout: 600, provideRequestorName: true, provideRequestorData: true }
+record: { storageHotPathPrefixes: [hot/] }
+listen: { responseTimeout: 300 }
 httpServer: { type: default, options: { host: 127.0.0.1, port: ${deepstreamPort} } }
 connectionEndpoints:
   - type: ws-binary

@@ -270,10 +270,13 @@ export class RecordHandler implements TopicHandler {
     return { version, data, update }
   }
 
-  /** storageHotPathPrefixes: setData writes straight through at version 0, no transition. */
+  /**
+   * storageHotPathPrefixes: setData writes straight through at version 0, no transition. A patch is
+   * refused as deepstream refuses it; the ack keeps isWriteAck, which the stock client waits for.
+   */
   private async hotPathWrite (socket: Socket, message: Message, name: string, value: JSONValue | undefined, isPatch: boolean): Promise<void> {
     if (isPatch) {
-      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.INVALID_PATCH_ON_HOTPATH, originalAction: message.action, name, isError: true, isWriteAck: message.isWriteAck, correlationId: message.correlationId })
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.INVALID_PATCH_ON_HOTPATH, originalAction: message.action, name, correlationId: message.correlationId })
       return
     }
     if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return

@@ -36,6 +36,7 @@ export function messageFromJSON (raw: unknown): Message {
   }
   if (typeof src.versions === 'object' && src.versions !== null) message.versions = src.versions
   if (typeof src.requestorData === 'string') message.requestorData = src.requestorData
+  else if (typeof src.requestorData === 'object' && src.requestorData !== null) message.requestorData = JSON.stringify(src.requestorData)
   return message as unknown as Message
 }
 
@@ -43,17 +44,26 @@ export function messageFromJSON (raw: unknown): Message {
 const PARSED_TOPICS: ReadonlySet<number> = new Set([TOPIC.AUTH, TOPIC.RECORD, TOPIC.PRESENCE])
 
 /** A message as deepstream's ws-json endpoint writes it (test/differential/json.test.ts compares them). */
-function toJSON (message: Message): string {
-  const textual = withJsonText(message)
-  if (typeof textual.data !== 'string' || !PARSED_TOPICS.has(textual.topic)) return JSON.stringify(textual)
-  const { data, ...rest } = textual
-  let parsedData: unknown
+function parsedOr (text: string, otherwise: unknown): unknown {
   try {
-    parsedData = JSON.parse(data)
+    return JSON.parse(text)
   } catch {
-    return JSON.stringify(textual)
+    return otherwise
   }
-  return JSON.stringify({ ...rest, parsedData })
+}
+
+function toJSON (message: Message): string {
+  const textual: Record<string, unknown> = { ...withJsonText(message) }
+  // deepstream writes an RPC requestor's clientData as an object here.
+  if (typeof textual.requestorData === 'string') textual.requestorData = parsedOr(textual.requestorData, textual.requestorData)
+  if (typeof textual.data === 'string' && PARSED_TOPICS.has(message.topic)) {
+    const parsedData = parsedOr(textual.data, undefined)
+    if (parsedData !== undefined) {
+      delete textual.data
+      textual.parsedData = parsedData
+    }
+  }
+  return JSON.stringify(textual)
 }
 
 export const jsonCodec: Codec = {
