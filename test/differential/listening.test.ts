@@ -73,4 +73,16 @@ describe('differential: record listening and subscription edges', () => {
     a.send(rec(R.CREATEANDUPDATE, { name: 'hot/2', version: -1, data: '{"t":1}', isWriteAck: true, correlationId: '1' }))
     return { ack: await a.next(), update: await b.next() }
   }))
+
+  it('moves on when a listener does not answer in time', () => differential('listen response timeout notice', peers, async (peer) => {
+    const provider = await WireClient.user(peer, ADA)
+    const subscriber = await WireClient.user(peer, BOB)
+    provider.send(rec(R.LISTEN, { name: 'slow/.*', correlationId: 'l1' }))
+    await provider.next()
+    subscriber.send(rec(R.SUBSCRIBECREATEANDREAD, { names: ['slow/1'], correlationId: '0' }))
+    const found = await provider.next()
+    // listen.responseTimeout is 300 ms in this config: what the silent provider hears within 1.5 s.
+    const after = await provider.next(undefined, 1500).catch(() => 'nothing')
+    return { found, after }
+  }))
 })

@@ -20,6 +20,7 @@ export interface ListenActions {
   SUBSCRIPTION_FOR_PATTERN_FOUND: number
   SUBSCRIPTION_FOR_PATTERN_REMOVED: number
   INVALID_LISTEN_REGEX: number
+  LISTEN_RESPONSE_TIMEOUT: number
 }
 
 interface Candidate { socket: Socket, pattern: string }
@@ -179,7 +180,11 @@ export class ListenRegistry {
     }
     pending.current = next
     next.socket.send({ topic: this.topic, action: this.actions.SUBSCRIPTION_FOR_PATTERN_FOUND, name: next.pattern, subscription: name })
-    pending.timer = setTimeout(() => this.tryNext(name, pending), this.services.config.listen.responseTimeout)
+    pending.timer = setTimeout(() => {
+      // As deepstream: the provider that kept silent is told, and the next one is asked.
+      next.socket.send({ topic: this.topic, action: this.actions.LISTEN_RESPONSE_TIMEOUT, subscription: name })
+      this.tryNext(name, pending)
+    }, this.services.config.listen.responseTimeout)
   }
 
   private finishPending (name: string, pending: Pending): void {
