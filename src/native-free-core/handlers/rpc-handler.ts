@@ -126,18 +126,19 @@ export class RpcHandler implements TopicHandler {
     const self = this.services.clusterNode.serverName
     const nodes = 'socket' in rpc.origin ? this.providers.nodesWith(rpc.name).filter((node) => node !== self && !rpc.triedNodes.has(node)) : []
     const pick = Math.floor(Math.random() * (untried.length + nodes.length))
+    const request: Message = { topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData }
     if (pick < untried.length) {
       const provider = untried[pick]
       rpc.provider = provider
       rpc.tried.add(provider)
-      provider.send({ topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData })
+      provider.send(request)
       return
     }
     if (nodes.length > 0) {
       const node = nodes[pick - untried.length]
       rpc.node = node
       rpc.triedNodes.add(node)
-      this.services.clusterNode.sendDirect(node, REQUEST_CHANNEL, { topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData })
+      this.services.clusterNode.sendDirect(node, REQUEST_CHANNEL, request)
       return
     }
     if ('socket' in rpc.origin) {
