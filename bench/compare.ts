@@ -4,9 +4,14 @@
  *
  *   npm run bench [-- --seconds 5]
  *
- * Scenarios, each on both servers:
+ * Servers, one after another: deepstream 7.0.2 on uWebSockets.js (its fastest
+ * configuration, the baseline of every ratio), deepstream on its default Node
+ * http + ws, riptide with its defaults (a worker per core), and riptide with
+ * one worker (per-core efficiency).
+ *
+ * Scenarios, each on every server:
  * - event fan-out, 1 publisher to 100 subscribers: maximum deliveries/s;
- * - the same at a fixed rate of half deepstream's maximum: delivery latency
+ * - the same at a fixed rate of half the baseline's maximum: delivery latency
  *   percentiles, corrected for coordinated omission;
  * - event fan-out to 1,000 subscribers: maximum deliveries/s;
  * - 10,000 topics x 10 subscribers each, one publisher cycling through them;
@@ -17,7 +22,10 @@
  * - connection storm: 5,000 logins, 100 at a time: logins/s, and server
  *   memory per idle connection.
  * - the HTTP endpoints under autocannon (bench/http.ts).
- * Prints one table with both results and the ratio; saves JSON under bench/results/.
+ * Beside each throughput, the server's CPU time (all its threads) per message
+ * delivered in the measured window: it does not depend on how fast the
+ * generator is. Prints the tables; saves JSON (with the command, commit, Node
+ * version and CPU) under bench/results/.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,34 +36,24 @@ import { rssMiB, startDeepstream, startRiptide, type Target } from './lib/target
 import { httpBench } from './http.js'
 import type { LoadReport } from './lib/load-worker.js'
 import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
-import { load, merged } from './lib/load.js'
-import { progress, saveResults } from './lib/report.js'
+import { merged, runLoad } from './lib/load.js'
+import { progress, ratio, saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
 
-/** Runs a workload once; its measured reports. */
-async function run (target: Target, workload: Workload, name: string): Promise<LoadReport[]> {
-  return measuredReports(workload, await load(jobsFor(workload, `${name}-${Date.now()}`, target.port, SECONDS)))
+/** One workload's figures: messages per second, the server's CPU µs per message, and the latency histogram. */
+interface Run { perSecond: number, serverMicros: number, reports: LoadReport[] }
+
+/** Runs a workload once, measuring the server process's CPU over the measured window. */
+async function run (target: Target, workload: Workload, name: string): Promise<Run> {
+  const loadRun = await runLoad(jobsFor(workload, `${name}-${Date.now()}`, target.port, SECONDS), target.pid)
+  const reports = measuredReports(workload, loadRun.reports)
+  const count = reports.reduce((sum, report) => sum + report.count, 0)
+  return { perSecond: count / SECONDS, serverMicros: count === 0 ? Number.NaN : (loadRun.cpuSeconds * 1e6) / count, reports }
 }
 
-const perSecond = (reports: LoadReport[]): number => reports.reduce((sum, report) => sum + report.count, 0) / SECONDS
-
-async function fanOut (target: Target, rate: number): Promise<{ perSecond: number, p50: number, p99: number, p999: number }> {
-  const reports = await run(target, fanOut100(rate), `fan-${rate}`)
-  const histogram = merged(reports)
-  return { perSecond: perSecond(reports), p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), p999: histogram.getValueAtPercentile(99.9) }
-}
-
-async function recordWrites (target: Target): Promise<{ perSecond: number, p99: number }> {
-  const reports = await run(target, RECORD_UPDATES, 'record')
-  return { perSecond: perSecond(reports), p99: merged(reports).getValueAtPercentile(99) }
-}
-
-async function rpc (target: Target): Promise<{ perSecond: number, p99: number }> {
-  const reports = await run(target, RPC, 'rpc')
-  return { perSecond: perSecond(reports), p99: merged(reports).getValueAtPercentile(99) }
-}
+const percentile = (measured: Run, p: number): number => merged(measured.reports).getValueAtPercentile(p)
 
 async function storm (target: Target): Promise<{ loginsPerSecond: number, kibPerConnection: number }> {
   const before = rssMiB(target.pid)
@@ -69,76 +67,109 @@ async function storm (target: Target): Promise<{ loginsPerSecond: number, kibPer
   return { loginsPerSecond: clients.length / seconds, kibPerConnection: ((after - before) * 1024) / clients.length }
 }
 
+const TARGETS: Array<(work: string) => Promise<Target>> = [
+  (work) => startDeepstream(work, 'uws'),
+  (work) => startDeepstream(work, 'default'),
+  (work) => startRiptide(work),
+  (work) => startRiptide(work, 1),
+]
+
+/** Every scenario on one server: its row of figures. */
+async function scenarios (target: Target, baselineFanOut: number | undefined, step: (label: string) => void): Promise<Record<string, number>> {
+  const row: Record<string, number> = {}
+  const record = (key: string, measured: Run): void => {
+    row[key] = measured.perSecond
+    row[`${key}Micros`] = measured.serverMicros
+  }
+  step('event fan-out, maximum')
+  const max = await run(target, fanOut100(0), 'fan-max')
+  record('fanOutDeliveries', max)
+  step('event fan-out, fixed rate')
+  // Half of the baseline's maximum, in publishes per second, for every server.
+  const rate = Math.max(10, Math.round((baselineFanOut ?? max.perSecond) / 100 / 2))
+  const fixed = await run(target, fanOut100(rate), `fan-${rate}`)
+  Object.assign(row, { fixedRate: rate, fixedP50: percentile(fixed, 50), fixedP99: percentile(fixed, 99), fixedP999: percentile(fixed, 99.9) })
+  step('event fan-out to 1,000')
+  record('fanOutDeliveries1000', await run(target, FAN_OUT_1000, 'fan-1000'))
+  step('10,000 topics x 10 subscribers')
+  record('manyTopicsDeliveries', await run(target, MANY_TOPICS, 'topics'))
+  step('acknowledged record writes')
+  record('ackedWrites', await run(target, ACKED_WRITES, 'acked'))
+  step('record writes with subscribers')
+  const writes = await run(target, RECORD_UPDATES, 'record')
+  record('recordDeliveries', writes)
+  row.recordP99 = percentile(writes, 99)
+  step('rpc round trips')
+  const calls = await run(target, RPC, 'rpc')
+  record('rpcPerSecond', calls)
+  row.rpcP99 = percentile(calls, 99)
+  return row
+}
+
+/** A figure for the table: whole above 100, one decimal below (memory per connection in KiB). */
+const figure = (value: number): string => (!Number.isFinite(value) ? '-' : value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(1))
+const micros = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : '-')
+
 async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'riptide-bench-compare-'))
   const results: Record<string, Record<string, number>> = {}
-  const steps = 17
+  const names: string[] = []
+  const steps = TARGETS.length * 8 + 1
   let step = 0
   try {
-    for (const start of [startDeepstream, startRiptide]) {
+    for (const start of TARGETS) {
       const target = await start(work)
+      names.push(target.name)
       try {
-        const row: Record<string, number> = {}
-        progress(step++, steps, `${target.name}: event fan-out, maximum`)
-        const max = await fanOut(target, 0)
-        row.fanOutDeliveries = max.perSecond
-        progress(step++, steps, `${target.name}: event fan-out, fixed rate`)
-        // Half of deepstream's maximum, in publishes per second, for both servers.
-        const rate = Math.max(10, Math.round((results['deepstream 7.0.2']?.fanOutDeliveries ?? max.perSecond) / 100 / 2))
-        const fixed = await fanOut(target, rate)
-        Object.assign(row, { fixedRate: rate, fixedP50: fixed.p50, fixedP99: fixed.p99, fixedP999: fixed.p999 })
-        progress(step++, steps, `${target.name}: event fan-out to 1,000`)
-        row.fanOutDeliveries1000 = perSecond(await run(target, FAN_OUT_1000, 'fan-1000'))
-        progress(step++, steps, `${target.name}: 10,000 topics x 10 subscribers`)
-        row.manyTopicsDeliveries = perSecond(await run(target, MANY_TOPICS, 'topics'))
-        progress(step++, steps, `${target.name}: acknowledged record writes`)
-        row.ackedWrites = perSecond(await run(target, ACKED_WRITES, 'acked'))
-        progress(step++, steps, `${target.name}: record writes with subscribers`)
-        const writes = await recordWrites(target)
-        Object.assign(row, { recordDeliveries: writes.perSecond, recordP99: writes.p99 })
-        progress(step++, steps, `${target.name}: rpc round trips`)
-        const calls = await rpc(target)
-        Object.assign(row, { rpcPerSecond: calls.perSecond, rpcP99: calls.p99 })
-        results[target.name] = row
+        results[target.name] = await scenarios(target, results[names[0]]?.fanOutDeliveries, (label) => progress(step++, steps, `${target.name}: ${label}`, 60))
       } finally {
         await target.stop()
       }
       // A fresh server for the storm, so its memory is not what earlier scenarios left behind.
-      progress(step++, steps, `${target.name}: connection storm`)
+      progress(step++, steps, `${target.name}: connection storm`, 60)
       const fresh = await start(work)
       try {
         await new Promise((done) => setTimeout(done, 1000))
-        const connections = await storm(fresh)
-        Object.assign(results[target.name], { loginsPerSecond: connections.loginsPerSecond, kibPerConnection: connections.kibPerConnection })
+        Object.assign(results[target.name], await storm(fresh))
       } finally {
         await fresh.stop()
       }
     }
-    progress(steps - 1, steps, 'HTTP endpoints (autocannon)')
+    progress(steps - 1, steps, 'HTTP endpoints (autocannon)', 60)
     const http = await httpBench()
-    progress(steps, steps, 'done')
-    const ds = results['deepstream 7.0.2']
-    const rt = results.riptide
-    const rows: Array<[string, number, number, 'higher' | 'lower', string]> = [
-      ['event fan-out, deliveries/s (100 subscribers)', ds.fanOutDeliveries, rt.fanOutDeliveries, 'higher', 'x'],
-      [`delivery p50 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP50, rt.fixedP50, 'lower', 'x'],
-      [`delivery p99 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP99, rt.fixedP99, 'lower', 'x'],
-      [`delivery p99.9 at ${rt.fixedRate} publishes/s, µs`, ds.fixedP999, rt.fixedP999, 'lower', 'x'],
-      ['event fan-out, deliveries/s (1,000 subscribers)', ds.fanOutDeliveries1000, rt.fanOutDeliveries1000, 'higher', 'x'],
-      ['10,000 topics x 10 subscribers, deliveries/s', ds.manyTopicsDeliveries, rt.manyTopicsDeliveries, 'higher', 'x'],
-      ['acknowledged record writes/s (riptide durable in LMDB, deepstream in memory)', ds.ackedWrites, rt.ackedWrites, 'higher', 'x'],
-      ['record updates delivered/s (1 writer, acked, 100 subscribers)', ds.recordDeliveries, rt.recordDeliveries, 'higher', 'x'],
-      ['record update delivery p99, µs', ds.recordP99, rt.recordP99, 'lower', 'x'],
-      ['rpc round trips/s', ds.rpcPerSecond, rt.rpcPerSecond, 'higher', 'x'],
-      ['rpc round trip p99, µs', ds.rpcP99, rt.rpcP99, 'lower', 'x'],
-      ['logins/s (5,000, 100 at a time)', ds.loginsPerSecond, rt.loginsPerSecond, 'higher', 'x'],
-      ['server memory per idle connection, KiB', ds.kibPerConnection, rt.kibPerConnection, 'lower', 'x'],
+    progress(steps, steps, 'done', 60)
+    const [baseline] = names
+    const rate = results[names[2]].fixedRate
+    // label, figure, CPU figure (for throughputs), and the CPU table's short label.
+    const rows: Array<[string, string, string | null, string]> = [
+      ['event fan-out, deliveries/s (100 subscribers)', 'fanOutDeliveries', 'fanOutDeliveriesMicros', 'event fan-out to 100, per delivery'],
+      [`delivery p50 at ${rate} publishes/s, µs`, 'fixedP50', null, ''],
+      [`delivery p99 at ${rate} publishes/s, µs`, 'fixedP99', null, ''],
+      [`delivery p99.9 at ${rate} publishes/s, µs`, 'fixedP999', null, ''],
+      ['event fan-out, deliveries/s (1,000 subscribers)', 'fanOutDeliveries1000', 'fanOutDeliveries1000Micros', 'event fan-out to 1,000, per delivery'],
+      ['10,000 topics x 10 subscribers, deliveries/s', 'manyTopicsDeliveries', 'manyTopicsDeliveriesMicros', '10,000 topics, per delivery'],
+      ['acknowledged record writes/s (riptide durable in LMDB, deepstream in memory)', 'ackedWrites', 'ackedWritesMicros', 'acknowledged record writes, per write'],
+      ['record updates delivered/s (1 writer, acked, 100 subscribers)', 'recordDeliveries', 'recordDeliveriesMicros', 'record updates, per delivery'],
+      ['record update delivery p99, µs', 'recordP99', null, ''],
+      ['rpc round trips/s', 'rpcPerSecond', 'rpcPerSecondMicros', 'rpc, per round trip'],
+      ['rpc round trip p99, µs', 'rpcP99', null, ''],
+      ['logins/s (5,000, 100 at a time)', 'loginsPerSecond', null, ''],
+      ['server memory per idle connection, KiB', 'kibPerConnection', null, ''],
     ]
-    console.log('\n\n| measure | deepstream 7.0.2 | riptide | riptide / deepstream |')
-    console.log('| --- | ---: | ---: | ---: |')
-    for (const [label, a, b] of rows) console.log(`| ${label} | ${Math.round(a).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | ${(b / a).toFixed(2)} |`)
+    console.log(`\n\nRatios are against ${baseline}. µs: the server's CPU time per message delivered (all threads).\n`)
+    console.log(`| measure | ${names.join(' | ')} | ${names.slice(1).map((name) => `${name} / baseline`).join(' | ')} |`)
+    console.log(`| --- |${' ---: |'.repeat(names.length * 2 - 1)}`)
+    for (const [label, key] of rows) {
+      const values = names.map((name) => results[name][key])
+      console.log(`| ${label} | ${values.map(figure).join(' | ')} | ${values.slice(1).map((value) => ratio(value, values[0])).join(' | ')} |`)
+    }
+    console.log(`\n| server CPU µs | ${names.join(' | ')} |`)
+    console.log(`| --- |${' ---: |'.repeat(names.length)}`)
+    for (const [, , microsKey, short] of rows) {
+      if (microsKey !== null) console.log(`| ${short} | ${names.map((name) => micros(results[name][microsKey])).join(' | ')} |`)
+    }
     console.log(`\n${http}`)
-    saveResults('compare', { seconds: SECONDS, results, http })
+    saveResults('compare', { seconds: SECONDS, baseline, results, http })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { startDeepstream, startRiptide, type Target } from './lib/targets.js'
+import { ratio } from './lib/report.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' } } })
 const SECONDS = Number(args.seconds)
@@ -53,10 +54,10 @@ export async function httpBench (): Promise<string> {
       }
     }
     const [ds, rt] = rows
-    const lines = ['| HTTP (autocannon, 32 connections) | deepstream 7.0.2 req/s | riptide req/s | riptide / deepstream | p99 ms (deepstream / riptide) |', '| --- | ---: | ---: | ---: | ---: |']
+    const lines = ['| HTTP (autocannon, 32 connections) | deepstream 7.0.2 (uWS) req/s | riptide req/s | riptide / deepstream | p99 ms (deepstream / riptide) |', '| --- | ---: | ---: | ---: | ---: |']
     CASES.forEach(({ label }, i) => {
       const errors = ds[i].errors + rt[i].errors > 0 ? ` (errors: ${ds[i].errors} / ${rt[i].errors})` : ''
-      lines.push(`| ${label}${errors} | ${Math.round(ds[i].requests).toLocaleString('en')} | ${Math.round(rt[i].requests).toLocaleString('en')} | ${(rt[i].requests / ds[i].requests).toFixed(2)} | ${ds[i].p99} / ${rt[i].p99} |`)
+      lines.push(`| ${label}${errors} | ${Math.round(ds[i].requests).toLocaleString('en')} | ${Math.round(rt[i].requests).toLocaleString('en')} | ${ratio(rt[i].requests, ds[i].requests)} | ${ds[i].p99} / ${rt[i].p99} |`)
     })
     return lines.join('\n')
   } finally {

@@ -99,7 +99,7 @@ function codecTable (): string {
 }
 
 const SIDES = [
-  { key: 'deepstream', target: 'deepstream 7.0.2', protocol: 'protobuf' },
+  { key: 'deepstream', target: 'deepstream 7.0.2 (uWS)', protocol: 'protobuf' },
   { key: 'protobuf', target: 'riptide', protocol: 'protobuf' },
   { key: 'native', target: 'riptide', protocol: 'native' },
 ] as const

@@ -1,8 +1,9 @@
 /**
- * The two servers the benchmarks compare, each in a process of its own:
- * riptide through its CLI (defaults: a worker per core, LMDB), and
- * @deepstream/server 7.0.2 with its default Node http + ws server, auth and
- * permissions open, telemetry off, the binary WebSocket and HTTP endpoints.
+ * The servers the benchmarks compare, each in a process of its own: riptide
+ * through its CLI (defaults: a worker per core, LMDB; or a set number of
+ * workers), and @deepstream/server 7.0.2 on uWebSockets.js (its fastest) or on
+ * its default Node http + ws, auth and permissions open, telemetry off, the
+ * binary WebSocket and HTTP endpoints.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -17,19 +18,24 @@ export { ROOT }
 
 export interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
 
-export async function startRiptide (work: string): Promise<Target> {
+/** riptide through its CLI with its defaults (a worker per core, LMDB), or with `workers` worker threads. */
+export async function startRiptide (work: string, workers?: number): Promise<Target> {
   const config = join(work, 'riptide.yml')
   writeFileSync(config, `logLevel: INFO\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'riptide-data'))} } }\nstorage: { type: none }\n`)
-  const server = await spawnServer(config, ['--log-level', 'info'])
-  return { name: 'riptide', port: server.port, pid: server.process.pid ?? 0, stop: () => stopServer(server) }
+  const server = await spawnServer(config, ['--log-level', 'info', ...(workers === undefined ? [] : ['--workers', String(workers)])])
+  return { name: workers === undefined ? 'riptide' : `riptide, ${workers} worker${workers === 1 ? '' : 's'}`, port: server.port, pid: server.process.pid ?? 0, stop: () => stopServer(server) }
 }
 
-export async function startDeepstream (work: string): Promise<Target> {
+/**
+ * deepstream 7.0.2 through its CLI. `server`: `uws`, its fastest HTTP server (the baseline of every
+ * ratio), or `default`, its Node http + ws.
+ */
+export async function startDeepstream (work: string, server: 'uws' | 'default' = 'uws'): Promise<Target> {
   const port = await freePort()
   const config = join(work, 'deepstream.yml')
   writeFileSync(config, [
     'serverName: UUID', 'showLogo: false', 'logLevel: WARN', 'telemetry: { type: deepstreamIO, options: { enabled: false } }',
-    `httpServer: { type: default, options: { port: ${port}, host: 127.0.0.1 } }`,
+    `httpServer: { type: ${server}, options: { port: ${port}, host: 127.0.0.1 } }`,
     'connectionEndpoints: [{ type: ws-binary, options: { urlPath: /deepstream, maxAuthAttempts: 3, unauthenticatedClientTimeout: 180000 } }, { type: http, options: { allowAuthData: true, enableAuthEndpoint: false, authPath: /api/auth, postPath: /api, getPath: /api } }]',
     'auth: [{ type: none }]', 'permission: { type: none }', 'logger: { type: default, options: { colors: false } }', '',
   ].join('\n'))
@@ -45,7 +51,7 @@ export async function startDeepstream (work: string): Promise<Target> {
     child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
     void exited.then(() => { clearInterval(poll); fail(new Error(`deepstream exited:\n${output}`)) })
   })
-  return { name: 'deepstream 7.0.2', port, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await exited } }
+  return { name: server === 'uws' ? 'deepstream 7.0.2 (uWS)' : 'deepstream 7.0.2 (node http)', port, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await exited } }
 }
 
 export function rssMiB (pid: number): number {
