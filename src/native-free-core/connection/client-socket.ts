@@ -47,6 +47,8 @@ export class ClientSocket implements Socket {
   private readonly closeListeners: Array<(socket: ClientSocket) => void> = []
   /** Frames waiting to go out as one, for codecs that concatenate (see flushPending). */
   private readonly pending = new FrameQueue()
+  /** Frames of a non-concatenating codec sent this turn, not yet written. */
+  private queued: Array<Uint8Array | string> = []
   private invalidCount = 0
   private invalidWindowStart = 0
 
@@ -78,17 +80,31 @@ export class ClientSocket implements Socket {
       if (this.pending.push(frame as Uint8Array)) scheduleFlush(this)
       return
     }
-    this.write(frame)
+    // Other codecs send one frame per message; what one turn sends this socket leaves in one
+    // write (a ring drain can hand a socket many messages at once).
+    if (this.queued.push(frame) === 1) scheduleFlush(this)
   }
 
-  /** Sends the frames queued this turn as one. */
+  /** Sends what this turn queued: the native frame as one, other frames together. */
   flushPending (): void {
     const frame = this.pending.take()
     if (frame !== null && this.state !== 'closed') this.write(frame)
+    if (this.queued.length === 0) return
+    const frames = this.queued
+    this.queued = []
+    if (this.state === 'closed') return
+    if (frames.length === 1 || this.transport.sendMany === undefined) {
+      for (const one of frames) if (!this.isClosed) this.write(one)
+      return
+    }
+    this.checkBackpressure(this.transport.sendMany(frames, this.codec.isBinary))
   }
 
   private write (frame: Uint8Array | string): void {
-    const queued = this.transport.send(frame, this.codec.isBinary)
+    this.checkBackpressure(this.transport.send(frame, this.codec.isBinary))
+  }
+
+  private checkBackpressure (queued: boolean): void {
     // A client that does not read falls behind: close it rather than buffer without end, or drop frames.
     if (!queued || this.transport.bufferedAmount() > this.limits.maxSendBuffer) {
       this.monitoring.onErrorLog('warn', 'SLOW_CONSUMER', `socket ${this.id} on ${this.endpoint} closed: over ${this.limits.maxSendBuffer} bytes unsent`)
@@ -126,6 +142,7 @@ export class ClientSocket implements Socket {
     if (this.unauthenticatedTimer !== null) clearTimeout(this.unauthenticatedTimer)
     this.backlog = null
     this.pending.clear()
+    this.queued = []
     for (const listener of this.closeListeners) listener(this)
   }
 }

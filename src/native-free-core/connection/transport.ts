@@ -7,6 +7,11 @@ import type { HandshakeData } from '../plugins/auth/authentication.js'
  */
 export interface Transport {
   send (frame: Uint8Array | string, isBinary: boolean): boolean
+  /**
+   * Sends several frames, in order, as one write where the adapter can (uWS corks them); false as
+   * for `send`. Absent: the frames go one `send` each.
+   */
+  sendMany? (frames: ReadonlyArray<Uint8Array | string>, isBinary: boolean): boolean
   /** Closes with a close frame; the adapter then reports the close. */
   close (code: number, reason: string): void
   /** Bytes queued and not yet written to the kernel. */
