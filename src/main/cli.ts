@@ -6,8 +6,8 @@
  *   riptide hash <password> [--config FILE]
  */
 import { parseArgs } from 'node:util'
-import { RiptideError } from '../native-free-core/errors.js'
 import { join } from 'node:path'
+import { RiptideError } from '../native-free-core/errors.js'
 import { configSearchDirs, defaultConfig, findConfigFile, loadConfigFile, type LoadedConfig } from '../native-free-core/config/loader.js'
 import { PACKAGE_ROOT } from '../workers/compiled-module.js'
 import { parseLogLevel } from '../native-free-core/plugins/logger/logger.js'

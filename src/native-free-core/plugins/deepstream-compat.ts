@@ -1,9 +1,10 @@
 /**
  * deepstream 7's own plugins, loaded unchanged. Their cache, storage, permission and lock methods
- * take a callback where riptide's return promises, and their cluster nodes route by topic (`get(name, (error, version, data) => …)`); a
- * plugin is taken to be of deepstream's kind when its method declares the callback parameter, and
- * is then wrapped into riptide's interface. A wrapped cache gets no `setIfVersion`, so riptide
- * decides its versions under a lock per record (RecordStore.exclusively).
+ * take a callback where riptide's return promises (`get(name, (error, version, data) => …)`), and
+ * their cluster nodes route by topic. A plugin is taken to be of deepstream's kind by the number of
+ * parameters its method declares, and is then wrapped into riptide's interface. A wrapped cache
+ * gets no `setIfVersion`, so riptide decides its versions under a lock per record
+ * (RecordStore.exclusively).
  */
 import type { Cache, StoredRecord } from './cache/cache.js'
 import type { Permission, PermissionRequest } from './permission/permission.js'
@@ -15,6 +16,14 @@ import type { ClusterMessageHandler, ClusterNode } from './cluster-node/cluster-
 type Callback = (error: unknown, ...results: unknown[]) => void
 type CallbackMethod = (...args: unknown[]) => unknown
 
+/** A deepstream plugin's lifecycle, which every adapter passes on unchanged. */
+interface Lifecycle {
+  readonly description?: string
+  init?(): unknown
+  whenReady?(): Promise<void>
+  close?(): Promise<void>
+}
+
 /** The shape of a deepstream 7 cache or storage connector (`@deepstream/types`' StoragePlugin). */
 interface CallbackStore extends Lifecycle {
   get: CallbackMethod
@@ -22,14 +31,6 @@ interface CallbackStore extends Lifecycle {
   delete: CallbackMethod
   deleteBulk?: CallbackMethod
   headBulk?: CallbackMethod
-}
-
-/** A deepstream plugin's lifecycle, which every adapter passes on unchanged. */
-interface Lifecycle {
-  readonly description?: string
-  init?(): unknown
-  whenReady?(): Promise<void>
-  close?(): Promise<void>
 }
 
 /** What every adapter shares: the wrapped plugin's description and lifecycle. */
@@ -71,22 +72,21 @@ function call (store: CallbackStore, method: CallbackMethod, ...args: unknown[])
 
 /** riptide's Cache (and Storage) over a deepstream callback-style connector. */
 export class CallbackStoreAdapter extends Adapter<CallbackStore> implements Cache {
-
   /**
    * `kind`: deepstream calls deleteBulk on caches only, and its storage connectors leave it
    * unimplemented (PostgreSQL's throws), so a storage's bulk delete is one delete per name.
    */
-  constructor (private readonly store: CallbackStore, private readonly kind: 'cache' | 'storage') {
+  constructor (store: CallbackStore, private readonly kind: 'cache' | 'storage') {
     super(store, `deepstream ${kind} plugin`)
   }
 
   async get (name: string): Promise<StoredRecord | null> {
-    const [version, data] = await call(this.store, this.store.get, name)
+    const [version, data] = await call(this.inner, this.inner.get, name)
     return typeof version !== 'number' || version === -1 || data === null || data === undefined ? null : { version, data: data as JSONValue }
   }
 
   async set (name: string, version: number, data: JSONValue): Promise<void> {
-    await call(this.store, this.store.set, name, version, data)
+    await call(this.inner, this.inner.set, name, version, data)
   }
 
   /**
@@ -96,7 +96,7 @@ export class CallbackStoreAdapter extends Adapter<CallbackStore> implements Cach
    */
   async delete (name: string): Promise<void> {
     try {
-      await call(this.store, this.store.delete, name)
+      await call(this.inner, this.inner.delete, name)
     } catch (error) {
       if (await this.get(name).catch(() => undefined) !== null) throw error
     }
@@ -104,7 +104,7 @@ export class CallbackStoreAdapter extends Adapter<CallbackStore> implements Cach
 
   async deleteBulk (names: string[]): Promise<void> {
     if (names.length === 0) return
-    if (this.kind === 'cache' && this.store.deleteBulk !== undefined) await call(this.store, this.store.deleteBulk, names)
+    if (this.kind === 'cache' && this.inner.deleteBulk !== undefined) await call(this.inner, this.inner.deleteBulk, names)
     else for (const name of names) await this.delete(name) // one at a time: PostgreSQL's drops a table its delete empties
   }
 
@@ -114,8 +114,8 @@ export class CallbackStoreAdapter extends Adapter<CallbackStore> implements Cach
   }
 
   async headBulk (names: string[]): Promise<{ versions: Record<string, number>, missing: string[] }> {
-    if (this.store.headBulk !== undefined) {
-      const [versions, missing] = await call(this.store, this.store.headBulk, names)
+    if (this.inner.headBulk !== undefined) {
+      const [versions, missing] = await call(this.inner, this.inner.headBulk, names)
       return { versions: (versions ?? {}) as Record<string, number>, missing: (missing ?? []) as string[] }
     }
     const versions: Record<string, number> = {}
@@ -139,14 +139,14 @@ interface CallbackPermission extends Lifecycle {
 }
 
 export class CallbackPermissionAdapter extends Adapter<CallbackPermission> implements Permission {
-  constructor (private readonly permission: CallbackPermission) {
+  constructor (permission: CallbackPermission) {
     super(permission, 'deepstream permission plugin')
   }
 
   canPerformAction ({ user, message, action, name }: PermissionRequest): Promise<boolean> {
     const socketWrapper = { userId: user.id, serverData: user.serverData, clientData: user.clientData, user }
     return new Promise((resolve, reject) => {
-      this.permission.canPerformAction(socketWrapper, { ...message, action, name }, (_socket, _message, _passItOn, error, allowed) => {
+      this.inner.canPerformAction(socketWrapper, { ...message, action, name }, (_socket, _message, _passItOn, error, allowed) => {
         if (error !== null && error !== undefined) reject(asError(error))
         else resolve(allowed === true)
       }, null)
@@ -161,12 +161,12 @@ interface CallbackLocks extends Lifecycle {
 }
 
 export class CallbackLocksAdapter extends Adapter<CallbackLocks> implements LockRegistry {
-  constructor (private readonly locks: CallbackLocks) {
+  constructor (locks: CallbackLocks) {
     super(locks, 'deepstream lock registry')
   }
 
-  get (name: string): Promise<boolean> { return new Promise((resolve) => this.locks.get(name, (acquired) => resolve(acquired === true))) }
-  release (name: string): void { this.locks.release(name) }
+  get (name: string): Promise<boolean> { return new Promise((resolve) => this.inner.get(name, (acquired) => resolve(acquired === true))) }
+  release (name: string): void { this.inner.release(name) }
 }
 
 /**
@@ -195,19 +195,19 @@ function uncarry (carried: Carried): Message {
 }
 
 export class DeepstreamClusterNodeAdapter extends Adapter<DeepstreamClusterNode> implements ClusterNode {
-  constructor (private readonly node: DeepstreamClusterNode, readonly serverName: string) {
+  constructor (node: DeepstreamClusterNode, readonly serverName: string) {
     super(node, 'deepstream cluster node')
   }
 
-  send (channel: string, message: Message): void { this.node.send({ topic: channel, payload: carry(message) }) }
-  sendDirect (serverName: string, channel: string, message: Message): void { this.node.sendDirect(serverName, { topic: channel, payload: carry(message) }) }
+  send (channel: string, message: Message): void { this.inner.send({ topic: channel, payload: carry(message) }) }
+  sendDirect (serverName: string, channel: string, message: Message): void { this.inner.sendDirect(serverName, { topic: channel, payload: carry(message) }) }
   sendTo (serverNames: readonly string[], channel: string, message: Message): void {
     const payload = carry(message)
-    for (const serverName of serverNames) this.node.sendDirect(serverName, { topic: channel, payload })
+    for (const serverName of serverNames) this.inner.sendDirect(serverName, { topic: channel, payload })
   }
 
   subscribe (channel: string, handler: ClusterMessageHandler): void {
-    this.node.subscribe(channel, (message, fromServer) => handler(uncarry(message.payload as Carried), fromServer, 0))
+    this.inner.subscribe(channel, (message, fromServer) => handler(uncarry(message.payload as Carried), fromServer, 0))
   }
 }
 

@@ -43,7 +43,7 @@ export function messageFromJSON (raw: unknown): Message {
 /** Topics whose data deepstream's ws-json endpoint sends parsed, as `parsedData`; events and RPC keep `data` as text. */
 const PARSED_TOPICS: ReadonlySet<number> = new Set([TOPIC.AUTH, TOPIC.RECORD, TOPIC.PRESENCE])
 
-/** A message as deepstream's ws-json endpoint writes it (test/differential/json.test.ts compares them). */
+/** The JSON in `text`, or `otherwise` when it is not JSON. */
 function parsedOr (text: string, otherwise: unknown): unknown {
   try {
     return JSON.parse(text)
@@ -52,6 +52,7 @@ function parsedOr (text: string, otherwise: unknown): unknown {
   }
 }
 
+/** A message as deepstream's ws-json endpoint writes it (test/differential/json.test.ts compares them). */
 function toJSON (message: Message): string {
   const textual: Record<string, unknown> = { ...withJsonText(message) }
   // deepstream writes an RPC requestor's clientData as an object here.
