@@ -258,6 +258,7 @@ function connectionCounter (report: (count: number) => void): (route: WebSocketR
     path: route.path,
     maxMessageSize: route.maxMessageSize,
     idleTimeoutSeconds: route.idleTimeoutSeconds,
+    maxSendBuffer: route.maxSendBuffer,
     open: (transport, handshake) => {
       const session = route.open(transport, handshake)
       report(++open)
@@ -267,6 +268,7 @@ function connectionCounter (report: (count: number) => void): (route: WebSocketR
           report(--open)
           session.onClose()
         },
+        checkSendBuffer: session.checkSendBuffer?.bind(session),
       }
     },
   })

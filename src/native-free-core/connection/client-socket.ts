@@ -2,7 +2,7 @@ import type { Codec, Message } from '../protocol/message.js'
 import { FrameQueue } from '../protocol/native-codec.js'
 import type { Socket, UserSession } from './socket.js'
 import { allocateSocketId } from './socket.js'
-import type { Transport } from './transport.js'
+import type { Transport, TransportTopics } from './transport.js'
 import type { HandshakeData } from '../plugins/auth/authentication.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
 import { AUTH_ACTION, CONNECTION_ACTION, ERROR_ACTIONS, TOPIC } from '../protocol/constants.js'
@@ -63,6 +63,12 @@ export class ClientSocket implements Socket {
 
   get maxSubscriptions (): number { return this.limits.maxSubscriptions }
 
+  /**
+   * The adapter's publish/subscribe for this socket's frames, unless its codec concatenates a
+   * turn's frames into one (those go through `sendFrame`).
+   */
+  get topics (): TransportTopics | undefined { return this.codec.concatenates === true ? undefined : this.transport.topics }
+
   get isClosed (): boolean { return this.state === 'closed' }
 
   send (message: Message): void {
@@ -103,6 +109,9 @@ export class ClientSocket implements Socket {
   private write (frame: Uint8Array | string): void {
     this.checkBackpressure(this.transport.send(frame, this.codec.isBinary))
   }
+
+  /** Closes the socket if it is over its send-buffer limit (published frames are not seen by `write`). */
+  checkSendBuffer (): void { if (!this.isClosed) this.checkBackpressure(true) }
 
   private checkBackpressure (queued: boolean): void {
     // A client that does not read falls behind: close it rather than buffer without end, or drop frames.
@@ -153,6 +162,15 @@ let dirty: ClientSocket[] = []
 function scheduleFlush (socket: ClientSocket): void {
   if (dirty.length === 0) queueMicrotask(flushAll)
   dirty.push(socket)
+}
+
+/**
+ * Sends every socket's queued frames now. Called before a publish, so that
+ * what was sent to a member earlier in this turn reaches it before the
+ * published frame.
+ */
+export function flushQueuedFrames (): void {
+  if (dirty.length > 0) flushAll()
 }
 
 function flushAll (): void {

@@ -30,6 +30,7 @@ export class SocketEndpoint implements WebSocketRoute {
   private readonly timed: boolean
   readonly maxMessageSize: number
   readonly idleTimeoutSeconds: number
+  readonly maxSendBuffer: number
   private readonly sockets = new Set<ClientSocket>()
   private heartbeat: NodeJS.Timeout | null = null
 
@@ -43,6 +44,7 @@ export class SocketEndpoint implements WebSocketRoute {
     const { monitoring } = deps.services
     this.timed = monitoring.onHandled !== undefined || monitoring.onDelivered !== undefined
     this.maxMessageSize = options.maxMessageSize
+    this.maxSendBuffer = options.maxSendBuffer
     // The adapter's idle timeout is a backstop; the heartbeat check below is the rule.
     this.idleTimeoutSeconds = options.heartbeatInterval > 0 ? Math.max(8, Math.ceil((options.heartbeatInterval * 2) / 1000) + 2) : 0
     if (options.heartbeatInterval > 0) {
@@ -66,6 +68,7 @@ export class SocketEndpoint implements WebSocketRoute {
     return {
       onMessage: (frame, isBinary) => this.onFrame(socket, frame, isBinary),
       onClose: () => this.onClose(socket),
+      checkSendBuffer: () => socket.checkSendBuffer(),
     }
   }
 

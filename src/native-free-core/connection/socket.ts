@@ -1,5 +1,6 @@
 import type { Codec, JSONValue, Message } from '../protocol/message.js'
 import type { HandshakeData } from '../plugins/auth/authentication.js'
+import type { TransportTopics } from './transport.js'
 
 /** Who a socket belongs to, once it has logged in. */
 export interface UserSession {
@@ -26,6 +27,11 @@ export interface Socket {
   readonly trusted?: boolean
   /** How the client connected, for sockets of a WebSocket connection. */
   readonly handshake?: HandshakeData
+  /**
+   * The adapter's publish/subscribe for this socket, when it has one: fan-out then joins the
+   * socket to a topic and publishes once, instead of sending it each frame.
+   */
+  readonly topics?: TransportTopics
   send (message: Message): void
   sendFrame (frame: Uint8Array | string): void
   close (reason?: string): void

@@ -7,7 +7,7 @@
  */
 import type { HttpResponse as UwsResponse, WebSocket as UwsSocket, us_listen_socket } from 'uWebSockets.js'
 import type { HttpServerAdapter, HttpResponse } from '../../native-free-core/http/http-routes.js'
-import type { Transport, TransportSession } from '../../native-free-core/connection/transport.js'
+import type { TopicHub, Transport, TransportSession } from '../../native-free-core/connection/transport.js'
 import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
 import { RiptideError } from '../../native-free-core/errors.js'
 import { loadNativeUws, type UwsModule } from './uws-native.js'
@@ -15,6 +15,8 @@ import { loadNativeUws, type UwsModule } from './uws-native.js'
 interface SocketData { handshake: HandshakeData, session: TransportSession | null, open: boolean }
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' }
+
+const DEFAULT_MAX_SEND_BUFFER = 8 * 1024 * 1024
 
 function text (buffer: ArrayBuffer): string { return Buffer.from(buffer).toString('utf8') }
 
@@ -24,16 +26,40 @@ export class UwsHttpServer implements HttpServerAdapter {
   private readonly listenSockets: us_listen_socket[] = []
   private app: ReturnType<UwsModule['App']> | null = null
   private readonly sockets = new Set<UwsSocket<SocketData>>()
+  /** Fan-out: uWS writes a published frame to every member of its topic, corked, in C++. */
+  private readonly hub: TopicHub = {
+    publish: (topic, frame, isBinary) => {
+      this.app?.publish(topic, frame, isBinary)
+      this.countPublished(frame)
+    },
+  }
+  /** Bytes published since every socket last checked its send buffer, and how many may be. */
+  private publishedSinceCheck = 0
+  private checkEvery = Number.POSITIVE_INFINITY
+  private checkQueued = false
+  /**
+   * Whether frames published this loop turn may still wait in uWS's topic tree. uWS hands them to
+   * their members after the turn's callbacks and before Node's immediates, and drops a member's
+   * waiting frames when it leaves the topic.
+   */
+  private publishedThisTurn = false
 
   listen (options: Parameters<HttpServerAdapter['listen']>[0]): Promise<number> {
     const app = this.uws.App()
     this.app = app
     for (const route of options.websockets) {
+      const maxSendBuffer = route.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER
+      // A string frame's length undercounts its UTF-8 bytes by up to 3x: check often enough that
+      // no socket passes uWS's own limit (twice the core's) between two checks.
+      this.checkEvery = Math.min(this.checkEvery, maxSendBuffer / 8)
       app.ws<SocketData>(route.path, {
         compression: this.uws.DISABLED,
         maxPayloadLength: route.maxMessageSize,
         idleTimeout: route.idleTimeoutSeconds,
-        maxBackpressure: 16 * 1024 * 1024,
+        // The core closes a socket over maxSendBuffer with a reason; uWS's limit is the backstop,
+        // and closes rather than skipping a subscriber (a skipped frame would be lost unseen).
+        maxBackpressure: 2 * maxSendBuffer,
+        closeOnBackpressureLimit: 1,
         sendPingsAutomatically: false,
         upgrade: (res, req, context) => {
           const headers: Record<string, string> = {}
@@ -60,6 +86,24 @@ export class UwsHttpServer implements HttpServerAdapter {
             },
             close: (code, reason) => { if (data.open) ws.end(code, reason.slice(0, 120)) },
             bufferedAmount: () => (data.open ? ws.getBufferedAmount() : 0),
+            topics: {
+              hub: this.hub,
+              join: (topic) => { if (data.open) ws.subscribe(topic) },
+              leave: (topic) => {
+                if (!data.open) return
+                // A frame sent to the socket (a ping is the smallest) first hands it what was published to it.
+                if (this.publishedThisTurn) ws.ping()
+                ws.unsubscribe(topic)
+              },
+              publishFromHere: (topic, frame, isBinary) => {
+                if (!data.open) {
+                  this.hub.publish(topic, frame, isBinary)
+                  return
+                }
+                ws.publish(topic, frame, isBinary)
+                this.countPublished(frame)
+              },
+            },
           }
           data.session = route.open(transport, data.handshake)
         },
@@ -105,6 +149,25 @@ export class UwsHttpServer implements HttpServerAdapter {
       })
     })
     return this.listenOn(options.host, options.port)
+  }
+
+  /**
+   * A published frame never passes the core's `send`, which closes slow consumers: after enough
+   * published bytes, every socket checks its send buffer (once per turn at most).
+   */
+  private countPublished (frame: Uint8Array | string): void {
+    if (!this.publishedThisTurn) {
+      this.publishedThisTurn = true
+      setImmediate(() => { this.publishedThisTurn = false })
+    }
+    this.publishedSinceCheck += typeof frame === 'string' ? frame.length : frame.byteLength
+    if (this.publishedSinceCheck < this.checkEvery || this.checkQueued) return
+    this.checkQueued = true
+    queueMicrotask(() => {
+      this.checkQueued = false
+      this.publishedSinceCheck = 0
+      for (const ws of this.sockets) ws.getUserData().session?.checkSendBuffer?.()
+    })
   }
 
   listenAlso (host: string, port: number): Promise<number> {

@@ -4,16 +4,37 @@ import type { StateRegistry, StateRegistryFactory } from '../state-registry/stat
 import type { ClusterNode } from '../cluster-node/cluster-node.js'
 import type { Monitoring } from '../monitoring/monitoring.js'
 import type { Socket } from '../../connection/socket.js'
-import { CODEC_COUNT, type Message } from '../../protocol/message.js'
+import { CODEC_COUNT, type Codec, type Message } from '../../protocol/message.js'
+import type { TopicHub, TransportTopics } from '../../connection/transport.js'
+import { flushQueuedFrames } from '../../connection/client-socket.js'
 import { SimplePlugin } from '../plugin.js'
 
 const EMPTY: ReadonlySet<Socket> = new Set()
 
+/** The members of one codec's adapter topic for a name. */
+interface TopicGroup { readonly codec: Codec, count: number }
+
+/**
+ * A name's local subscribers. Sockets whose adapter publishes (uWS) are members of one adapter
+ * topic per codec and get a message from one `publish`; the others are sent each frame.
+ */
+class Subscribers {
+  readonly all = new Set<Socket>()
+  /** Sockets sent each frame by `sendFrame`. */
+  direct: Set<Socket> | null = null
+  /** Per codec index, the members of that codec's topic. */
+  groups: Array<TopicGroup | undefined> | null = null
+}
+
 export class LocalSubscriptionRegistry implements SubscriptionRegistry {
-  private readonly byName = new Map<string, Set<Socket>>()
+  private readonly byName = new Map<string, Subscribers>()
   private readonly bySocket = new Map<Socket, Set<string>>()
   private listener: SubscriptionListener | null = null
   private readonly frames: Array<Uint8Array | string | undefined> = new Array(CODEC_COUNT)
+  /** The adapter that publishes to topics; sockets of another adapter (there is none today) are sent each frame. */
+  private hub: TopicHub | null = null
+  /** Adapter topic prefixes by codec index: this registry's topic key, then the codec. */
+  private readonly prefixes: string[] = []
 
   constructor (
     private readonly topic: string,
@@ -28,31 +49,46 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   setListener (listener: SubscriptionListener): void { this.listener = listener }
 
   subscribe (name: string, socket: Socket): boolean {
-    let sockets = this.byName.get(name)
-    if (sockets === undefined) {
-      sockets = new Set()
-      this.byName.set(name, sockets)
-    } else if (sockets.has(socket)) {
+    let subscribers = this.byName.get(name)
+    if (subscribers === undefined) {
+      subscribers = new Subscribers()
+      this.byName.set(name, subscribers)
+    } else if (subscribers.all.has(socket)) {
       return false
     }
-    sockets.add(socket)
+    subscribers.all.add(socket)
+    if (this.publishes(socket)) {
+      const index = socket.codec.index
+      socket.topics.join(this.adapterTopic(index, name))
+      const groups = subscribers.groups ??= []
+      const group = groups[index] ??= { codec: socket.codec, count: 0 }
+      group.count++
+    } else {
+      (subscribers.direct ??= new Set()).add(socket)
+    }
     let names = this.bySocket.get(socket)
     if (names === undefined) {
       names = new Set()
       this.bySocket.set(socket, names)
     }
     names.add(name)
-    if (sockets.size === 1) this.state.add(name)
+    if (subscribers.all.size === 1) this.state.add(name)
     return true
   }
 
   unsubscribe (name: string, socket: Socket): boolean {
-    const sockets = this.byName.get(name)
-    if (sockets === undefined || !sockets.delete(socket)) return false
+    const subscribers = this.byName.get(name)
+    if (subscribers === undefined || !subscribers.all.delete(socket)) return false
+    if (subscribers.direct?.delete(socket) !== true && socket.topics !== undefined) {
+      const index = socket.codec.index
+      socket.topics.leave(this.adapterTopic(index, name))
+      const group = subscribers.groups?.[index]
+      if (group !== undefined && --group.count === 0) subscribers.groups![index] = undefined
+    }
     const names = this.bySocket.get(socket)
     names?.delete(name)
     if (names?.size === 0) this.bySocket.delete(socket)
-    if (sockets.size === 0) {
+    if (subscribers.all.size === 0) {
       this.byName.delete(name)
       this.state.remove(name)
     }
@@ -67,9 +103,9 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     return left
   }
 
-  isSubscribed (name: string, socket: Socket): boolean { return this.byName.get(name)?.has(socket) === true }
+  isSubscribed (name: string, socket: Socket): boolean { return this.byName.get(name)?.all.has(socket) === true }
   countFor (socket: Socket): number { return this.bySocket.get(socket)?.size ?? 0 }
-  getLocalSubscribers (name: string): ReadonlySet<Socket> { return this.byName.get(name) ?? EMPTY }
+  getLocalSubscribers (name: string): ReadonlySet<Socket> { return this.byName.get(name)?.all ?? EMPTY }
   hasSubscribers (name: string): boolean { return this.state.has(name) }
   nodesWith (name: string): readonly string[] { return this.state.nodesWith?.(name) ?? [] }
   getNames (): string[] { return this.state.getAll() }
@@ -80,22 +116,61 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
       if (targets === undefined) this.cluster.send(subscriptionChannel(this.topic), message)
       else if (targets.length > 0) this.cluster.sendTo(targets, subscriptionChannel(this.topic), message)
     }
-    const sockets = this.byName.get(name)
-    if (sockets === undefined) return 0
+    const subscribers = this.byName.get(name)
+    if (subscribers === undefined) return 0
     const frames = this.frames
     frames.fill(undefined)
     let count = 0
-    for (const socket of sockets) {
-      if (socket === sender || socket.isClosed) continue
-      const index = socket.codec.index
-      let frame = frames[index]
-      if (frame === undefined) frame = frames[index] = socket.codec.encode(message)
-      socket.sendFrame(frame)
-      count++
+    if (subscribers.groups !== null) count += this.publish(name, subscribers, message, sender)
+    if (subscribers.direct !== null) {
+      for (const socket of subscribers.direct) {
+        if (socket === sender || socket.isClosed) continue
+        const index = socket.codec.index
+        let frame = frames[index]
+        if (frame === undefined) frame = frames[index] = socket.codec.encode(message)
+        socket.sendFrame(frame)
+        count++
+      }
     }
     frames.fill(undefined)
     this.monitoring.onBroadcast(message, count)
     return count
+  }
+
+  /** One publish per codec with members; the adapter leaves out the sender. Returns the members reached. */
+  private publish (name: string, subscribers: Subscribers, message: Message, sender: Socket | null): number {
+    // What this turn already sent a member must reach it before the published frame.
+    flushQueuedFrames()
+    const hub = this.hub!
+    const groups = subscribers.groups!
+    let count = 0
+    for (let index = 0; index < groups.length; index++) {
+      const group = groups[index]
+      if (group === undefined) continue
+      const { codec } = group
+      const frame = this.frames[index] ??= codec.encode(message)
+      const topic = this.adapterTopic(index, name)
+      if (sender !== null && sender.topics !== undefined && sender.codec.index === index && subscribers.all.has(sender) && subscribers.direct?.has(sender) !== true) {
+        sender.topics.publishFromHere(topic, frame, codec.isBinary)
+        count += group.count - 1
+      } else {
+        hub.publish(topic, frame, codec.isBinary)
+        count += group.count
+      }
+    }
+    return count
+  }
+
+  /** Whether the socket's frames go through its adapter's topics (one adapter per registry). */
+  private publishes (socket: Socket): socket is Socket & { topics: TransportTopics } {
+    const topics = socket.topics
+    if (topics === undefined) return false
+    this.hub ??= topics.hub
+    return topics.hub === this.hub
+  }
+
+  private adapterTopic (index: number, name: string): string {
+    return (this.prefixes[index] ??= `${this.topic}/${index}/`) + name
   }
 }
 

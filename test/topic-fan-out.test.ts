@@ -1,0 +1,117 @@
+/**
+ * Fan-out through the adapter's topics (uWS publish): sockets whose adapter publishes join one
+ * topic per codec and get a message from one publish, the sender left out by the adapter; the
+ * others are sent each frame. Ordering with what a turn already sent is kept.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ClientSocket } from '../src/native-free-core/connection/client-socket.js'
+import type { TopicHub, Transport } from '../src/native-free-core/connection/transport.js'
+import { LocalSubscriptionRegistryFactory } from '../src/native-free-core/plugins/subscription-registry/local-subscription-registry.js'
+import { LocalStateRegistryFactory } from '../src/native-free-core/plugins/state-registry/local-state-registry.js'
+import { SingleClusterNode } from '../src/native-free-core/plugins/cluster-node/single-cluster-node.js'
+import { NoopMonitoring } from '../src/native-free-core/plugins/monitoring/monitoring.js'
+import { protobufCodec } from '../src/native-free-core/protocol/protobuf-codec.js'
+import { jsonCodec } from '../src/native-free-core/protocol/json-codec.js'
+import { nativeCodec } from '../src/native-free-core/protocol/native-codec.js'
+import type { Codec } from '../src/native-free-core/protocol/message.js'
+import { EVENT_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+import { DeepstreamClient } from '@deepstream/client'
+import { connect, startTestServer, type TestServer } from './helpers.js'
+
+/** What the fake adapter was asked to do, in order. */
+type Call = string
+
+function fakeAdapter (): { log: Call[], socket: (id: string, codec: Codec) => ClientSocket } {
+  const log: Call[] = []
+  const hub: TopicHub = { publish: (topic) => { log.push(`publish ${topic}`) } }
+  const handshake = { remoteAddress: '127.0.0.1', headers: {}, referer: '' }
+  return {
+    log,
+    socket: (id, codec) => {
+      const transport: Transport = {
+        send: () => { log.push(`send ${id}`); return true },
+        sendMany: () => { log.push(`send ${id}`); return true },
+        close: () => {},
+        bufferedAmount: () => 0,
+        topics: {
+          hub,
+          join: (topic) => { log.push(`${id} joins ${topic}`) },
+          leave: (topic) => { log.push(`${id} leaves ${topic}`) },
+          publishFromHere: (topic) => { log.push(`publish ${topic} from ${id}`) },
+        },
+      }
+      return new ClientSocket(codec, 'test', transport, handshake, new NoopMonitoring())
+    },
+  }
+}
+
+function registry (): ReturnType<LocalSubscriptionRegistryFactory['getSubscriptionRegistry']> {
+  return new LocalSubscriptionRegistryFactory({ state: new LocalStateRegistryFactory(), cluster: new SingleClusterNode('s'), monitoring: new NoopMonitoring() }).getSubscriptionRegistry('event')
+}
+
+const emit = { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'n', data: '1' }
+
+describe('fan-out through adapter topics', () => {
+  it('publishes once per codec, leaves the sender out, and sends a concatenating codec each frame', async () => {
+    const { log, socket } = fakeAdapter()
+    const events = registry()
+    const a = socket('a', protobufCodec)
+    const b = socket('b', protobufCodec)
+    const c = socket('c', jsonCodec)
+    const d = socket('d', nativeCodec)
+    for (const s of [a, b, c, d]) events.subscribe('n', s)
+    expect(log).toEqual(['a joins event/0/n', 'b joins event/0/n', 'c joins event/1/n'])
+    log.length = 0
+
+    expect(events.sendToSubscribers('n', emit, a)).toBe(3)
+    expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n'])
+    await Promise.resolve() // the native socket's frame leaves at the end of the turn
+    expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n', 'send d'])
+    log.length = 0
+
+    expect(events.sendToSubscribers('n', emit, d)).toBe(3)
+    expect(log).toEqual(['publish event/0/n', 'publish event/1/n'])
+    log.length = 0
+
+    expect(events.removeSocket(b)).toEqual(['n'])
+    events.unsubscribe('n', c)
+    events.unsubscribe('n', d)
+    expect(log).toEqual(['b leaves event/0/n', 'c leaves event/1/n'])
+    expect(events.sendToSubscribers('n', emit, a)).toBe(0)
+  })
+
+  it('sends what the turn queued for a socket before publishing', () => {
+    const { log, socket } = fakeAdapter()
+    const events = registry()
+    const a = socket('a', protobufCodec)
+    events.subscribe('n', a)
+    log.length = 0
+    a.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, name: 'n', isAck: true })
+    events.sendToSubscribers('n', emit, null)
+    expect(log).toEqual(['send a', 'publish event/0/n'])
+  })
+})
+
+describe('fan-out through uWS topics, end to end', () => {
+  let server: TestServer
+  const clients: DeepstreamClient[] = []
+  beforeAll(async () => { server = await startTestServer() })
+  afterEach(() => { for (const client of clients.splice(0)) client.close() })
+  afterAll(async () => { await server.close() })
+
+  it('delivers a published update, then the deletion a subscriber gets as it is unsubscribed, in order', async () => {
+    const [writer, reader] = [await connect(server), await connect(server)]
+    clients.push(writer, reader)
+    const seen: string[] = []
+    const record = reader.record.getRecord('topic-fan-out/r')
+    await record.whenReady()
+    record.subscribe((data: unknown) => { seen.push(JSON.stringify(data)) })
+    const deleted = new Promise<void>((resolve) => record.on('delete', () => resolve()))
+    await writer.record.setDataWithAck('topic-fan-out/r', { v: 1 })
+    const own = writer.record.getRecord('topic-fan-out/r')
+    await own.whenReady()
+    own.delete()
+    await deleted
+    expect(seen).toEqual(['{"v":1}'])
+  })
+})
