@@ -3,6 +3,7 @@ import { closeClients, connect, eventually, KINDS, makeTempDir, RawClient, remov
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+import { SerialQueues } from '../src/native-free-core/records/record-store.js'
 
 const SETUPS = [
   ...KINDS.map((kind) => ({ kind, records: 'memory cache, memory storage', config: () => ({ storage: { type: 'memory' } }) })),
@@ -79,6 +80,34 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     expect(stored).toEqual(ra.get())
     expect(await a.record.head('race')).toBe(1)
     expect(['a', 'b']).toContain((stored as { winner: string }).winner)
+  })
+
+  it('decides writes that queue behind a commit in order: each acked or refused alone, every version delivered once', async () => {
+    const writer = await RawClient.login(server)
+    const watcher = await RawClient.login(server)
+    try {
+      const name = 'queued-writes'
+      watcher.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: [name], correlationId: 'w' })
+      await watcher.next((m) => m.action === RECORD_ACTION.READ_RESPONSE)
+      // Versions 1 to 30 in flight together, with a second version 5 that must lose alone.
+      for (let version = 1; version <= 30; version++) {
+        writer.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version, data: JSON.stringify({ version }), isWriteAck: true, correlationId: String(version) })
+        if (version === 5) writer.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 5, data: '{"late":true}', isWriteAck: true, correlationId: 'late' })
+      }
+      const refused = await writer.next((m) => m.correlationId === 'late')
+      expect(refused).toMatchObject({ action: RECORD_ACTION.VERSION_EXISTS, version: 5, data: '{"version":5}' })
+      for (let version = 1; version <= 30; version++) {
+        await writer.next((m) => m.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT && m.correlationId === String(version))
+      }
+      const seen: number[] = []
+      for (let version = 1; version <= 30; version++) seen.push((await watcher.next((m) => m.action === RECORD_ACTION.UPDATE)).version ?? -1)
+      expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+      writer.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD, name })
+      expect(await writer.next((m) => m.action === RECORD_ACTION.HEAD_RESPONSE)).toMatchObject({ version: 30 })
+    } finally {
+      writer.close()
+      watcher.close()
+    }
   })
 
   it('answers a stale version with VERSION_EXISTS carrying the current data', async () => {
@@ -176,5 +205,37 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     await first.setWithAck({ a: 2 })
     expect(await raw.next((m) => m.action === RECORD_ACTION.UPDATE)).toMatchObject({ name: 'bulk/1', version: 2, data: '{"a":2}' })
     raw.close()
+  })
+})
+
+describe('a record\'s queue', () => {
+  it('runs the items that arrive behind a running step as one batch, and never across a step queued between', async () => {
+    const queues = new SerialQueues()
+    const ran: string[] = []
+    let release = (): void => {}
+    const first = queues.run('r', () => new Promise<void>((resolve) => { release = resolve }))
+    const batch = (item: string): Promise<void> => queues.batch('r', 'write', item, async (items) => { ran.push(items.join('+')) })
+    const queued = [batch('a'), batch('b'), batch('c')]
+    const between = queues.run('r', async () => { ran.push('delete') })
+    queued.push(batch('d'), batch('e'))
+    const elsewhere = queues.batch('other', 'write', 'x', async (items) => { ran.push(`other:${items.join('+')}`) })
+    await elsewhere
+    expect(ran).toEqual(['other:x'])
+    release()
+    await Promise.all([first, between, ...queued])
+    expect(ran).toEqual(['other:x', 'a+b+c', 'delete', 'd+e'])
+    await queues.idle()
+  })
+
+  it('fails every item of a batch whose step fails', async () => {
+    const queues = new SerialQueues()
+    const steps: number[][] = []
+    const failing = async (items: number[]): Promise<void> => {
+      steps.push(items)
+      throw new Error('commit failed')
+    }
+    const results = await Promise.allSettled([queues.batch('r', 'write', 1, failing), queues.batch('r', 'write', 2, failing)])
+    expect(steps).toEqual([[1, 2]])
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected'])
   })
 })

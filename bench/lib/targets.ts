@@ -18,11 +18,14 @@ export { ROOT }
 
 export interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
 
-/** riptide through its CLI with its defaults (a worker per core, LMDB), or with `workers` worker threads. */
-export async function startRiptide (work: string, workers?: number): Promise<Target> {
+/**
+ * riptide through its CLI with its defaults (a worker per core, LMDB), or with `workers` worker
+ * threads; `nodeArgs` go to node (bench:profile's `--cpu-prof`).
+ */
+export async function startRiptide (work: string, workers?: number, nodeArgs: string[] = []): Promise<Target> {
   const config = join(work, 'riptide.yml')
   writeFileSync(config, `logLevel: INFO\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'riptide-data'))} } }\nstorage: { type: none }\n`)
-  const server = await spawnServer(config, ['--log-level', 'info', ...(workers === undefined ? [] : ['--workers', String(workers)])])
+  const server = await spawnServer(config, ['--log-level', 'info', ...(workers === undefined ? [] : ['--workers', String(workers)])], work, nodeArgs)
   return { name: workers === undefined ? 'riptide' : `riptide, ${workers} worker${workers === 1 ? '' : 's'}`, port: server.port, pid: server.process.pid ?? 0, stop: () => stopServer(server) }
 }
 

@@ -1,8 +1,11 @@
 /**
  * Records (reference §1.2): subscribe-and-read, read, head, versioned
  * writes with conflicts and write acknowledgements, delete, notify, and
- * listening. Writes to one record run one at a time (SerialQueues), so a
- * version is decided once and two racing writers cannot both win.
+ * listening. Writes to one record are decided one after another (SerialQueues):
+ * those that queue behind a commit are decided together against the record
+ * and committed as one conditional write, so a version is decided once, two
+ * racing writers cannot both win, and a busy record commits many writes at a
+ * time.
  */
 import { RECORD_ACTION, TOPIC } from '../protocol/constants.js'
 import type { JSONValue, Message } from '../protocol/message.js'
@@ -26,6 +29,16 @@ const MAX_WRITE_ATTEMPTS = 64
 /** A write that failed for a reason the client must hear. */
 class WriteRefused extends Error {
   constructor (readonly reply: Message) { super('write refused') }
+}
+
+/** A write waiting in its record's queue; `refused` is set when it is decided against. */
+interface QueuedWrite {
+  readonly socket: Socket
+  readonly message: Message
+  readonly value: JSONValue | undefined
+  readonly isPatch: boolean
+  readonly upsert: boolean
+  refused: WriteRefused | null
 }
 
 export class RecordHandler implements TopicHandler {
@@ -194,7 +207,9 @@ export class RecordHandler implements TopicHandler {
         if (await this.store.head(name) === -1 && !(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
         if (!(await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name))) return
       }
-      await this.queues.run(name, () => this.store.exclusively(name, () => this.applyWrite(socket, message, name, value, isPatch, upsert)))
+      const write: QueuedWrite = { socket, message, value, isPatch, upsert, refused: null }
+      await this.queues.batch(name, 'write', write, (writes) => this.store.exclusively(name, () => this.applyWrites(name, writes)))
+      if (write.refused !== null) throw write.refused
       await this.acknowledge(socket, message, name)
     } catch (error) {
       if (error instanceof WriteRefused) socket.send(error.reply)
@@ -214,17 +229,31 @@ export class RecordHandler implements TopicHandler {
   }
 
   /**
-   * Decides the write against the current record and stores it if the
-   * record has not changed meanwhile. Another thread may win between the
-   * read and the write; the write is then decided again against its result,
-   * so an explicit version that is now taken gets VERSION_EXISTS.
+   * Decides the writes in order, each against the record as the ones before it left it, and
+   * stores the result if the record has not changed meanwhile: one conditional write for all.
+   * Another thread may win between the read and the write; the writes are then decided again
+   * against its result, so an explicit version that is now taken gets VERSION_EXISTS. A failed
+   * store call fails every write of the batch.
    */
-  private async applyWrite (socket: Socket, message: Message, name: string, value: JSONValue | undefined, isPatch: boolean, upsert: boolean): Promise<void> {
+  private async applyWrites (name: string, writes: QueuedWrite[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.store.load(name)
-      const decided = this.decideWrite(message, name, current, value, isPatch, upsert)
-      if (await this.store.writeIfVersion(name, current?.version ?? -1, decided.version, decided.data)) {
-        this.subscriptions.sendToSubscribers(name, decided.update, socket)
+      let state = current
+      const updates: Array<{ update: Message, sender: Socket }> = []
+      for (const write of writes) {
+        write.refused = null
+        try {
+          const decided = this.decideWrite(write.message, name, state, write.value, write.isPatch, write.upsert)
+          state = { version: decided.version, data: decided.data }
+          updates.push({ update: decided.update, sender: write.socket })
+        } catch (error) {
+          if (!(error instanceof WriteRefused)) throw error
+          write.refused = error
+        }
+      }
+      if (state === current || state === null) return // every write was refused
+      if (await this.store.writeIfVersion(name, current?.version ?? -1, state.version, state.data)) {
+        for (const { update, sender } of updates) this.subscriptions.sendToSubscribers(name, update, sender)
         return
       }
       if (attempt === MAX_WRITE_ATTEMPTS) {

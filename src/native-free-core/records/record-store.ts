@@ -149,17 +149,47 @@ export class RecordStore {
   }
 }
 
-/** Runs steps for one name strictly one after another; names do not wait for each other. */
+/** A batch queued behind a name's running step: items join it until it starts. */
+interface OpenBatch { readonly kind: string, readonly items: unknown[], readonly done: Promise<void> }
+
+/**
+ * Runs steps for one name strictly one after another; names do not wait for
+ * each other. A batch step takes every item of its kind that arrived while
+ * the steps before it ran (group commit: the writes to a record that queue
+ * behind a commit are decided and committed together).
+ */
 export class SerialQueues {
   private readonly tails = new Map<string, Promise<void>>()
+  private readonly open = new Map<string, OpenBatch>()
 
   run (name: string, step: () => Promise<void>): Promise<void> {
+    // A batch queued before this step must not take items that arrive after it.
+    this.open.delete(name)
     const previous = this.tails.get(name) ?? Promise.resolve()
     const next = previous.then(step, step)
     const tail = next.catch(() => {})
     this.tails.set(name, tail)
     void tail.then(() => { if (this.tails.get(name) === tail) this.tails.delete(name) })
     return next
+  }
+
+  /**
+   * Adds `item` to the batch of `kind` queued for `name` that has not started, or queues a new one
+   * that `runBatch` runs with its items in arrival order. Resolves or rejects as that step does.
+   */
+  batch<T> (name: string, kind: string, item: T, runBatch: (items: T[]) => Promise<void>): Promise<void> {
+    const queued = this.open.get(name)
+    if (queued !== undefined && queued.kind === kind) {
+      queued.items.push(item)
+      return queued.done
+    }
+    const items: T[] = [item]
+    const done = this.run(name, () => {
+      if (this.open.get(name)?.items === items) this.open.delete(name)
+      return runBatch(items)
+    })
+    this.open.set(name, { kind, items, done })
+    return done
   }
 
   /** Resolves when every queued step has finished. */
