@@ -3,6 +3,10 @@
  *
  *   npm run bench:profile -- --workload acked-writes [--workers 2] [--seconds 5] [--top 25]
  *
+ * Workloads: those of `npm run bench` (fan-out, fan-out-1000, many-topics,
+ * acked-writes, record-updates, rpc) and the HTTP cases of `npm run
+ * bench:http` under autocannon (http-health, http-emit, http-write, http-read).
+ *
  * Starts riptide through its CLI with `node --cpu-prof` (every thread writes
  * a profile when it ends), drives the workload, stops the server, and prints
  * each thread's functions by self time, with the server's CPU per message.
@@ -14,7 +18,8 @@ import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startRiptide } from './lib/targets.js'
 import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
-import { runLoad } from './lib/load.js'
+import { cpuSeconds, runLoad } from './lib/load.js'
+import { cannon, CASES } from './http.js'
 
 const WORKLOADS: Record<string, Workload> = {
   'fan-out': fanOut100(0),
@@ -33,8 +38,10 @@ const { values: args } = parseArgs({
     top: { type: 'string', default: '25' },
   },
 })
+const HTTP_CASES: Record<string, typeof CASES[number]> = { 'http-health': CASES[0], 'http-emit': CASES[1], 'http-write': CASES[2], 'http-read': CASES[3] }
 const workload = WORKLOADS[args.workload]
-if (workload === undefined) throw new Error(`--workload: one of ${Object.keys(WORKLOADS).join(', ')}`)
+const httpCase = HTTP_CASES[args.workload]
+if (workload === undefined && httpCase === undefined) throw new Error(`--workload: one of ${[...Object.keys(WORKLOADS), ...Object.keys(HTTP_CASES)].join(', ')}`)
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
 interface Profile { nodes: ProfileNode[], startTime: number, endTime: number, samples: number[] }
@@ -57,9 +64,22 @@ const profiles = join(work, 'profiles')
 const target = await startRiptide(work, args.workers === undefined ? undefined : Number(args.workers), ['--cpu-prof', `--cpu-prof-dir=${profiles}`])
 const seconds = Number(args.seconds)
 try {
-  const run = await runLoad(jobsFor(workload, `profile-${Date.now()}`, target.port, seconds), target.pid)
-  const count = measuredReports(workload, run.reports).reduce((sum, report) => sum + report.count, 0)
-  console.log(`${workload.label}: ${Math.round(count / seconds).toLocaleString('en')}/s, server CPU ${((run.cpuSeconds * 1e6) / count).toFixed(1)} µs per message`)
+  let label: string
+  let count: number
+  let cpu: number
+  if (workload !== undefined) {
+    const run = await runLoad(jobsFor(workload, `profile-${Date.now()}`, target.port, seconds), target.pid)
+    label = workload.label
+    count = measuredReports(workload, run.reports).reduce((sum, report) => sum + report.count, 0)
+    cpu = run.cpuSeconds
+  } else {
+    const before = cpuSeconds(target.pid)
+    const result = await cannon(target.port, httpCase, seconds)
+    label = `${httpCase.label} (autocannon)`
+    count = result.requests.total
+    cpu = cpuSeconds(target.pid) - before
+  }
+  console.log(`${label}: ${Math.round(count / seconds).toLocaleString('en')}/s, server CPU ${((cpu * 1e6) / count).toFixed(1)} µs per message`)
 } finally {
   await target.stop()
 }
@@ -70,6 +90,6 @@ for (const file of readdirSync(profiles).filter((name) => name.endsWith('.cpupro
   const busy = times.filter(([name]) => name !== '(idle)' && name !== '(program)').reduce((sum, [, ms]) => sum + ms, 0)
   if (busy < 100) continue // threads that did next to nothing (the supervisor, hashing pools)
   console.log(`\n${file}: ${Math.round(busy)} ms busy in JS and native calls`)
-  for (const [name, ms] of times.slice(0, top)) console.log(`${ms.toFixed(0).padStart(8)} ms  ${((100 * ms) / busy).toFixed(1).padStart(5)}%  ${name}`)
+  for (const [name, ms] of times.filter(([name]) => name !== '(idle)').slice(0, top)) console.log(`${ms.toFixed(0).padStart(8)} ms  ${((100 * ms) / busy).toFixed(1).padStart(5)}%  ${name}`)
 }
 console.log(`\nprofiles: ${profiles}`)

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { closeClients, connect, eventually, KINDS, makeTempDir, RawClient, removeTempDirs, sleep, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
@@ -205,6 +206,32 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     await first.setWithAck({ a: 2 })
     expect(await raw.next((m) => m.action === RECORD_ACTION.UPDATE)).toMatchObject({ name: 'bulk/1', version: 2, data: '{"a":2}' })
     raw.close()
+  })
+})
+
+describe('a storage that does not answer', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ storage: { path: resolve('test/fixtures/plugins/map-storage.mjs') }, record: { storageRetrievalTimeout: 150 } })
+  })
+  afterAll(async () => { await server.close() })
+
+  it('gets STORAGE_RETRIEVAL_TIMEOUT for each read in time, and reads that storage answers still work', async () => {
+    const raw = await RawClient.login(server)
+    try {
+      const started = Date.now()
+      for (const name of ['stall/1', 'stall/2']) raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, name, correlationId: name })
+      for (const name of ['stall/1', 'stall/2']) {
+        expect(await raw.next((m) => m.name === name)).toMatchObject({ action: RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT })
+      }
+      expect(Date.now() - started).toBeLessThan(2000)
+      raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, name: 'stall/3', correlationId: 'again' })
+      expect(await raw.next((m) => m.name === 'stall/3')).toMatchObject({ action: RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT })
+      raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD, name: 'answered' })
+      expect(await raw.next((m) => m.name === 'answered')).toMatchObject({ action: RECORD_ACTION.HEAD_RESPONSE, version: -1 })
+    } finally {
+      raw.close()
+    }
   })
 })
 
