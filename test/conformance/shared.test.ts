@@ -157,6 +157,37 @@ describe('shared name table', () => {
   })
 })
 
+describe('ring wake-ups', () => {
+  const read = (ring: Ring): number[] => {
+    const seen: number[] = []
+    ring.drain((payload) => seen.push(payload[0]))
+    return seen
+  }
+
+  it('a consumer finds records written before it waits, signalled or not', async () => {
+    const ring = Ring.create(1024)
+    ring.tryWrite(Uint8Array.of(1), false)
+    const started = Date.now()
+    await ring.waitForData(10_000)
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(read(ring)).toEqual([1])
+  })
+
+  it('a waiting consumer wakes once a producer signals after its records', async () => {
+    const ring = Ring.create(1024)
+    const started = Date.now()
+    const waiting = ring.waitForData(10_000)
+    setImmediate(() => {
+      ring.tryWrite(Uint8Array.of(2), false)
+      ring.tryWrite(Uint8Array.of(3), false)
+      ring.signalConsumer()
+    })
+    await waiting
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(read(ring)).toEqual([2, 3])
+  })
+})
+
 describe('cluster envelope codec', () => {
   it('round-trips every message field, telling absent from false, zero and empty', () => {
     const messages: Message[] = [

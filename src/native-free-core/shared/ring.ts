@@ -11,10 +11,13 @@
  *
  * HEAD and TAIL are byte counters that only grow (mod 2^32); their
  * difference is the bytes in use. Producers serialise on LOCK, copy the
- * record, publish TAIL, then bump SIGNAL and notify. The consumer reads from
- * HEAD to TAIL without the lock, publishes HEAD, then bumps SPACE so that a
- * producer waiting for room can retry. A record that does not fit is never
- * dropped: `tryWrite` says no and the producer keeps it (see ClusterLink).
+ * record, publish TAIL, then bump SIGNAL, and notify only if the consumer
+ * said it is WAITING (a notify is a futex call; a busy consumer needs none).
+ * A producer may write several records and signal once (`signalConsumer`).
+ * The consumer reads from HEAD to TAIL without the lock, publishes HEAD,
+ * then bumps SPACE so that a producer waiting for room can retry. A record
+ * that does not fit is never dropped: `tryWrite` says no and the producer
+ * keeps it (see WorkerClusterNode.holdBack).
  */
 import { acquire, load, release, releaseIfHeldBy, signal, store, waitForSignal } from './atomics.js'
 
@@ -25,6 +28,7 @@ const TAIL = 2
 const SIGNAL = 3
 const SPACE = 4
 const CAPACITY = 5
+const WAITING = 6
 const WRAP = 0xffffffff
 
 function padded (length: number): number {
@@ -60,8 +64,11 @@ export class Ring {
   /** The largest payload that can ever fit. */
   get maxPayload (): number { return this.capacity / 2 - 8 }
 
-  /** Appends one record; false, writing nothing, when the ring has no room now. */
-  tryWrite (payload: Uint8Array): boolean {
+  /**
+   * Appends one record; false, writing nothing, when the ring has no room now. With `signal`
+   * false the consumer is not told yet: the producer calls `signalConsumer` after its last record.
+   */
+  tryWrite (payload: Uint8Array, signal = true): boolean {
     const length = payload.byteLength
     if (length > this.maxPayload) throw new RangeError(`a ${length}-byte message is over the ring's limit of ${this.maxPayload}`)
     const size = 4 + padded(length)
@@ -86,8 +93,14 @@ export class Ring {
     } finally {
       release(this.ints, LOCK)
     }
-    signal(this.ints, SIGNAL)
+    if (signal) this.signalConsumer()
     return true
+  }
+
+  /** Tells the consumer that records were written: a futex wake only if it waits. */
+  signalConsumer (): void {
+    Atomics.add(this.ints, SIGNAL, 1)
+    if (load(this.ints, WAITING) !== 0) Atomics.notify(this.ints, SIGNAL)
   }
 
   /** Calls `read` for up to `max` records, oldest first, then frees their room. Consumer only. */
@@ -120,12 +133,19 @@ export class Ring {
   /** Whether records are waiting. */
   get pending (): boolean { return load(this.ints, HEAD) !== load(this.ints, TAIL) }
 
-  /** The SIGNAL word now; pass it to `waitForData`. */
-  get signalSeen (): number { return load(this.ints, SIGNAL) }
-
-  /** Resolves once a producer signals after `seen`, or after `timeoutMs`. */
-  waitForData (seen: number, timeoutMs: number): Promise<void> {
-    return waitForSignal(this.ints, SIGNAL, seen, timeoutMs)
+  /**
+   * Resolves at once if records are waiting; otherwise once a producer signals, or after
+   * `timeoutMs`. Consumer only. WAITING is set before the last look at TAIL, so a producer
+   * that wrote after that look sees it and notifies.
+   */
+  async waitForData (timeoutMs: number): Promise<void> {
+    const seen = load(this.ints, SIGNAL)
+    store(this.ints, WAITING, 1)
+    try {
+      if (!this.pending) await waitForSignal(this.ints, SIGNAL, seen, timeoutMs)
+    } finally {
+      store(this.ints, WAITING, 0)
+    }
   }
 
   /** Resolves once the consumer frees room, or after `timeoutMs`: for a producer holding records back. */

@@ -46,6 +46,8 @@ export class WorkerClusterNode implements ClusterNode {
   private readonly backlog = new Map<number, Uint8Array[]>()
   private closed = false
   private receiving: Promise<void> | null = null
+  /** Receivers written to this turn and not yet signalled: one signal each at the end of the turn. */
+  private readonly unsignalled = new Set<number>()
 
   constructor (shared: SharedMemory, private readonly index: number, private readonly base: string, private readonly logger: Logger) {
     const owner = ownerOf(index)
@@ -88,8 +90,19 @@ export class WorkerClusterNode implements ClusterNode {
     for (const target of targets) {
       const queue = this.backlog.get(target)
       if (queue !== undefined) queue.push(bytes.slice())
-      else if (!this.rings[target].tryWrite(bytes)) this.holdBack(target, bytes.slice())
+      else if (this.rings[target].tryWrite(bytes, false)) this.signalLater(target)
+      else this.holdBack(target, bytes.slice())
     }
+  }
+
+  private signalLater (target: number): void {
+    if (this.unsignalled.size === 0) queueMicrotask(() => this.signalAll())
+    this.unsignalled.add(target)
+  }
+
+  private signalAll (): void {
+    for (const target of this.unsignalled) this.rings[target].signalConsumer()
+    this.unsignalled.clear()
   }
 
   /** Starts a queue for a full receiver and pumps it until it is empty or the receiver is gone. */
@@ -110,13 +123,9 @@ export class WorkerClusterNode implements ClusterNode {
   private async receive (): Promise<void> {
     const ring = this.rings[this.index]
     while (!this.closed) {
-      const seen = ring.signalSeen
       const drained = ring.drain((payload) => this.dispatch(payload), DRAIN_BATCH)
-      if (drained === DRAIN_BATCH) {
-        await new Promise((resolve) => setImmediate(resolve))
-      } else if (!ring.pending) {
-        await ring.waitForData(seen, WAIT_MS)
-      }
+      if (drained === DRAIN_BATCH) await new Promise((resolve) => setImmediate(resolve))
+      else await ring.waitForData(WAIT_MS)
     }
   }
 
