@@ -35,7 +35,7 @@ describe('a socket\'s writes in one turn', () => {
     const socket = new ClientSocket(protobufCodec, 'ws-binary', transport, handshake, new NoopMonitoring())
     for (let version = 1; version <= 3; version++) socket.send(update(version))
     expect(calls).toEqual([])
-    await Promise.resolve()
+    await new Promise((resolve) => setImmediate(resolve))
     expect(calls).toEqual([{ kind: 'sendMany', frames: [1, 2, 3] }])
   })
 

@@ -65,7 +65,7 @@ describe('fan-out through adapter topics', () => {
 
     expect(events.sendToSubscribers('n', emit, a)).toBe(3)
     expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n'])
-    await Promise.resolve() // the native socket's frame leaves at the end of the turn
+    await new Promise((resolve) => setImmediate(resolve)) // the native socket's frame leaves at the end of the loop iteration
     expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n', 'send d'])
     log.length = 0
 

@@ -156,11 +156,16 @@ export class ClientSocket implements Socket {
   }
 }
 
-/** Sockets with queued frames; one microtask flushes them all when the current turn's work is done. */
+/**
+ * Sockets with queued frames, flushed together once the event loop has run every I/O callback of
+ * this iteration (an immediate): each WebSocket message is a callback of its own, followed by
+ * microtasks, so a microtask flush would write once per message received instead of once per
+ * socket per iteration. uWS hands out published frames before Node's immediates run.
+ */
 let dirty: ClientSocket[] = []
 
 function scheduleFlush (socket: ClientSocket): void {
-  if (dirty.length === 0) queueMicrotask(flushAll)
+  if (dirty.length === 0) setImmediate(flushAll)
   dirty.push(socket)
 }
 

@@ -377,5 +377,6 @@ export class RecordHandler implements TopicHandler {
   async close (): Promise<void> {
     this.listeners.close()
     await this.queues.idle()
+    this.store.close()
   }
 }

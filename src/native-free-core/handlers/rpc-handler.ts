@@ -18,6 +18,7 @@ import type { Socket } from '../connection/socket.js'
 import type { CoreServices, TopicHandler } from './services.js'
 import type { SubscriptionRegistry } from '../plugins/subscription-registry/subscription-registry.js'
 import { sendBulkAck, sendInvalid, withinLimit } from './bulk-subscriptions.js'
+import { Timeouts, type Timeout } from '../shared/timeouts.js'
 
 const REQUEST_CHANNEL = 'rpc/request'
 const REPLY_CHANNEL = 'rpc/reply'
@@ -32,20 +33,23 @@ interface Rpc {
   readonly data: Message['data']
   readonly requestorName: string | undefined
   readonly requestorData: string | undefined
-  readonly tried: Set<Socket>
-  readonly triedNodes: Set<string>
+  /** Local providers and nodes asked so far (null until the first). */
+  tried: Set<Socket> | null
+  triedNodes: Set<string> | null
   /** The local provider asked now, or null when a node is. */
   provider: Socket | null
   /** The node asked now, or null. */
   node: string | null
   accepted: boolean
-  ackTimer: NodeJS.Timeout | null
-  responseTimer: NodeJS.Timeout | null
+  ackTimer: Timeout | null
+  responseTimer: Timeout | null
 }
 
 export class RpcHandler implements TopicHandler {
   private readonly providers: SubscriptionRegistry
   private readonly rpcs = new Map<string, Rpc>()
+  /** Ack and response timeouts: one timer per duration, not two per request. */
+  private readonly timeouts = new Timeouts()
   private nextId = 1
 
   constructor (private readonly services: CoreServices) {
@@ -98,15 +102,15 @@ export class RpcHandler implements TopicHandler {
     const rpc = this.track(name, { socket, correlationId }, message.data,
       provideRequestorName ? user?.id : undefined,
       provideRequestorData && user?.clientData !== undefined ? JSON.stringify(user.clientData) : undefined)
-    rpc.ackTimer = setTimeout(() => this.fail(rpc, RPC_ACTION.ACCEPT_TIMEOUT), ackTimeout)
-    rpc.responseTimer = setTimeout(() => this.fail(rpc, RPC_ACTION.RESPONSE_TIMEOUT), responseTimeout)
+    rpc.ackTimer = this.timeouts.set(ackTimeout, () => this.fail(rpc, RPC_ACTION.ACCEPT_TIMEOUT))
+    rpc.responseTimer = this.timeouts.set(responseTimeout, () => this.fail(rpc, RPC_ACTION.RESPONSE_TIMEOUT))
     this.route(rpc)
   }
 
   private track (name: string, origin: Origin, data: Message['data'], requestorName: string | undefined, requestorData: string | undefined, id = `${this.services.clusterNode.serverName}:${this.nextId++}`): Rpc {
     const rpc: Rpc = {
       id, name, origin, data, requestorName, requestorData,
-      tried: new Set(), triedNodes: new Set(), provider: null, node: null, accepted: false, ackTimer: null, responseTimer: null,
+      tried: null, triedNodes: null, provider: null, node: null, accepted: false, ackTimer: null, responseTimer: null,
     }
     this.rpcs.set(id, rpc)
     return rpc
@@ -122,22 +126,23 @@ export class RpcHandler implements TopicHandler {
     rpc.accepted = false
     rpc.provider = null
     rpc.node = null
-    const untried = [...this.providers.getLocalSubscribers(rpc.name)].filter((p) => !rpc.tried.has(p) && !p.isClosed)
+    const untried: Socket[] = []
+    for (const provider of this.providers.getLocalSubscribers(rpc.name)) if (!provider.isClosed && rpc.tried?.has(provider) !== true) untried.push(provider)
     const self = this.services.clusterNode.serverName
-    const nodes = 'socket' in rpc.origin ? this.providers.nodesWith(rpc.name).filter((node) => node !== self && !rpc.triedNodes.has(node)) : []
+    const nodes = 'socket' in rpc.origin ? this.providers.nodesWith(rpc.name).filter((node) => node !== self && rpc.triedNodes?.has(node) !== true) : []
     const pick = Math.floor(Math.random() * (untried.length + nodes.length))
     const request: Message = { topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name: rpc.name, correlationId: rpc.id, data: rpc.data, requestorName: rpc.requestorName, requestorData: rpc.requestorData }
     if (pick < untried.length) {
       const provider = untried[pick]
       rpc.provider = provider
-      rpc.tried.add(provider)
+      ;(rpc.tried ??= new Set()).add(provider)
       provider.send(request)
       return
     }
     if (nodes.length > 0) {
       const node = nodes[pick - untried.length]
       rpc.node = node
-      rpc.triedNodes.add(node)
+      ;(rpc.triedNodes ??= new Set()).add(node)
       this.services.clusterNode.sendDirect(node, REQUEST_CHANNEL, request)
       return
     }
@@ -171,7 +176,7 @@ export class RpcHandler implements TopicHandler {
   private progress (rpc: Rpc, action: number, data: Message['data']): void {
     if (action === RPC_ACTION.ACCEPT) {
       rpc.accepted = true
-      if (rpc.ackTimer !== null) clearTimeout(rpc.ackTimer)
+      this.timeouts.clear(rpc.ackTimer)
       rpc.ackTimer = null
       this.reply(rpc, { topic: TOPIC.RPC, action: RPC_ACTION.ACCEPT, name: rpc.name })
       return
@@ -191,7 +196,7 @@ export class RpcHandler implements TopicHandler {
     if (message.name === undefined || message.correlationId === undefined) return
     const rpc = this.track(message.name, { node: from }, message.data, message.requestorName, message.requestorData, message.correlationId)
     // The origin times the request out; this only forgets it by then.
-    rpc.responseTimer = setTimeout(() => this.finish(rpc), this.services.config.rpc.responseTimeout)
+    rpc.responseTimer = this.timeouts.set(this.services.config.rpc.responseTimeout, () => this.finish(rpc))
     this.route(rpc)
   }
 
@@ -218,8 +223,8 @@ export class RpcHandler implements TopicHandler {
 
   private finish (rpc: Rpc): boolean {
     if (!this.rpcs.delete(rpc.id)) return false
-    if (rpc.ackTimer !== null) clearTimeout(rpc.ackTimer)
-    if (rpc.responseTimer !== null) clearTimeout(rpc.responseTimer)
+    this.timeouts.clear(rpc.ackTimer)
+    this.timeouts.clear(rpc.responseTimer)
     return true
   }
 
@@ -233,5 +238,6 @@ export class RpcHandler implements TopicHandler {
 
   async close (): Promise<void> {
     for (const rpc of [...this.rpcs.values()]) this.finish(rpc)
+    this.timeouts.close()
   }
 }

@@ -10,6 +10,7 @@ import type { LockRegistry } from '../plugins/locks/locks.js'
 import type { JSONValue } from '../protocol/message.js'
 import type { RiptideConfig } from '../config/schema.js'
 import { RECORD_ACTION } from '../protocol/constants.js'
+import { Timeouts } from '../shared/timeouts.js'
 
 /** A failed cache or storage call, carrying the record error action to send. */
 export class RecordStoreError extends Error {
@@ -17,78 +18,27 @@ export class RecordStoreError extends Error {
   constructor (readonly action: number, message: string) { super(message) }
 }
 
-/**
- * Bounds calls to one tier (cache or storage) by its retrieval timeout, with one timer for all:
- * every call gets the same timeout, so deadlines come due in the order the calls were made and
- * a queue holds them. (A timer and a Promise.race per call cost more than many a call itself.)
- */
+/** Bounds calls to one tier (cache or storage) by its retrieval timeout. */
 class Deadlines {
-  private readonly queue: Array<{ at: number, settled: boolean, expire: () => void }> = []
-  private next = 0
-  private timer: NodeJS.Timeout | null = null
-
-  constructor (private readonly ms: number, private readonly action: number, private readonly tier: string) {}
+  constructor (private readonly timeouts: Timeouts, private readonly ms: number, private readonly action: number, private readonly tier: string) {}
 
   bound<T> (promise: Promise<T>, what: string): Promise<T> {
     if (this.ms <= 0) return promise
     return new Promise<T>((resolve, reject) => {
-      const call = {
-        at: Date.now() + this.ms,
-        settled: false,
-        expire: () => reject(new RecordStoreError(this.action, `${this.tier} ${what} timed out after ${this.ms} ms`)),
-      }
-      this.queue.push(call)
-      this.timer ??= this.arm(this.ms)
+      const timeout = this.timeouts.set(this.ms, () => reject(new RecordStoreError(this.action, `${this.tier} ${what} timed out after ${this.ms} ms`)))
       promise.then((value) => {
-        this.settle(call)
+        this.timeouts.clear(timeout)
         resolve(value)
       }, (error: unknown) => {
-        this.settle(call)
+        this.timeouts.clear(timeout)
         reject(error)
       })
     })
   }
-
-  /** Calls mostly settle in order: drop settled ones from the front at once, so they die young. */
-  private settle (call: { settled: boolean }): void {
-    call.settled = true
-    const queue = this.queue
-    while (this.next < queue.length && queue[this.next].settled) this.next++
-    if (this.next === queue.length) {
-      queue.length = 0
-      this.next = 0
-    } else if (this.next >= 1024 && this.next * 2 >= queue.length) {
-      queue.splice(0, this.next)
-      this.next = 0
-    }
-  }
-
-  private arm (ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => this.expire(), ms)
-    timer.unref() // a pending call holds its own promise; the server's close does not wait for this
-    return timer
-  }
-
-  /** Fails the calls whose deadline passed, drops the settled ones, and waits for the next deadline. */
-  private expire (): void {
-    this.timer = null
-    const now = Date.now()
-    while (this.next < this.queue.length) {
-      const call = this.queue[this.next]
-      if (!call.settled) {
-        if (call.at > now) break
-        call.settled = true
-        call.expire()
-      }
-      this.next++
-    }
-    this.queue.splice(0, this.next)
-    this.next = 0
-    if (this.queue.length > 0) this.timer = this.arm(Math.max(1, this.queue[0].at - now))
-  }
 }
 
 export class RecordStore {
+  private readonly timeouts = new Timeouts()
   private readonly cacheDeadlines: Deadlines
   private readonly storageDeadlines: Deadlines
 
@@ -98,9 +48,12 @@ export class RecordStore {
     private readonly settings: RiptideConfig['record'],
     private readonly locks: LockRegistry,
   ) {
-    this.cacheDeadlines = new Deadlines(settings.cacheRetrievalTimeout, RECORD_ACTION.CACHE_RETRIEVAL_TIMEOUT, 'cache')
-    this.storageDeadlines = new Deadlines(settings.storageRetrievalTimeout, RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT, 'storage')
+    this.cacheDeadlines = new Deadlines(this.timeouts, settings.cacheRetrievalTimeout, RECORD_ACTION.CACHE_RETRIEVAL_TIMEOUT, 'cache')
+    this.storageDeadlines = new Deadlines(this.timeouts, settings.storageRetrievalTimeout, RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT, 'storage')
   }
+
+  /** Stops the retrieval timers (the server is closing). */
+  close (): void { this.timeouts.close() }
 
   /** Whether the cache decides versions itself (compare-and-set); otherwise `exclusively` takes a lock. */
   get cacheDecidesVersions (): boolean { return this.cache.setIfVersion !== undefined }
