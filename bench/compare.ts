@@ -6,8 +6,9 @@
  *
  * Servers, one after another: deepstream 7.0.2 on uWebSockets.js (its fastest
  * configuration, the baseline of every ratio), deepstream on its default Node
- * http + ws, riptide with its defaults (a worker per core), and riptide with
- * one worker (per-core efficiency).
+ * http + ws, riptide with its defaults (a worker per core), riptide with
+ * one worker (per-core efficiency), and Socket.IO 4.8 on uWebSockets.js
+ * (what most Node users pick; event scenarios only, through socket.io-client).
  *
  * Scenarios, each on every server:
  * - event fan-out, 1 publisher to 100 subscribers: maximum deliveries/s;
@@ -31,8 +32,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ProtocolClient } from './lib/protocol-client.js'
-import { rssMiB, startDeepstream, startRiptide, type Target } from './lib/targets.js'
+import { loginStorm, rssMiB, startDeepstream, startRiptide, startSocketIo, type Target } from './lib/targets.js'
 import { httpBench } from './http.js'
 import type { LoadReport } from './lib/load-worker.js'
 import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
@@ -47,7 +47,7 @@ interface Run { perSecond: number, serverMicros: number, reports: LoadReport[] }
 
 /** Runs a workload once, measuring the server process's CPU over the measured window. */
 async function run (target: Target, workload: Workload, name: string): Promise<Run> {
-  const loadRun = await runLoad(jobsFor(workload, `${name}-${Date.now()}`, target.port, SECONDS), target.pid)
+  const loadRun = await runLoad(jobsFor(workload, `${name}-${Date.now()}`, target.port, SECONDS, target.protocol), target.pid)
   const reports = measuredReports(workload, loadRun.reports)
   const count = reports.reduce((sum, report) => sum + report.count, 0)
   return { perSecond: count / SECONDS, serverMicros: count === 0 ? Number.NaN : (loadRun.cpuSeconds * 1e6) / count, reports }
@@ -55,16 +55,13 @@ async function run (target: Target, workload: Workload, name: string): Promise<R
 
 const percentile = (measured: Run, p: number): number => merged(measured.reports).getValueAtPercentile(p)
 
-async function storm (target: Target): Promise<{ loginsPerSecond: number, kibPerConnection: number }> {
+async function storm (target: Target): Promise<{ loginsPerSecond: number, loginMicros: number, kibPerConnection: number }> {
   const before = rssMiB(target.pid)
-  const clients: ProtocolClient[] = []
-  const started = performance.now()
-  for (let batch = 0; batch < 50; batch++) clients.push(...await Promise.all(Array.from({ length: 100 }, () => ProtocolClient.login(target.port))))
-  const seconds = (performance.now() - started) / 1000
+  const { clients, seconds, serverCpuSeconds } = await loginStorm(target)
   await new Promise((done) => setTimeout(done, 2000))
   const after = rssMiB(target.pid)
   await Promise.all(clients.map((client) => client.close()))
-  return { loginsPerSecond: clients.length / seconds, kibPerConnection: ((after - before) * 1024) / clients.length }
+  return { loginsPerSecond: clients.length / seconds, loginMicros: (serverCpuSeconds * 1e6) / clients.length, kibPerConnection: ((after - before) * 1024) / clients.length }
 }
 
 const TARGETS: Array<(work: string) => Promise<Target>> = [
@@ -72,6 +69,7 @@ const TARGETS: Array<(work: string) => Promise<Target>> = [
   (work) => startDeepstream(work, 'default'),
   (work) => startRiptide(work),
   (work) => startRiptide(work, 1),
+  () => startSocketIo(),
 ]
 
 /** Every scenario on one server: its row of figures. */
@@ -93,6 +91,7 @@ async function scenarios (target: Target, baselineFanOut: number | undefined, st
   record('fanOutDeliveries1000', await run(target, FAN_OUT_1000, 'fan-1000'))
   step('10,000 topics x 10 subscribers')
   record('manyTopicsDeliveries', await run(target, MANY_TOPICS, 'topics'))
+  if (target.eventsOnly === true) return row
   step('acknowledged record writes')
   record('ackedWrites', await run(target, ACKED_WRITES, 'acked'))
   step('record writes with subscribers')
@@ -127,6 +126,7 @@ async function main (): Promise<void> {
       }
       // A fresh server for the storm, so its memory is not what earlier scenarios left behind.
       progress(step++, steps, `${target.name}: connection storm`, 60)
+      if (target.eventsOnly === true) continue
       const fresh = await start(work)
       try {
         await new Promise((done) => setTimeout(done, 1000))
@@ -153,7 +153,7 @@ async function main (): Promise<void> {
       ['record update delivery p99, µs', 'recordP99', null, ''],
       ['rpc round trips/s', 'rpcPerSecond', 'rpcPerSecondMicros', 'rpc, per round trip'],
       ['rpc round trip p99, µs', 'rpcP99', null, ''],
-      ['logins/s (5,000, 100 at a time)', 'loginsPerSecond', null, ''],
+      ['logins/s (5,000, 100 at a time)', 'loginsPerSecond', 'loginMicros', 'logins, per login'],
       ['server memory per idle connection, KiB', 'kibPerConnection', null, ''],
     ]
     console.log(`\n\nRatios are against ${baseline}. µs: the server's CPU time per message delivered (all threads).\n`)

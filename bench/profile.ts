@@ -5,7 +5,8 @@
  *
  * Workloads: those of `npm run bench` (fan-out, fan-out-1000, many-topics,
  * acked-writes, record-updates, rpc) and the HTTP cases of `npm run
- * bench:http` under autocannon (http-health, http-emit, http-write, http-read).
+ * bench:http` under autocannon (http-health, http-emit, http-write, http-read),
+ * and `logins` (the connection storm: 5,000 logins, 100 at a time).
  *
  * Starts riptide through its CLI with `node --cpu-prof` (every thread writes
  * a profile when it ends), drives the workload, stops the server, and prints
@@ -16,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startRiptide } from './lib/targets.js'
+import { loginStorm, startRiptide } from './lib/targets.js'
 import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
 import { cpuSeconds, runLoad } from './lib/load.js'
 import { cannon, CASES } from './http.js'
@@ -41,7 +42,8 @@ const { values: args } = parseArgs({
 const HTTP_CASES: Record<string, typeof CASES[number]> = { 'http-health': CASES[0], 'http-emit': CASES[1], 'http-write': CASES[2], 'http-read': CASES[3] }
 const workload = WORKLOADS[args.workload]
 const httpCase = HTTP_CASES[args.workload]
-if (workload === undefined && httpCase === undefined) throw new Error(`--workload: one of ${[...Object.keys(WORKLOADS), ...Object.keys(HTTP_CASES)].join(', ')}`)
+const storm = args.workload === 'logins'
+if (workload === undefined && httpCase === undefined && !storm) throw new Error(`--workload: one of ${[...Object.keys(WORKLOADS), ...Object.keys(HTTP_CASES), 'logins'].join(', ')}`)
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
 interface Profile { nodes: ProfileNode[], startTime: number, endTime: number, samples: number[] }
@@ -72,14 +74,20 @@ try {
     label = workload.label
     count = measuredReports(workload, run.reports).reduce((sum, report) => sum + report.count, 0)
     cpu = run.cpuSeconds
+  } else if (storm) {
+    const logins = await loginStorm(target)
+    await Promise.all(logins.clients.map((client) => client.close()))
+    label = 'logins, 100 at a time'
+    count = logins.clients.length
+    cpu = logins.serverCpuSeconds
   } else {
     const before = cpuSeconds(target.pid)
-    const result = await cannon(target.port, httpCase, seconds)
-    label = `${httpCase.label} (autocannon)`
+    const result = await cannon(target.port, httpCase!, seconds)
+    label = `${httpCase!.label} (autocannon)`
     count = result.requests.total
     cpu = cpuSeconds(target.pid) - before
   }
-  console.log(`${label}: ${Math.round(count / seconds).toLocaleString('en')}/s, server CPU ${((cpu * 1e6) / count).toFixed(1)} µs per message`)
+  console.log(`${label}: ${storm ? count.toLocaleString('en') : `${Math.round(count / seconds).toLocaleString('en')}/s`}, server CPU ${((cpu * 1e6) / count).toFixed(1)} µs per message`)
 } finally {
   await target.stop()
 }

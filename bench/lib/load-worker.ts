@@ -18,6 +18,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
 import { ProtocolClient, type WireProtocol } from './protocol-client.js'
+import { SocketIoClient } from './socketio-client.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 
 export interface LoadJob {
@@ -31,8 +32,23 @@ export interface LoadJob {
   durationMs: number
   /** Many-topics runs: subscriber socket i takes topics [(i mod groups) x size, ...) of `${name}/<n>`; the publisher cycles through all. */
   topics?: { groups: number, size: number }
-  /** Wire protocol of every socket of the job (default protobuf). */
-  protocol?: WireProtocol
+  /** Wire protocol of every socket of the job (default protobuf); `socketio` drives the Socket.IO peer (events only). */
+  protocol?: LoadProtocol
+}
+
+export type LoadProtocol = WireProtocol | 'socketio'
+type LoadClient = ProtocolClient | SocketIoClient
+
+function connect (port: number, protocol: LoadProtocol): Promise<LoadClient> {
+  return protocol === 'socketio' ? SocketIoClient.login(port) : ProtocolClient.login(port, {}, '127.0.0.1', protocol)
+}
+
+/** The job's sockets as the deepstream protocol clients that records and RPC need. */
+function protocolClients (clients: LoadClient[], role: string): ProtocolClient[] {
+  return clients.map((client) => {
+    if (client instanceof SocketIoClient) throw new Error(`the ${role} role needs a deepstream protocol, not Socket.IO`)
+    return client
+  })
 }
 
 /** `bytes`: bytes the job's sockets received while counting. */
@@ -44,7 +60,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function run (job: LoadJob): Promise<LoadReport> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
   const protocol = job.protocol ?? 'protobuf'
-  const clients = await Promise.all(Array.from({ length: job.count }, () => ProtocolClient.login(job.port, {}, '127.0.0.1', protocol)))
+  const clients = await Promise.all(Array.from({ length: job.count }, () => connect(job.port, protocol)))
   let counting = false
   let count = 0
   let bytes = 0
@@ -57,7 +73,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
   await new Promise((resolve) => parentPort?.once('message', resolve))
 
   if (job.role === 'record-subscribers') {
-    for (const client of clients) {
+    for (const client of protocolClients(clients, job.role)) {
       client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: [job.name], correlationId: 'r' })
       client.onFrame = (frame) => {
         if (!counting) return
@@ -75,7 +91,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
     const measured = start()
     let running = true
     void measured.then(() => { running = false })
-    await Promise.all(clients.map((client, socket) => new Promise<void>((resolve) => {
+    await Promise.all(protocolClients(clients, job.role).map((client, socket) => new Promise<void>((resolve) => {
       let inFlight = 0
       let sequence = 0
       // `topics` here means: spread the writes over that many records per socket instead of one.
@@ -105,15 +121,13 @@ async function run (job: LoadJob): Promise<LoadReport> {
           ? [job.name]
           : Array.from({ length: job.topics.size }, (_, i) => `${job.name.split('#')[0]}/${(index % job.topics!.groups) * job.topics!.size + i}`)
         client.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names, correlationId: 's' })
-        client.onFrame = (frame) => {
-          if (!counting) return
-          for (const message of client.decode(frame)) {
-            if (message.action !== EVENT_ACTION.EMIT || message.data === undefined) continue
-            count++
-            histogram.recordValue(Math.max(1, Math.round((now() - Number(message.data)) * 1000)))
-          }
+        client.onMessage = (message) => {
+          if (!counting || message.action !== EVENT_ACTION.EMIT || message.data === undefined) return
+          count++
+          histogram.recordValue(Math.max(1, Math.round((now() - Number(message.data)) * 1000)))
         }
       } else {
+        if (client instanceof SocketIoClient) throw new Error('the provider role needs a deepstream protocol, not Socket.IO')
         client.send({ topic: TOPIC.RPC, action: RPC_ACTION.PROVIDE, names: [job.name], correlationId: 'p' })
         client.onMessage = (message) => {
           if (message.action !== RPC_ACTION.REQUEST) return
@@ -125,7 +139,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
     parentPort?.postMessage({ type: 'armed' })
     await start()
   } else if (job.role === 'publisher') {
-    const [publisher, echo] = [clients[0], await ProtocolClient.login(job.port, {}, '127.0.0.1', protocol)]
+    const [publisher, echo] = [clients[0], await connect(job.port, protocol)]
     echo.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [job.name], correlationId: 'e' })
     await sleep(300)
     parentPort?.postMessage({ type: 'armed' })
@@ -158,7 +172,8 @@ async function run (job: LoadJob): Promise<LoadReport> {
           if (!running) resolve()
         }
         // A protobuf frame is one message; a native frame may hold several.
-        echo.onFrame = (frame) => { inFlight -= protocol === 'native' ? echo.decode(frame).length : 1; pump() }
+        if (echo instanceof SocketIoClient) echo.onMessage = () => { inFlight--; pump() }
+        else echo.onFrame = (frame) => { inFlight -= protocol === 'native' ? echo.decode(frame).length : 1; pump() }
         pump()
       })
     }
@@ -171,7 +186,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
     void measured.then(() => { running = false })
     // deepstream hands requestors' correlation ids to providers as they are: keep them unique across sockets.
     const prefix = Math.random().toString(36).slice(2, 8)
-    await Promise.all(clients.map((client, socket) => new Promise<void>((resolve) => {
+    await Promise.all(protocolClients(clients, job.role).map((client, socket) => new Promise<void>((resolve) => {
       let next = 0
       let inFlight = 0
       const sentAt = new Map<string, number>()

@@ -10,13 +10,24 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnServer, stopServer } from './child-server.js'
 import { ProtocolClient } from './protocol-client.js'
+import { cpuSeconds } from './load.js'
+import type { LoadProtocol } from './load-worker.js'
 
 import { PACKAGE_ROOT as ROOT } from '../../src/workers/compiled-module.js'
 import { freePort } from '../../src/main/free-port.js'
 
 export { ROOT }
 
-export interface Target { name: string, port: number, pid: number, stop: () => Promise<unknown> }
+export interface Target {
+  name: string
+  port: number
+  pid: number
+  stop: () => Promise<unknown>
+  /** What the load generator speaks to it (default deepstream's protobuf). */
+  protocol?: LoadProtocol
+  /** It serves events only (Socket.IO): record, RPC and login scenarios skip it. */
+  eventsOnly?: boolean
+}
 
 /**
  * riptide through its CLI with its defaults (a worker per core, LMDB), or with `workers` worker
@@ -62,3 +73,30 @@ export function rssMiB (pid: number): number {
   return match === null ? 0 : Number(match[1]) / 1024
 }
 
+
+/** 5,000 logins over the protobuf endpoint, 100 at a time, with the server's CPU seconds meanwhile; the caller closes the clients. */
+export async function loginStorm (target: Target): Promise<{ clients: ProtocolClient[], seconds: number, serverCpuSeconds: number }> {
+  const clients: ProtocolClient[] = []
+  const cpuBefore = cpuSeconds(target.pid)
+  const started = performance.now()
+  for (let batch = 0; batch < 50; batch++) clients.push(...await Promise.all(Array.from({ length: 100 }, () => ProtocolClient.login(target.port))))
+  return { clients, seconds: (performance.now() - started) / 1000, serverCpuSeconds: cpuSeconds(target.pid) - cpuBefore }
+}
+
+/** Socket.IO 4.8 on uWebSockets.js in a process of its own (socketio-server.ts): the peer for event fan-out. */
+export async function startSocketIo (): Promise<Target> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'socketio-server.js')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise((done) => child.once('exit', done))
+  let output = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const match = /listening (\d+)/.exec(output)
+      if (match !== null) resolve(Number(match[1]))
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    void exited.then(() => reject(new Error(`Socket.IO bench server exited:\n${output}`)))
+  })
+  return { name: 'Socket.IO 4.8 (uWS)', port, pid: child.pid ?? 0, protocol: 'socketio', eventsOnly: true, stop: async () => { child.kill('SIGTERM'); await exited } }
+}

@@ -3,8 +3,7 @@
  * (riptide against deepstream) and `npm run bench:protocols` (protobuf
  * against native) run the same ones, so their figures stay comparable.
  */
-import type { LoadJob, LoadReport } from './load-worker.js'
-import type { WireProtocol } from './protocol-client.js'
+import type { LoadJob, LoadProtocol, LoadReport } from './load-worker.js'
 
 export type Job = Omit<LoadJob, 'port' | 'warmupMs' | 'durationMs' | 'protocol'>
 
@@ -78,7 +77,7 @@ export const RPC: Workload = {
 }
 
 /** The workload's jobs against `port`, after 1 s of warm-up, for `seconds`. */
-export function jobsFor (workload: Workload, name: string, port: number, seconds: number, protocol: WireProtocol = 'protobuf'): LoadJob[] {
+export function jobsFor (workload: Workload, name: string, port: number, seconds: number, protocol: LoadProtocol = 'protobuf'): LoadJob[] {
   return workload.jobs(name).map((job) => ({ ...job, port, warmupMs: 1000, durationMs: seconds * 1000, protocol }))
 }
 
