@@ -204,7 +204,13 @@ export class RecordHandler implements TopicHandler {
           await this.hotPathWrite(socket, message, name, value, isPatch)
           return
         }
-        if (await this.store.head(name) === -1 && !(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
+        // The create step applies to a missing record only: check it first, and read the head only
+        // when it is refused (an allowed create needs no read).
+        const create = await checkPermission(this.services, socket, message, RECORD_ACTION.CREATE, name)
+        if (create !== 'allowed' && await this.store.head(name) === -1) {
+          sendDenied(socket, message, name, create)
+          return
+        }
         if (!(await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name))) return
       }
       const write: QueuedWrite = { socket, message, value, isPatch, upsert, refused: null }
