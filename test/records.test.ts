@@ -111,6 +111,21 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     }
   })
 
+  it('reads a client\'s own write sent just before the read, acked or not', async () => {
+    const raw = await RawClient.login(server)
+    try {
+      for (let i = 1; i <= 5; i++) {
+        raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: 'own-writes', version: -1, data: JSON.stringify({ i }) })
+        raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, name: 'own-writes' })
+        expect(await raw.next((m) => m.action === RECORD_ACTION.READ_RESPONSE)).toMatchObject({ version: i, data: JSON.stringify({ i }) })
+        raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD, name: 'own-writes' })
+        expect(await raw.next((m) => m.action === RECORD_ACTION.HEAD_RESPONSE)).toMatchObject({ version: i })
+      }
+    } finally {
+      raw.close()
+    }
+  })
+
   it('answers a stale version with VERSION_EXISTS carrying the current data', async () => {
     const a = await connect(server)
     const record = a.record.getRecord('stale')

@@ -63,13 +63,13 @@ describe('fan-out through adapter topics', () => {
     expect(log).toEqual(['a joins event/0/n', 'b joins event/0/n', 'c joins event/1/n'])
     log.length = 0
 
-    expect(events.sendToSubscribers('n', emit, a)).toBe(3)
+    expect(events.sendToLocalSubscribers('n', emit, a)).toBe(3)
     expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n'])
     await new Promise((resolve) => setImmediate(resolve)) // the native socket's frame leaves at the end of the loop iteration
     expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n', 'send d'])
     log.length = 0
 
-    expect(events.sendToSubscribers('n', emit, d)).toBe(3)
+    expect(events.sendToLocalSubscribers('n', emit, d)).toBe(3)
     expect(log).toEqual(['publish event/0/n', 'publish event/1/n'])
     log.length = 0
 
@@ -77,7 +77,7 @@ describe('fan-out through adapter topics', () => {
     events.unsubscribe('n', c)
     events.unsubscribe('n', d)
     expect(log).toEqual(['b leaves event/0/n', 'c leaves event/1/n'])
-    expect(events.sendToSubscribers('n', emit, a)).toBe(0)
+    expect(events.sendToLocalSubscribers('n', emit, a)).toBe(0)
   })
 
   it('sends what the turn queued for a socket before publishing', () => {
@@ -87,7 +87,7 @@ describe('fan-out through adapter topics', () => {
     events.subscribe('n', a)
     log.length = 0
     a.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, name: 'n', isAck: true })
-    events.sendToSubscribers('n', emit, null)
+    events.sendToLocalSubscribers('n', emit, null)
     expect(log).toEqual(['send a', 'publish event/0/n'])
   })
 })

@@ -66,7 +66,7 @@ export function subscriptionRegistrySuite (name: string, create: () => Subscript
       registry.subscribe('n', c)
       expect(registry.hasSubscribers('n')).toBe(true)
       expect(registry.getNames()).toEqual(['n'])
-      const count = registry.sendToSubscribers('n', { topic: 4, action: 2, name: 'n', data: '1' }, a)
+      const count = registry.publish('n', { topic: 4, action: 2, name: 'n', data: '1' }, a)
       expect(count).toBe(2)
       expect(a.frames).toEqual([])
       expect(b.frames).toHaveLength(1)

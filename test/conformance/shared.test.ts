@@ -81,9 +81,9 @@ describe('shared memory across two workers', () => {
     w1.node.subscribe('subscriptions/event', (message) => crossed.push(message.name ?? ''))
     const socket = { id: 1, codec: protobufCodec, endpoint: 'test', user: null, isClosed: false, send: () => {}, sendFrame: () => {}, close: () => {} }
     s0.subscribe('only-here', socket)
-    s0.sendToSubscribers('only-here', { topic: 4, action: 2, name: 'only-here', data: '1' }, null)
+    s0.publish('only-here', { topic: 4, action: 2, name: 'only-here', data: '1' }, null)
     s1.subscribe('both', { ...socket, id: 2 })
-    s0.sendToSubscribers('both', { topic: 4, action: 2, name: 'both', data: '1' }, null)
+    s0.publish('both', { topic: 4, action: 2, name: 'both', data: '1' }, null)
     await eventually(() => expect(crossed).toEqual(['both']))
     await sleep(50)
     expect(crossed).toEqual(['both'])

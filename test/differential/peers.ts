@@ -37,6 +37,7 @@ record:
   "denied/*": { create: false, write: false, read: false, delete: false, listen: false, notify: false }
   "readonly/*": { create: true, write: false, read: true, delete: false, listen: true, notify: true }
   "owned/$user": { write: "user.id === $user" }
+  "adamade/*": { create: "user.id === 'ada'", write: true, read: true }
 event:
   "*": { publish: true, subscribe: true, listen: true }
   "denied/*": { publish: false, subscribe: false, listen: false }

@@ -93,6 +93,19 @@ describe('differential: records', () => {
     return { toA: [await a.next(), ...await a.drain()], toB: await b.drain() }
   }))
 
+  it('asks an upsert for create permission only when the record is missing', () => differential('upsert create permission', peers, async (peer) => {
+    const ada = await WireClient.user(peer, ADA)
+    const bob = await WireClient.user(peer, BOB)
+    ada.send(rec(R.CREATEANDUPDATE, { name: 'adamade/1', version: -1, data: '{"by":"ada"}', isWriteAck: true, correlationId: '1' }))
+    const made = await ada.next()
+    bob.send(rec(R.CREATEANDUPDATE, { name: 'adamade/1', version: -1, data: '{"by":"bob"}', isWriteAck: true, correlationId: '2' }))
+    const updated = await bob.next()
+    bob.send(rec(R.CREATEANDUPDATE, { name: 'adamade/2', version: -1, data: '{"by":"bob"}', isWriteAck: true, correlationId: '3' }))
+    const refused = await bob.next()
+    bob.send(rec(R.READ, { name: 'adamade/1' }))
+    return { made, updated, refused, read: await bob.next(), rest: await bob.drain() }
+  }))
+
   it('denies every record action the rules forbid', () => differential('record permission denials', peers, async (peer) => {
     const a = await WireClient.user(peer, BOB)
     const denied = []

@@ -19,7 +19,7 @@ export class EventHandler implements TopicHandler {
     this.subscriptions.setListener(this.listeners)
     services.clusterNode.subscribe(subscriptionChannel('event'), (message, _from, receivedAt) => {
       if (message.name === undefined) return
-      this.subscriptions.sendToSubscribers(message.name, message, null, true)
+      this.subscriptions.sendToLocalSubscribers(message.name, message, null)
       if (receivedAt > 0) this.services.monitoring.onDelivered?.(TOPIC.EVENT, (nowMs() - receivedAt) * 1000)
     })
   }
@@ -31,7 +31,7 @@ export class EventHandler implements TopicHandler {
           sendInvalid(socket, message, 'emit needs an event name')
           return
         }
-        if (this.subscriptions.sendToSubscribers(message.name, { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: message.name, data: message.data }, socket) > 0 && frameClock.receivedAt > 0) {
+        if (this.subscriptions.publish(message.name, { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: message.name, data: message.data }, socket) > 0 && frameClock.receivedAt > 0) {
           this.services.monitoring.onDelivered?.(TOPIC.EVENT, (nowMs() - frameClock.receivedAt) * 1000)
         }
         return

@@ -29,8 +29,8 @@ export class PresenceHandler implements TopicHandler {
   }
 
   private notify (user: string, action: number, allAction: number): void {
-    this.subscriptions.sendToSubscribers(user, { topic: TOPIC.PRESENCE, action, name: user }, null, true)
-    this.subscriptions.sendToSubscribers(ALL, { topic: TOPIC.PRESENCE, action: allAction, name: user }, null, true)
+    this.subscriptions.sendToLocalSubscribers(user, { topic: TOPIC.PRESENCE, action, name: user }, null)
+    this.subscriptions.sendToLocalSubscribers(ALL, { topic: TOPIC.PRESENCE, action: allAction, name: user }, null)
   }
 
   handle (socket: Socket, message: Message): void {

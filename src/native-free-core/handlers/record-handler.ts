@@ -31,13 +31,18 @@ class WriteRefused extends Error {
   constructor (readonly reply: Message) { super('write refused') }
 }
 
-/** A write waiting in its record's queue; `refused` is set when it is decided against. */
+/**
+ * A write waiting in its record's queue. `permitted`: an upsert's permission verdict, once checked
+ * in the queue (so that the write holds its place before any await); `refused` is set when it is
+ * decided against.
+ */
 interface QueuedWrite {
   readonly socket: Socket
   readonly message: Message
   readonly value: JSONValue | undefined
   readonly isPatch: boolean
   readonly upsert: boolean
+  permitted: boolean | null
   refused: WriteRefused | null
 }
 
@@ -52,7 +57,7 @@ export class RecordHandler implements TopicHandler {
     this.subscriptions = services.subscriptions.getSubscriptionRegistry('record')
     this.listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, this.subscriptions, (name, has) => {
       const action = has ? RECORD_ACTION.SUBSCRIPTION_HAS_PROVIDER : RECORD_ACTION.SUBSCRIPTION_HAS_NO_PROVIDER
-      this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action, name }, null, true)
+      this.subscriptions.sendToLocalSubscribers(name, { topic: TOPIC.RECORD, action, name }, null)
     })
     this.subscriptions.setListener(this.listeners)
     services.clusterNode.subscribe(subscriptionChannel('record'), (message) => this.fromCluster(message))
@@ -96,7 +101,7 @@ export class RecordHandler implements TopicHandler {
   private async subscribeAndRead (socket: Socket, message: Message, name: string): Promise<void> {
     try {
       const create = message.action === RECORD_ACTION.SUBSCRIBECREATEANDREAD
-      let record = await this.store.load(name)
+      let record = await this.loadAfterWrites(name)
       if (record === null && create) {
         if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
         await this.queues.run(name, async () => {
@@ -147,10 +152,19 @@ export class RecordHandler implements TopicHandler {
     }
   }
 
+  /**
+   * The record once the writes this worker has queued for it are stored, so that a client reads
+   * its own writes, as it would from deepstream's in-memory cache.
+   */
+  private async loadAfterWrites (name: string): Promise<StoredRecord | null> {
+    await this.queues.settled(name)
+    return await this.store.load(name)
+  }
+
   private async read (socket: Socket, message: Message): Promise<void> {
     const name = message.name ?? ''
     try {
-      const record = await this.store.load(name)
+      const record = await this.loadAfterWrites(name)
       if (record === null) {
         socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.RECORD_NOT_FOUND, originalAction: RECORD_ACTION.READ, name, isError: true })
         return
@@ -164,6 +178,7 @@ export class RecordHandler implements TopicHandler {
   private async head (socket: Socket, message: Message): Promise<void> {
     const name = message.name ?? ''
     try {
+      await this.queues.settled(name)
       socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD_RESPONSE, name, version: await this.store.head(name) })
     } catch (error) {
       this.sendStoreError(socket, message, name, error)
@@ -198,26 +213,18 @@ export class RecordHandler implements TopicHandler {
       sendInvalid(socket, message, 'record data must be an object or an array')
       return
     }
+    const write: QueuedWrite = { socket, message, value, isPatch, upsert, permitted: null, refused: null }
     try {
-      if (upsert) {
-        if (this.store.isHotPath(name)) {
-          await this.hotPathWrite(socket, message, name, value, isPatch)
-          return
-        }
-        // The create step applies to a missing record only: check it first, and read the head only
-        // when it is refused (an allowed create needs no read).
-        const create = await checkPermission(this.services, socket, message, RECORD_ACTION.CREATE, name)
-        if (create !== 'allowed' && await this.store.head(name) === -1) {
-          sendDenied(socket, message, name, create)
-          return
-        }
-        if (!(await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name))) return
+      if (upsert && this.store.isHotPath(name)) {
+        await this.hotPathWrite(socket, message, name, value, isPatch)
+        return
       }
-      const write: QueuedWrite = { socket, message, value, isPatch, upsert, refused: null }
+      // Queued at once, before any await, so that a read this client sends next waits for it.
       await this.queues.batch(name, 'write', write, (writes) => this.store.exclusively(name, () => this.applyWrites(name, writes)))
       if (write.refused !== null) throw write.refused
-      await this.acknowledge(socket, message, name)
+      if (write.permitted !== false) await this.acknowledge(socket, message, name)
     } catch (error) {
+      if (write.permitted === false) return // denied, and told so; the batch's failure is not its own
       if (error instanceof WriteRefused) socket.send(error.reply)
       else this.sendStoreError(socket, message, name, error, RECORD_ACTION.RECORD_UPDATE_ERROR)
     }
@@ -248,6 +255,7 @@ export class RecordHandler implements TopicHandler {
       const updates: Array<{ update: Message, sender: Socket }> = []
       for (const write of writes) {
         write.refused = null
+        if (write.upsert && !(await this.mayUpsert(write, name))) continue
         try {
           const decided = this.decideWrite(write.message, name, state, write.value, write.isPatch, write.upsert)
           state = { version: decided.version, data: decided.data }
@@ -259,13 +267,32 @@ export class RecordHandler implements TopicHandler {
       }
       if (state === current || state === null) return // every write was refused
       if (await this.store.writeIfVersion(name, current?.version ?? -1, state.version, state.data)) {
-        for (const { update, sender } of updates) this.subscriptions.sendToSubscribers(name, update, sender)
+        for (const { update, sender } of updates) this.subscriptions.publish(name, update, sender)
         return
       }
       if (attempt === MAX_WRITE_ATTEMPTS) {
         throw new RecordStoreError(RECORD_ACTION.RECORD_UPDATE_ERROR, `lost ${attempt} races in a row to other writers`)
       }
     }
+  }
+
+  /**
+   * An upsert's permission, checked once: create, then update or patch, whether or not the record
+   * exists (as deepstream 7 checks them). A denial is sent to the writer here.
+   */
+  private async mayUpsert (write: QueuedWrite, name: string): Promise<boolean> {
+    if (write.permitted !== null) return write.permitted
+    const { socket, message } = write
+    for (const action of [RECORD_ACTION.CREATE, write.isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE]) {
+      const verdict = await checkPermission(this.services, socket, message, action, name)
+      if (verdict !== 'allowed') {
+        sendDenied(socket, message, name, verdict)
+        write.permitted = false
+        return false
+      }
+    }
+    write.permitted = true
+    return true
   }
 
   /** The version, data and broadcast of a write against `current`; throws WriteRefused for the client's errors. */
@@ -314,10 +341,16 @@ export class RecordHandler implements TopicHandler {
       socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.INVALID_PATCH_ON_HOTPATH, originalAction: message.action, name, correlationId: message.correlationId })
       return
     }
-    if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
-    if (!(await this.authorize(socket, message, RECORD_ACTION.UPDATE, name))) return
-    await this.store.write(name, 0, value as JSONValue)
-    this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data, isWriteAck: false }, socket)
+    // In the record's queue at once, so that a read this client sends next waits for it.
+    let written = false
+    await this.queues.run(name, async () => {
+      if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
+      if (!(await this.authorize(socket, message, RECORD_ACTION.UPDATE, name))) return
+      await this.store.write(name, 0, value as JSONValue)
+      written = true
+    })
+    if (!written) return
+    this.subscriptions.publish(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data, isWriteAck: false }, socket)
     await this.acknowledge(socket, message, name)
   }
 
@@ -326,7 +359,7 @@ export class RecordHandler implements TopicHandler {
     try {
       await this.queues.run(name, () => this.store.delete(name))
       socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.DELETE_SUCCESS, name })
-      this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.DELETED, name }, socket)
+      this.subscriptions.publish(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.DELETED, name }, socket)
       this.dropLocalSubscribers(name)
     } catch (error) {
       this.sendStoreError(socket, message, name, error, RECORD_ACTION.RECORD_DELETE_ERROR)
@@ -345,11 +378,11 @@ export class RecordHandler implements TopicHandler {
         if (this.subscriptions.getLocalSubscribers(name).size === 0) continue
         const record = await this.store.readStorage(name)
         if (record === null) {
-          this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.DELETED, name }, null)
+          this.subscriptions.publish(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.DELETED, name }, null)
           this.dropLocalSubscribers(name)
         } else {
           await this.store.write(name, record.version, record.data)
-          this.subscriptions.sendToSubscribers(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: record.version, data: JSON.stringify(record.data) }, null)
+          this.subscriptions.publish(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: record.version, data: JSON.stringify(record.data) }, null)
         }
       }
       socket.send({ ...message, isAck: true })
@@ -371,7 +404,7 @@ export class RecordHandler implements TopicHandler {
   private fromCluster (message: Message): void {
     const name = message.name
     if (name === undefined) return
-    this.subscriptions.sendToSubscribers(name, message, null, true)
+    this.subscriptions.sendToLocalSubscribers(name, message, null)
     if (message.action === RECORD_ACTION.DELETED) this.dropLocalSubscribers(name)
   }
 

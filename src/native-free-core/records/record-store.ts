@@ -213,6 +213,11 @@ export class SerialQueues {
     return done
   }
 
+  /** Resolves once the steps queued for `name` so far have finished (at once when none are). */
+  settled (name: string): Promise<void> {
+    return this.tails.get(name) ?? Promise.resolve()
+  }
+
   /** Resolves when every queued step has finished. */
   async idle (): Promise<void> {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()])

@@ -35,6 +35,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   private hub: TopicHub | null = null
   /** Adapter topic prefixes by codec index: this registry's topic key, then the codec. */
   private readonly prefixes: string[] = []
+  private readonly channel: string
 
   constructor (
     private readonly topic: string,
@@ -42,6 +43,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     private readonly cluster: ClusterNode,
     private readonly monitoring: Monitoring,
   ) {
+    this.channel = subscriptionChannel(topic)
     state.onAdd((name) => this.listener?.onFirstSubscription(name))
     state.onRemove((name) => this.listener?.onLastSubscription(name))
   }
@@ -110,18 +112,20 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   nodesWith (name: string): readonly string[] { return this.state.nodesWith?.(name) ?? [] }
   getNames (): string[] { return this.state.getAll() }
 
-  sendToSubscribers (name: string, message: Message, sender: Socket | null, localOnly = false): number {
-    if (!localOnly) {
-      const targets = this.state.nodesWith?.(name)
-      if (targets === undefined) this.cluster.send(subscriptionChannel(this.topic), message)
-      else if (targets.length > 0) this.cluster.sendTo(targets, subscriptionChannel(this.topic), message)
-    }
+  publish (name: string, message: Message, sender: Socket | null): number {
+    const targets = this.state.nodesWith?.(name)
+    if (targets === undefined) this.cluster.send(this.channel, message)
+    else if (targets.length > 0) this.cluster.sendTo(targets, this.channel, message)
+    return this.sendToLocalSubscribers(name, message, sender)
+  }
+
+  sendToLocalSubscribers (name: string, message: Message, sender: Socket | null): number {
     const subscribers = this.byName.get(name)
     if (subscribers === undefined) return 0
     const frames = this.frames
     frames.fill(undefined)
     let count = 0
-    if (subscribers.groups !== null) count += this.publish(name, subscribers, message, sender)
+    if (subscribers.groups !== null) count += this.publishToTopics(name, subscribers, message, sender)
     if (subscribers.direct !== null) {
       for (const socket of subscribers.direct) {
         if (socket === sender || socket.isClosed) continue
@@ -138,7 +142,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   }
 
   /** One publish per codec with members; the adapter leaves out the sender. Returns the members reached. */
-  private publish (name: string, subscribers: Subscribers, message: Message, sender: Socket | null): number {
+  private publishToTopics (name: string, subscribers: Subscribers, message: Message, sender: Socket | null): number {
     // What this turn already sent a member must reach it before the published frame.
     flushQueuedFrames()
     const hub = this.hub!

@@ -33,11 +33,15 @@ export interface SubscriptionRegistry {
   /** Every name with a subscriber on any node. */
   getNames (): string[]
   /**
-   * Sends to every local subscriber except `sender`, encoding once per codec,
-   * and, unless `localOnly`, to the other nodes with subscribers on this
-   * registry's cluster channel. Returns the number of local deliveries.
+   * Sends to every local subscriber except `sender`, encoding once per codec (the cluster
+   * channel's receivers call this). Returns the number of deliveries.
    */
-  sendToSubscribers (name: string, message: Message, sender: Socket | null, localOnly?: boolean): number
+  sendToLocalSubscribers (name: string, message: Message, sender: Socket | null): number
+  /**
+   * Sends to the other nodes with subscribers of `name`, on this registry's cluster channel,
+   * then to the local subscribers as `sendToLocalSubscribers`. Returns the local deliveries.
+   */
+  publish (name: string, message: Message, sender: Socket | null): number
   setListener (listener: SubscriptionListener): void
 }
 
