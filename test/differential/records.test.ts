@@ -103,7 +103,10 @@ describe('differential: records', () => {
     bob.send(rec(R.CREATEANDUPDATE, { name: 'adamade/2', version: -1, data: '{"by":"bob"}', isWriteAck: true, correlationId: '3' }))
     const refused = await bob.next()
     bob.send(rec(R.READ, { name: 'adamade/1' }))
-    return { made, updated, refused, read: await bob.next(), rest: await bob.drain() }
+    const read = await bob.next()
+    bob.send(rec(R.SUBSCRIBECREATEANDREAD, { names: ['adamade/1'], correlationId: '4' }))
+    const subscribed = [await bob.next(), await bob.next()]
+    return { made, updated, refused, read, subscribed, rest: await bob.drain() }
   }))
 
   it('denies every record action the rules forbid', () => differential('record permission denials', peers, async (peer) => {
