@@ -61,8 +61,10 @@ export async function startDeepstream (work: string, server: 'uws' | 'default' =
     const poll = setInterval(() => {
       ProtocolClient.login(port).then(async (client) => { clearInterval(poll); await client.close(); done() }, () => {})
     }, 200)
-    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    // Only the tail is kept: deepstream may log for every message of a scenario.
+    const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-65_536) }
+    child.stdout?.on('data', keep)
+    child.stderr?.on('data', keep)
     void exited.then(() => { clearInterval(poll); fail(new Error(`deepstream exited:\n${output}`)) })
   })
   return { name: server === 'uws' ? 'deepstream 7.0.2 (uWS)' : 'deepstream 7.0.2 (node http)', port, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await exited } }
