@@ -18,7 +18,8 @@
  * - 10,000 topics x 10 subscribers each, one publisher cycling through them;
  * - acknowledged record writes/s (8 sockets x 32 in flight over 8,000 records);
  * - record writes (acknowledged; riptide's in LMDB, durable; deepstream's in
- *   memory) with 100 subscribers: updates delivered/s and their latency;
+ *   memory) with 100 subscribers: updates delivered/s, and their latency at a
+ *   fixed rate of half the baseline's maximum;
  * - RPC round trips/s (1 provider, 4 requesters x 16 in flight);
  * - connection storm: 5,000 logins, 100 at a time: logins/s, and server
  *   memory per idle connection.
@@ -35,7 +36,7 @@ import { parseArgs } from 'node:util'
 import { loginStorm, rssMiB, startDeepstream, startRiptide, startSocketIo, type Target } from './lib/targets.js'
 import { httpBench } from './http.js'
 import type { LoadReport } from './lib/load-worker.js'
-import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
+import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, recordUpdates, RPC, type Workload } from './lib/workloads.js'
 import { merged, runLoad } from './lib/load.js'
 import { progress, ratio, saveResults } from './lib/report.js'
 
@@ -73,7 +74,7 @@ const TARGETS: Array<(work: string) => Promise<Target>> = [
 ]
 
 /** Every scenario on one server: its row of figures. */
-async function scenarios (target: Target, baselineFanOut: number | undefined, step: (label: string) => void): Promise<Record<string, number>> {
+async function scenarios (target: Target, baseline: Record<string, number> | undefined, step: (label: string) => void): Promise<Record<string, number>> {
   const row: Record<string, number> = {}
   const record = (key: string, measured: Run): void => {
     row[key] = measured.perSecond
@@ -84,7 +85,7 @@ async function scenarios (target: Target, baselineFanOut: number | undefined, st
   record('fanOutDeliveries', max)
   step('event fan-out, fixed rate')
   // Half of the baseline's maximum, in publishes per second, for every server.
-  const rate = Math.max(10, Math.round((baselineFanOut ?? max.perSecond) / 100 / 2))
+  const rate = Math.max(10, Math.round((baseline?.fanOutDeliveries ?? max.perSecond) / 100 / 2))
   const fixed = await run(target, fanOut100(rate), `fan-${rate}`)
   Object.assign(row, { fixedRate: rate, fixedP50: percentile(fixed, 50), fixedP99: percentile(fixed, 99), fixedP999: percentile(fixed, 99.9) })
   step('event fan-out to 1,000')
@@ -95,9 +96,12 @@ async function scenarios (target: Target, baselineFanOut: number | undefined, st
   step('acknowledged record writes')
   record('ackedWrites', await run(target, ACKED_WRITES, 'acked'))
   step('record writes with subscribers')
-  const writes = await run(target, RECORD_UPDATES, 'record')
-  record('recordDeliveries', writes)
-  row.recordP99 = percentile(writes, 99)
+  record('recordDeliveries', await run(target, RECORD_UPDATES, 'record'))
+  // Latency at a fixed rate, half of the baseline's maximum: at each server's own maximum it would
+  // measure how far the subscribers' reading falls behind.
+  const writeRate = Math.max(10, Math.round((baseline?.recordDeliveries ?? row.recordDeliveries) / 100 / 2))
+  const paced = await run(target, recordUpdates(writeRate), `record-${writeRate}`)
+  Object.assign(row, { recordRate: writeRate, recordP99: percentile(paced, 99) })
   step('rpc round trips')
   const calls = await run(target, RPC, 'rpc')
   record('rpcPerSecond', calls)
@@ -120,7 +124,7 @@ async function main (): Promise<void> {
       const target = await start(work)
       names.push(target.name)
       try {
-        results[target.name] = await scenarios(target, results[names[0]]?.fanOutDeliveries, (label) => progress(step++, steps, `${target.name}: ${label}`, 60))
+        results[target.name] = await scenarios(target, results[names[0]], (label) => progress(step++, steps, `${target.name}: ${label}`, 60))
       } finally {
         await target.stop()
       }
@@ -140,6 +144,7 @@ async function main (): Promise<void> {
     progress(steps, steps, 'done', 60)
     const [baseline] = names
     const rate = results[names[2]].fixedRate
+    const writeRate = results[names[2]].recordRate
     // label, figure, CPU figure (for throughputs), and the CPU table's short label.
     const rows: Array<[string, string, string | null, string]> = [
       ['event fan-out, deliveries/s (100 subscribers)', 'fanOutDeliveries', 'fanOutDeliveriesMicros', 'event fan-out to 100, per delivery'],
@@ -150,7 +155,7 @@ async function main (): Promise<void> {
       ['10,000 topics x 10 subscribers, deliveries/s', 'manyTopicsDeliveries', 'manyTopicsDeliveriesMicros', '10,000 topics, per delivery'],
       ['acknowledged record writes/s (riptide durable in LMDB, deepstream in memory)', 'ackedWrites', 'ackedWritesMicros', 'acknowledged record writes, per write'],
       ['record updates delivered/s (1 writer, acked, 100 subscribers)', 'recordDeliveries', 'recordDeliveriesMicros', 'record updates, per delivery'],
-      ['record update delivery p99, µs', 'recordP99', null, ''],
+      [`record update delivery p99 at ${writeRate} writes/s, µs`, 'recordP99', null, ''],
       ['rpc round trips/s', 'rpcPerSecond', 'rpcPerSecondMicros', 'rpc, per round trip'],
       ['rpc round trip p99, µs', 'rpcP99', null, ''],
       ['logins/s (5,000, 100 at a time)', 'loginsPerSecond', 'loginMicros', 'logins, per login'],

@@ -13,7 +13,9 @@
  * - `provider`: `count` sockets providing the RPC `name`.
  * - `record-subscribers`: `count` sockets subscribed to record `name`; the
  *   latency of each update is taken from the time the writer put in it.
- * - `writer`: acknowledged setData to record `name`, `window` in flight.
+ * - `writer`: acknowledged setData to record `name`, `window` in flight, or
+ *   `rate` per second on a fixed schedule (open loop; each write carries the
+ *   time it was due, for the record subscribers' latency).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
@@ -96,13 +98,30 @@ async function run (job: LoadJob): Promise<LoadReport> {
       let sequence = 0
       // `topics` here means: spread the writes over that many records per socket instead of one.
       const records = job.topics?.size ?? 0
+      const send = (t: number): void => {
+        inFlight++
+        const name = records === 0 ? job.name : `${job.name}/${socket}/${sequence % records}`
+        client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name, version: -1, data: JSON.stringify({ t }), isWriteAck: true, correlationId: String(sequence++) })
+      }
       const write = (): void => {
-        while (running && inFlight < job.window) {
-          inFlight++
-          const name = records === 0 ? job.name : `${job.name}/${socket}/${sequence % records}`
-          client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name, version: -1, data: JSON.stringify({ t: now() }), isWriteAck: true, correlationId: String(sequence++) })
+        if (job.rate > 0) { // open loop (see schedule below): acks only free the window
+          if (!running && inFlight === 0) resolve()
+          return
         }
+        while (running && inFlight < job.window) send(now())
         if (!running && inFlight === 0) resolve()
+      }
+      if (job.rate > 0) {
+        // Open loop, as the fixed-rate publisher: write i is due at begin + i / rate and carries that time.
+        const begin = now()
+        let sent = 0
+        void (async () => {
+          while (running) {
+            const due = Math.floor((now() - begin) * job.rate / 1000 / clients.length)
+            while (sent < due) send(begin + (sent++ * 1000 * clients.length) / job.rate)
+            await sleep(1)
+          }
+        })()
       }
       void measured.then(() => sleep(2000)).then(() => resolve())
       client.onMessage = (message) => {

@@ -51,14 +51,19 @@ export const MANY_TOPICS: Workload = {
   measured: [0, 1],
 }
 
-export const RECORD_UPDATES: Workload = {
-  label: 'record updates, 1 acked writer → 100 subscribers (deliveries)',
-  jobs: (name) => [
-    { role: 'record-subscribers', count: 100, name, rate: 0, window: 0 },
-    { role: 'writer', count: 1, name, rate: 0, window: 16 },
-  ],
-  measured: [0],
+/** One acked writer to one record (16 writes in flight, or `rate` per second on a fixed schedule), 100 subscribers. */
+export function recordUpdates (rate = 0): Workload {
+  return {
+    label: 'record updates, 1 acked writer → 100 subscribers (deliveries)',
+    jobs: (name) => [
+      { role: 'record-subscribers', count: 100, name, rate: 0, window: 0 },
+      { role: 'writer', count: 1, name, rate, window: 16 },
+    ],
+    measured: [0],
+  }
 }
+
+export const RECORD_UPDATES = recordUpdates()
 
 /** Acknowledged writes over 1,000 records per socket, nobody subscribed. */
 export const ACKED_WRITES: Workload = {
