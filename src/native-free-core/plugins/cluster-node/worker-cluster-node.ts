@@ -46,7 +46,7 @@ export class WorkerClusterNode implements ClusterNode {
   private readonly backlog = new Map<number, Uint8Array[]>()
   private closed = false
   private receiving: Promise<void> | null = null
-  /** Receivers written to this turn and not yet signalled: one signal each at the end of the turn. */
+  /** Receivers written to this iteration and not yet signalled: one signal each at its end. */
   private readonly unsignalled = new Set<number>()
 
   constructor (shared: SharedMemory, private readonly index: number, private readonly base: string, private readonly logger: Logger) {
@@ -95,8 +95,13 @@ export class WorkerClusterNode implements ClusterNode {
     }
   }
 
+  /**
+   * Signals at the end of this event-loop iteration (an immediate), not after the current callback
+   * (a microtask): every message received from a socket is a callback of its own, and a waiting
+   * receiver's wake-up is a futex call, worth one per iteration rather than one per message.
+   */
   private signalLater (target: number): void {
-    if (this.unsignalled.size === 0) queueMicrotask(() => this.signalAll())
+    if (this.unsignalled.size === 0) setImmediate(() => this.signalAll())
     this.unsignalled.add(target)
   }
 

@@ -11,8 +11,11 @@ import { SimplePlugin } from '../plugin.js'
 
 const EMPTY: ReadonlySet<Socket> = new Set()
 
-/** The members of one codec's adapter topic for a name. */
-interface TopicGroup { readonly codec: Codec, count: number }
+/**
+ * The members of one codec's adapter topic for a name. `topic` is built once: a string made by
+ * concatenation anew for each publish would be flattened and converted by uWS each time.
+ */
+interface TopicGroup { readonly codec: Codec, readonly topic: string, count: number }
 
 /**
  * A name's local subscribers. Sockets whose adapter publishes (uWS) are members of one adapter
@@ -61,9 +64,9 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     subscribers.all.add(socket)
     if (this.publishes(socket)) {
       const index = socket.codec.index
-      socket.topics.join(this.adapterTopic(index, name))
       const groups = subscribers.groups ??= []
-      const group = groups[index] ??= { codec: socket.codec, count: 0 }
+      const group = groups[index] ??= { codec: socket.codec, topic: this.adapterTopic(index, name), count: 0 }
+      socket.topics.join(group.topic)
       group.count++
     } else {
       (subscribers.direct ??= new Set()).add(socket)
@@ -83,9 +86,12 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     if (subscribers === undefined || !subscribers.all.delete(socket)) return false
     if (subscribers.direct?.delete(socket) !== true && socket.topics !== undefined) {
       const index = socket.codec.index
-      socket.topics.leave(this.adapterTopic(index, name))
       const group = subscribers.groups?.[index]
-      if (group !== undefined && --group.count === 0) subscribers.groups![index] = undefined
+      socket.topics.leave(group?.topic ?? this.adapterTopic(index, name))
+      if (group !== undefined && --group.count === 0) {
+        subscribers.groups![index] = undefined
+        if (subscribers.groups!.every((left) => left === undefined)) subscribers.groups = null
+      }
     }
     const names = this.bySocket.get(socket)
     names?.delete(name)
@@ -151,9 +157,8 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     for (let index = 0; index < groups.length; index++) {
       const group = groups[index]
       if (group === undefined) continue
-      const { codec } = group
+      const { codec, topic } = group
       const frame = this.frames[index] ??= codec.encode(message)
-      const topic = this.adapterTopic(index, name)
       if (sender !== null && sender.topics !== undefined && sender.codec.index === index && subscribers.all.has(sender) && subscribers.direct?.has(sender) !== true) {
         sender.topics.publishFromHere(topic, frame, codec.isBinary)
         count += group.count - 1
