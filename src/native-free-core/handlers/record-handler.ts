@@ -249,8 +249,11 @@ export class RecordHandler implements TopicHandler {
    * store call fails every write of the batch.
    */
   private async applyWrites (name: string, writes: QueuedWrite[]): Promise<void> {
+    // setData of a whole record (version -1, no path) is decided by the version alone: the data is
+    // read only when a write patches it or may have to send it back (VERSION_EXISTS).
+    const versionOnly = writes.every((write) => !write.isPatch && (write.message.version ?? -1) === -1)
     for (let attempt = 1; ; attempt++) {
-      const current = await this.store.load(name)
+      const current = versionOnly ? await this.currentVersion(name) : await this.store.load(name)
       let state = current
       const updates: Array<{ update: Message, sender: Socket }> = []
       for (const write of writes) {
@@ -274,6 +277,12 @@ export class RecordHandler implements TopicHandler {
         throw new RecordStoreError(RECORD_ACTION.RECORD_UPDATE_ERROR, `lost ${attempt} races in a row to other writers`)
       }
     }
+  }
+
+  /** The record's version, with its data left out (null), or null when it does not exist. */
+  private async currentVersion (name: string): Promise<StoredRecord | null> {
+    const version = await this.store.head(name)
+    return version === -1 ? null : { version, data: null }
   }
 
   /**
