@@ -5,6 +5,7 @@
  * types into errors that name the key and the file.
  */
 import { z } from 'zod'
+import { DEFAULT_MAX_SEND_BUFFER } from '../connection/transport.js'
 
 const options = z.record(z.string(), z.unknown())
 const ms = z.number().int().nonnegative()
@@ -28,7 +29,7 @@ export const socketEndpointOptions = z.object({
   maxMessageSize: z.number().int().positive().default(1048576),
   headers: z.array(z.string()).default([]),
   /** Bytes a socket may have queued unsent before it is closed as a slow consumer. */
-  maxSendBuffer: z.number().int().positive().default(8 * 1024 * 1024),
+  maxSendBuffer: z.number().int().positive().default(DEFAULT_MAX_SEND_BUFFER),
   /** Names a socket may subscribe to per topic (records, events, presence, rpc provides). */
   maxSubscriptions: z.number().int().positive().default(100_000),
   /** Invalid messages (parse errors, unknown topics, bad fields) a socket may send in 10 s before it is closed. */

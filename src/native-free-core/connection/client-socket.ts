@@ -2,7 +2,7 @@ import type { Codec, Message } from '../protocol/message.js'
 import { FrameQueue } from '../protocol/native-codec.js'
 import type { Socket, UserSession } from './socket.js'
 import { allocateSocketId } from './socket.js'
-import type { Transport, TransportTopics } from './transport.js'
+import { DEFAULT_MAX_SEND_BUFFER, type Transport, type TransportTopics } from './transport.js'
 import type { HandshakeData } from '../plugins/auth/authentication.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
 import { AUTH_ACTION, CONNECTION_ACTION, ERROR_ACTIONS, TOPIC } from '../protocol/constants.js'
@@ -58,7 +58,7 @@ export class ClientSocket implements Socket {
     private readonly transport: Transport,
     readonly handshake: HandshakeData,
     private readonly monitoring: Monitoring,
-    private readonly limits: SocketLimits = { maxSendBuffer: 8 * 1024 * 1024, maxInvalidMessages: 20, maxSubscriptions: 100_000 },
+    private readonly limits: SocketLimits = { maxSendBuffer: DEFAULT_MAX_SEND_BUFFER, maxInvalidMessages: 20, maxSubscriptions: 100_000 },
   ) {}
 
   get maxSubscriptions (): number { return this.limits.maxSubscriptions }

@@ -50,13 +50,16 @@ export interface TransportSession {
   checkSendBuffer? (): void
 }
 
+/** Bytes a socket may have unsent before it is closed as a slow consumer, unless configured. */
+export const DEFAULT_MAX_SEND_BUFFER = 8 * 1024 * 1024
+
 /** A WebSocket route as the core registers it with an HTTP server adapter. */
 export interface WebSocketRoute {
   readonly path: string
   readonly maxMessageSize: number
   /** Seconds of silence before the adapter closes the socket (0 = never). */
   readonly idleTimeoutSeconds: number
-  /** Bytes a socket may have unsent before it is closed as a slow consumer (absent: the adapter's default). */
+  /** Bytes a socket may have unsent before it is closed as a slow consumer (absent: DEFAULT_MAX_SEND_BUFFER). */
   readonly maxSendBuffer?: number
   open (transport: Transport, handshake: HandshakeData): TransportSession
 }

@@ -258,7 +258,9 @@ export class RecordHandler implements TopicHandler {
       const updates: Array<{ update: Message, sender: Socket }> = []
       for (const write of writes) {
         write.refused = null
-        if (write.upsert && !(await this.mayUpsert(write, name))) continue
+        // Checked once per write, however often the batch is decided again.
+        if (write.upsert) write.permitted ??= await this.authorizeUpsert(write.socket, write.message, name, write.isPatch)
+        if (write.permitted === false) continue
         try {
           const decided = this.decideWrite(write.message, name, state, write.value, write.isPatch, write.upsert)
           state = { version: decided.version, data: decided.data }
@@ -286,22 +288,12 @@ export class RecordHandler implements TopicHandler {
   }
 
   /**
-   * An upsert's permission, checked once: create, then update or patch, whether or not the record
-   * exists (as deepstream 7 checks them). A denial is sent to the writer here.
+   * An upsert's permission: create, then update or patch, whether or not the record exists (as
+   * deepstream 7 checks them). A denial is sent to the writer.
    */
-  private async mayUpsert (write: QueuedWrite, name: string): Promise<boolean> {
-    if (write.permitted !== null) return write.permitted
-    const { socket, message } = write
-    for (const action of [RECORD_ACTION.CREATE, write.isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE]) {
-      const verdict = await checkPermission(this.services, socket, message, action, name)
-      if (verdict !== 'allowed') {
-        sendDenied(socket, message, name, verdict)
-        write.permitted = false
-        return false
-      }
-    }
-    write.permitted = true
-    return true
+  private async authorizeUpsert (socket: Socket, message: Message, name: string, isPatch: boolean): Promise<boolean> {
+    return await this.authorize(socket, message, RECORD_ACTION.CREATE, name) &&
+      await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name)
   }
 
   /** The version, data and broadcast of a write against `current`; throws WriteRefused for the client's errors. */
@@ -353,8 +345,7 @@ export class RecordHandler implements TopicHandler {
     // In the record's queue at once, so that a read this client sends next waits for it.
     let written = false
     await this.queues.run(name, async () => {
-      if (!(await this.authorize(socket, message, RECORD_ACTION.CREATE, name))) return
-      if (!(await this.authorize(socket, message, RECORD_ACTION.UPDATE, name))) return
+      if (!(await this.authorizeUpsert(socket, message, name, false))) return
       await this.store.write(name, 0, value as JSONValue)
       written = true
     })

@@ -74,6 +74,15 @@ export function signal (view: Int32Array, index: number): void {
   Atomics.notify(view, index)
 }
 
+/**
+ * Bumps a futex word, and wakes its waiters only if the word at `waitingIndex` says someone waits
+ * (a wake is a futex call; a waiter sets that word before its last look, see Ring.waitForData).
+ */
+export function signalIfWaiting (view: Int32Array, index: number, waitingIndex: number): void {
+  Atomics.add(view, index, 1)
+  if (Atomics.load(view, waitingIndex) !== 0) Atomics.notify(view, index)
+}
+
 /** Resolves when the futex word changes from `seen`, or after `timeoutMs` (never blocks the event loop). */
 export async function waitForSignal (view: Int32Array, index: number, seen: number, timeoutMs: number): Promise<void> {
   const result = Atomics.waitAsync(view, index, seen, timeoutMs)

@@ -19,7 +19,7 @@
  * that does not fit is never dropped: `tryWrite` says no and the producer
  * keeps it (see WorkerClusterNode.holdBack).
  */
-import { acquire, load, release, releaseIfHeldBy, signal, store, waitForSignal } from './atomics.js'
+import { acquire, load, release, releaseIfHeldBy, signal, signalIfWaiting, store, waitForSignal } from './atomics.js'
 
 const HEADER_BYTES = 32
 const LOCK = 0
@@ -65,10 +65,10 @@ export class Ring {
   get maxPayload (): number { return this.capacity / 2 - 8 }
 
   /**
-   * Appends one record; false, writing nothing, when the ring has no room now. With `signal`
+   * Appends one record; false, writing nothing, when the ring has no room now. With `signalNow`
    * false the consumer is not told yet: the producer calls `signalConsumer` after its last record.
    */
-  tryWrite (payload: Uint8Array, signal = true): boolean {
+  tryWrite (payload: Uint8Array, signalNow = true): boolean {
     const length = payload.byteLength
     if (length > this.maxPayload) throw new RangeError(`a ${length}-byte message is over the ring's limit of ${this.maxPayload}`)
     const size = 4 + padded(length)
@@ -93,14 +93,13 @@ export class Ring {
     } finally {
       release(this.ints, LOCK)
     }
-    if (signal) this.signalConsumer()
+    if (signalNow) this.signalConsumer()
     return true
   }
 
   /** Tells the consumer that records were written: a futex wake only if it waits. */
   signalConsumer (): void {
-    Atomics.add(this.ints, SIGNAL, 1)
-    if (load(this.ints, WAITING) !== 0) Atomics.notify(this.ints, SIGNAL)
+    signalIfWaiting(this.ints, SIGNAL, WAITING)
   }
 
   /** Calls `read` for up to `max` records, oldest first, then frees their room. Consumer only. */

@@ -22,8 +22,6 @@ class DurationQueue {
   next = 0
   timer: NodeJS.Timeout | null = null
 
-  constructor (readonly ms: number) {}
-
   /** Drops done entries from the front; the array is cut when they are most of it. */
   compact (): void {
     const entries = this.entries
@@ -45,7 +43,7 @@ export class Timeouts {
   set (ms: number, expire: () => void): Timeout {
     let queue = this.queues.get(ms)
     if (queue === undefined) {
-      queue = new DurationQueue(ms)
+      queue = new DurationQueue()
       this.queues.set(ms, queue)
     }
     const timeout: Timeout = { at: Date.now() + ms, done: false, expire, queue }

@@ -7,7 +7,7 @@
  */
 import type { HttpResponse as UwsResponse, WebSocket as UwsSocket, us_listen_socket } from 'uWebSockets.js'
 import type { HttpServerAdapter, HttpResponse } from '../../native-free-core/http/http-routes.js'
-import type { TopicHub, Transport, TransportSession } from '../../native-free-core/connection/transport.js'
+import { DEFAULT_MAX_SEND_BUFFER, type TopicHub, type Transport, type TransportSession } from '../../native-free-core/connection/transport.js'
 import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
 import { RiptideError } from '../../native-free-core/errors.js'
 import { loadNativeUws, type UwsModule } from './uws-native.js'
@@ -15,8 +15,6 @@ import { loadNativeUws, type UwsModule } from './uws-native.js'
 interface SocketData { handshake: HandshakeData, session: TransportSession | null, open: boolean }
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' }
-
-const DEFAULT_MAX_SEND_BUFFER = 8 * 1024 * 1024
 
 function text (buffer: ArrayBuffer): string { return Buffer.from(buffer).toString('utf8') }
 
