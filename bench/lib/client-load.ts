@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module'
 import * as hdr from 'hdr-histogram-js'
 import type { Target } from './targets.js'
+import { fixedSchedule } from './schedule.js'
 
 const { DeepstreamClient } = createRequire(import.meta.url)('@deepstream/client') as typeof import('@deepstream/client')
 type Client = InstanceType<typeof DeepstreamClient>
@@ -40,19 +41,8 @@ export async function clientFanOutLatency (target: Target, rate: number, seconds
   await Promise.all(subscribed)
   clearInterval(probing)
   const pad = 'x'.repeat(80)
-  const begin = now()
-  let sent = 0
   let running = true
-  const schedule = (async () => {
-    while (running) {
-      const due = Math.floor(((now() - begin) * rate) / 1000)
-      while (sent < due) {
-        publishers[sent % 2].event.emit(topic, { t: begin + (sent * 1000) / rate, pad })
-        sent++
-      }
-      await sleep(1)
-    }
-  })()
+  const schedule = fixedSchedule(rate, () => running, (due, index) => publishers[index % 2].event.emit(topic, { t: due, pad }))
   await sleep(1000)
   counting = true
   await sleep(seconds * 1000)

@@ -21,6 +21,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
 import { ProtocolClient, type WireProtocol } from './protocol-client.js'
 import { SocketIoClient } from './socketio-client.js'
+import { fixedSchedule } from './schedule.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 
 export interface LoadJob {
@@ -104,25 +105,12 @@ async function run (job: LoadJob): Promise<LoadReport> {
         client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name, version: -1, data: JSON.stringify({ t }), isWriteAck: true, correlationId: String(sequence++) })
       }
       const write = (): void => {
-        if (job.rate > 0) { // open loop (see schedule below): acks only free the window
-          if (!running && inFlight === 0) resolve()
-          return
-        }
-        while (running && inFlight < job.window) send(now())
+        // At a fixed rate the schedule below sends; acks only count down what is in flight.
+        if (job.rate === 0) while (running && inFlight < job.window) send(now())
         if (!running && inFlight === 0) resolve()
       }
-      if (job.rate > 0) {
-        // Open loop, as the fixed-rate publisher: write i is due at begin + i / rate and carries that time.
-        const begin = now()
-        let sent = 0
-        void (async () => {
-          while (running) {
-            const due = Math.floor((now() - begin) * job.rate / 1000 / clients.length)
-            while (sent < due) send(begin + (sent++ * 1000 * clients.length) / job.rate)
-            await sleep(1)
-          }
-        })()
-      }
+      // The job's rate is shared by its sockets.
+      if (job.rate > 0) void fixedSchedule(job.rate / clients.length, () => running, send)
       void measured.then(() => sleep(2000)).then(() => resolve())
       client.onMessage = (message) => {
         if (message.action !== RECORD_ACTION.WRITE_ACKNOWLEDGEMENT && message.isError !== true) return
@@ -175,14 +163,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
       if (counting) count++
     }
     if (job.rate > 0) {
-      // Open loop: message i is due at begin + i / rate, and carries that time.
-      const begin = now()
-      let sent = 0
-      while (running) {
-        const due = Math.floor((now() - begin) * job.rate / 1000)
-        while (sent < due) emit(begin + (sent++ * 1000) / job.rate)
-        await sleep(1)
-      }
+      await fixedSchedule(job.rate, () => running, emit)
     } else {
       let inFlight = 0
       await new Promise<void>((resolve) => {
