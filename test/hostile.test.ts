@@ -80,6 +80,20 @@ describe('hostile input', () => {
     raw.close()
   })
 
+  it('refuses a patch whose array index would pad the record with millions of nulls, and keeps the record', async () => {
+    const raw = await RawClient.login(server)
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: 'padded', version: -1, data: '["a"]', isWriteAck: true, correlationId: 's' })
+    expect(await raw.next((m) => m.correlationId === 's')).toMatchObject({ action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT })
+    // Eleven bytes of path; accepted, the record would be 500 MB of JSON and stall its worker for tens of seconds.
+    raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDPATCH, name: 'padded', version: -1, path: '[99999999]', data: '1', isWriteAck: true, correlationId: 'p' })
+    const refusal = await raw.next((m) => m.correlationId === 'p')
+    expect(refusal).toMatchObject({ action: RECORD_ACTION.RECORD_UPDATE_ERROR, isError: true })
+    expect(refusal.data).toContain('more than 100000 slots')
+    const client = await connect(server)
+    expect(await client.record.snapshot('padded')).toEqual(['a'])
+    raw.close()
+  })
+
   it('serves names and paths with control characters as plain names, and refuses a bad path', async () => {
     const client = await connect(server)
     const name = 'ctl/\u0000\u0001\u001f\u007f/\u2028'

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 import { ERROR_CODES } from '../src/index.js'
-import { setPath } from '../src/native-free-core/records/json-path.js'
+import { MAX_ARRAY_GROWTH, setPath } from '../src/native-free-core/records/json-path.js'
 import type { Message } from '../src/index.js'
 
 const require = createRequire(import.meta.url)
@@ -58,6 +58,17 @@ describe('json paths', () => {
     expect(setPath({}, 'a.b[2].c', 1)).toEqual({ a: { b: [null, null, { c: 1 }] } })
     expect(setPath({ a: 1, b: 2 }, 'a', undefined)).toEqual({ b: 2 })
     expect(() => setPath({}, 'x.__proto__.y', 1)).toThrow(/not allowed/)
+  })
+
+  it('refuses an index that would pad an array with more than MAX_ARRAY_GROWTH nulls, wherever it sits', () => {
+    const length = MAX_ARRAY_GROWTH + 5
+    // Within reach of an array's end: allowed, however long the array already is.
+    const grown = setPath({ a: Array.from({ length }, () => 0) }, `a[${length + MAX_ARRAY_GROWTH - 1}]`, 1) as { a: unknown[] }
+    expect(grown.a).toHaveLength(length + MAX_ARRAY_GROWTH)
+    expect(setPath(1, `[${MAX_ARRAY_GROWTH}]`, 1)).toHaveLength(MAX_ARRAY_GROWTH + 1)
+    for (const [root, path] of [[1, '[99999999]'], [[], '[99999999]'], [{}, 'a[99999999]'], [{ a: [] }, 'a[99999999].b'], [{}, 'a[0][99999999]']] as const) {
+      expect(() => setPath(structuredClone(root), path, 1), path).toThrow(/more than 100000 slots/)
+    }
   })
 })
 

@@ -2,11 +2,17 @@
  * Record paths as deepstream writes them: dot-separated keys with `[n]`
  * array indices (`a.b[0].c`). Missing nodes are created (an array when the
  * next token is an index). Setting `undefined` deletes the key.
- * Segments that reach an object's prototype are refused.
+ * Segments that reach an object's prototype are refused, and so is an index
+ * that would grow an array by more than MAX_ARRAY_GROWTH slots: a path of a
+ * few bytes such as `[99999999]` would otherwise make a record of 100
+ * million nulls, half a gigabyte of JSON and tens of seconds of one thread.
  */
 import type { JSONValue } from '../protocol/message.js'
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** The most slots one path index may add to an array (about 500 KB of nulls). */
+export const MAX_ARRAY_GROWTH = 100_000
 type Token = string | number
 
 export class InvalidPathError extends Error {
@@ -32,6 +38,11 @@ export function tokenize (path: string): Token[] {
 
 type Container = { [key: string]: JSONValue } | JSONValue[]
 
+/** Refuses an index that would pad `length` slots out with more than MAX_ARRAY_GROWTH nulls. */
+function checkGrowth (index: number, length: number): void {
+  if (index - length > MAX_ARRAY_GROWTH) throw new InvalidPathError(`index ${index} would add more than ${MAX_ARRAY_GROWTH} slots to an array of ${length}`)
+}
+
 function isContainer (value: unknown): value is Container {
   return typeof value === 'object' && value !== null
 }
@@ -48,13 +59,16 @@ export function setPath (root: JSONValue, path: string, value: JSONValue | undef
       node = current
     } else {
       // The client fills a new array with nulls up to the index; so do we.
+      if (Array.isArray(node) && typeof key === 'number') checkGrowth(key, node.length)
       const next = tokens[i + 1]
+      if (typeof next === 'number') checkGrowth(next, 0)
       const created: Container = typeof next === 'number' ? new Array<JSONValue>(next).fill(null) : {}
       ;(node as Record<string | number, JSONValue>)[key] = created
       node = created
     }
   }
   const last = tokens[tokens.length - 1]
+  if (Array.isArray(node) && typeof last === 'number') checkGrowth(last, node.length)
   if (value === undefined) {
     // The client deletes an array slot, leaving a hole that serialises as null.
     if (Array.isArray(node) && typeof last === 'number') { if (last < node.length) node[last] = null } else if (Object.hasOwn(node, last)) Reflect.deleteProperty(node, last)
