@@ -13,7 +13,8 @@ import { NoopMonitoring } from '../src/native-free-core/plugins/monitoring/monit
 import { protobufCodec } from '../src/native-free-core/protocol/protobuf-codec.js'
 import { jsonCodec } from '../src/native-free-core/protocol/json-codec.js'
 import { nativeCodec } from '../src/native-free-core/protocol/native-codec.js'
-import type { Codec } from '../src/native-free-core/protocol/message.js'
+import type { Codec, Message } from '../src/native-free-core/protocol/message.js'
+import type { EncodedFrames } from '../src/native-free-core/plugins/cluster-node/cluster-node.js'
 import { EVENT_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { DeepstreamClient } from '@deepstream/client'
 import { connect, startTestServer, type TestServer } from './helpers.js'
@@ -89,6 +90,56 @@ describe('fan-out through adapter topics', () => {
     a.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, name: 'n', isAck: true })
     events.sendToLocalSubscribers('n', emit, null)
     expect(log).toEqual(['send a', 'publish event/0/n'])
+  })
+})
+
+describe('frames that cross between workers', () => {
+  it('offers the frames it encoded to the other nodes, and sends a receiver the frames it is given', async () => {
+    const offered: Array<ReadonlyArray<unknown>> = []
+    class RecordingNode extends SingleClusterNode {
+      override send (_channel: string, _message: Message, frames?: EncodedFrames): void { offered.push([...frames ?? []]) }
+    }
+    const published: Array<Uint8Array | string> = []
+    const sent: unknown[] = []
+    const handshake = { remoteAddress: '127.0.0.1', headers: {}, referer: '' }
+    const hub: TopicHub = { publish: (_topic, frame) => { published.push(frame) } }
+    const socket = (codec: Codec, topics: boolean): ClientSocket => new ClientSocket(codec, 'test', {
+      send: (frame) => { sent.push(frame); return true },
+      sendMany: (frames) => { sent.push(...frames); return true },
+      close: () => {},
+      bufferedAmount: () => 0,
+      topics: topics ? { hub, join: () => {}, leave: () => {}, publishFromHere: (_topic, frame) => { published.push(frame) } } : undefined,
+    }, handshake, new NoopMonitoring())
+    const events = new LocalSubscriptionRegistryFactory({ state: new LocalStateRegistryFactory(), cluster: new RecordingNode('s'), monitoring: new NoopMonitoring() }).getSubscriptionRegistry('event')
+    events.subscribe('n', socket(protobufCodec, true))
+    events.subscribe('n', socket(nativeCodec, false))
+
+    // The sender: what it encoded for its own subscribers goes with the message.
+    events.publish('n', emit, null)
+    expect(offered).toHaveLength(1)
+    expect(offered[0][protobufCodec.index]).toEqual(protobufCodec.encode(emit))
+    expect(offered[0][nativeCodec.index]).toEqual(nativeCodec.encode(emit))
+    expect(offered[0][jsonCodec.index]).toBeUndefined()
+
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(sent).toEqual([nativeCodec.encode(emit)])
+
+    // A receiver: the bytes it is given reach its subscribers as they are, not encoded again.
+    published.length = 0
+    sent.length = 0
+    const protobufBytes = Uint8Array.of(1, 2, 3)
+    const nativeBytes = Uint8Array.of(4, 5, 6)
+    const frames: Array<Uint8Array | undefined> = []
+    frames[protobufCodec.index] = protobufBytes
+    frames[nativeCodec.index] = nativeBytes
+    expect(events.sendToLocalSubscribers('n', emit, null, frames)).toBe(2)
+    await new Promise((resolve) => setImmediate(resolve)) // the native socket's frame leaves at the end of the loop iteration
+    expect(published).toEqual([protobufBytes])
+    expect(sent.map((frame) => [...(frame as Uint8Array)])).toEqual([[4, 5, 6]])
+    // And nothing of them stays behind for the next message.
+    published.length = 0
+    events.sendToLocalSubscribers('n', emit, null)
+    expect(published).toEqual([protobufCodec.encode(emit)])
   })
 })
 

@@ -198,9 +198,17 @@ describe('cluster envelope codec', () => {
     ]
     for (const message of messages) {
       const decoded = decodeEnvelope(encodeEnvelope('channel', 3, message).slice())
-      expect(decoded).toEqual({ channel: 'channel', fromWorker: 3, message, receivedAt: 0 })
+      expect(decoded).toEqual({ channel: 'channel', fromWorker: 3, message, receivedAt: 0, frames: null })
     }
     const stamped = decodeEnvelope(encodeEnvelope('channel', 1, messages[0], 1795860000123.456).slice())
     expect(stamped.receivedAt).toBe(1795860000123.456)
+  })
+
+  it('carries the binary frames a sender offers, by codec index, and leaves text frames out', () => {
+    const offered = [Uint8Array.of(1, 2), '{"text":true}', Uint8Array.of(), Uint8Array.of(9)]
+    const { frames, message } = decodeEnvelope(encodeEnvelope('channel', 0, { topic: 4, action: 2, name: 'n' }, 0, offered).slice())
+    expect(message).toEqual({ topic: 4, action: 2, name: 'n' })
+    expect(frames?.map((frame) => frame === undefined ? undefined : [...frame as Uint8Array])).toEqual([[1, 2], undefined, [], [9]])
+    expect(decodeEnvelope(encodeEnvelope('channel', 0, { topic: 4, action: 2 }, 0, ['only text']).slice()).frames).toBeNull()
   })
 })

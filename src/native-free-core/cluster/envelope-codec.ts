@@ -1,11 +1,13 @@
 /**
  * FlatBuffers encoding of the messages that cross between workers
  * (schemas/cluster.fbs): an Envelope of channel, sending worker and one
- * message in the wire protocol's table. One Builder is reused per thread.
+ * message in the wire protocol's table, with the frames the sender already
+ * encoded for clients. One Builder is reused per thread.
  */
 import * as flatbuffers from 'flatbuffers'
-import { Envelope } from '../protocol/generated/cluster_generated.js'
+import { CodecFrame, Envelope } from '../protocol/generated/cluster_generated.js'
 import type { Message } from '../protocol/message.js'
+import type { EncodedFrames } from '../plugins/cluster-node/cluster-node.js'
 import { buildMessage } from '../protocol/wire-message.js'
 import { readMessageTable } from '../protocol/wire-reader.js'
 
@@ -18,21 +20,36 @@ export interface DecodedEnvelope {
   message: Message
   /** See schemas/cluster.fbs; 0 when not caused by a client frame. */
   receivedAt: number
+  /** Frames by codec index, viewing `bytes` (see schemas/cluster.fbs); null when the sender sent none. */
+  frames: EncodedFrames | null
 }
 
 const builder = new flatbuffers.Builder(1024)
 
-export function encodeEnvelope (channel: string, fromWorker: number, message: Message, receivedAt = 0): Uint8Array {
+/** The binary frames of `frames` as a vector of CodecFrame tables, or 0 when there is none. */
+function buildFrames (frames: EncodedFrames | undefined): flatbuffers.Offset {
+  if (frames === undefined) return 0
+  const tables: flatbuffers.Offset[] = []
+  for (let codec = 0; codec < frames.length; codec++) {
+    const frame = frames[codec]
+    if (frame instanceof Uint8Array) tables.push(CodecFrame.createCodecFrame(builder, codec, builder.createString(frame)))
+  }
+  return tables.length === 0 ? 0 : Envelope.createFramesVector(builder, tables)
+}
+
+export function encodeEnvelope (channel: string, fromWorker: number, message: Message, receivedAt = 0, frames?: EncodedFrames): Uint8Array {
   builder.clear()
   // See wire-message.ts: present fields equal to their default must still be written.
   builder.forceDefaults(true)
   const body = buildMessage(builder, message)
   const channelOffset = builder.createString(channel)
+  const framesOffset = buildFrames(frames)
   Envelope.startEnvelope(builder)
   Envelope.addChannel(builder, channelOffset)
   Envelope.addFromWorker(builder, fromWorker)
   Envelope.addMessage(builder, body)
   if (receivedAt !== 0) Envelope.addReceivedAt(builder, receivedAt)
+  if (framesOffset !== 0) Envelope.addFrames(builder, framesOffset)
   builder.finish(Envelope.endEnvelope(builder))
   return builder.asUint8Array()
 }
@@ -43,5 +60,17 @@ export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
   if (body === null) throw new Error('cluster envelope without a message')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const message = readMessageTable(bytes, view, body.bb_pos, 0, bytes.byteLength)
-  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message, receivedAt: envelope.receivedAt() }
+  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message, receivedAt: envelope.receivedAt(), frames: readFrames(envelope) }
+}
+
+function readFrames (envelope: Envelope): EncodedFrames | null {
+  const count = envelope.framesLength()
+  if (count === 0) return null
+  const frames: Array<Uint8Array | undefined> = []
+  for (let i = 0; i < count; i++) {
+    const frame = envelope.frames(i)
+    const bytes = frame?.bytesArray()
+    if (frame !== null && bytes !== null && bytes !== undefined) frames[frame.codec()] = bytes
+  }
+  return frames
 }

@@ -17,9 +17,9 @@ export class EventHandler implements TopicHandler {
     this.subscriptions = services.subscriptions.getSubscriptionRegistry('event')
     this.listeners = new ListenRegistry(TOPIC.EVENT, EVENT_ACTION, services, this.subscriptions, () => {})
     this.subscriptions.setListener(this.listeners)
-    services.clusterNode.subscribe(subscriptionChannel('event'), (message, _from, receivedAt) => {
+    services.clusterNode.subscribe(subscriptionChannel('event'), (message, _from, receivedAt, frames) => {
       if (message.name === undefined) return
-      this.subscriptions.sendToLocalSubscribers(message.name, message, null)
+      this.subscriptions.sendToLocalSubscribers(message.name, message, null, frames)
       if (receivedAt > 0) this.services.monitoring.onDelivered?.(TOPIC.EVENT, (nowMs() - receivedAt) * 1000)
     })
   }

@@ -13,6 +13,7 @@ import type { Socket } from '../connection/socket.js'
 import type { CoreServices, TopicHandler } from './services.js'
 import type { SubscriptionRegistry } from '../plugins/subscription-registry/subscription-registry.js'
 import { subscriptionChannel } from '../plugins/subscription-registry/subscription-registry.js'
+import type { EncodedFrames } from '../plugins/cluster-node/cluster-node.js'
 import { ListenRegistry } from './listen-registry.js'
 import { RecordStore, RecordStoreError, SerialQueues } from '../records/record-store.js'
 import type { StoredRecord } from '../plugins/cache/cache.js'
@@ -60,7 +61,7 @@ export class RecordHandler implements TopicHandler {
       this.subscriptions.sendToLocalSubscribers(name, { topic: TOPIC.RECORD, action, name }, null)
     })
     this.subscriptions.setListener(this.listeners)
-    services.clusterNode.subscribe(subscriptionChannel('record'), (message) => this.fromCluster(message))
+    services.clusterNode.subscribe(subscriptionChannel('record'), (message, _from, _receivedAt, frames) => this.fromCluster(message, frames))
     services.permission.setRecordReader?.({ read: (name) => this.store.load(name) })
   }
 
@@ -401,10 +402,10 @@ export class RecordHandler implements TopicHandler {
   }
 
   /** Updates, deletes and notifies that another node applied: fan out here. */
-  private fromCluster (message: Message): void {
+  private fromCluster (message: Message, frames: EncodedFrames | undefined): void {
     const name = message.name
     if (name === undefined) return
-    this.subscriptions.sendToLocalSubscribers(name, message, null)
+    this.subscriptions.sendToLocalSubscribers(name, message, null, frames)
     if (message.action === RECORD_ACTION.DELETED) this.dropLocalSubscribers(name)
   }
 

@@ -1,8 +1,17 @@
 import type { Plugin } from '../plugin.js'
 import type { Message } from '../../protocol/message.js'
 
-/** `receivedAt`: when the client frame behind the message reached the sending node (ms since the epoch), or 0. */
-export type ClusterMessageHandler = (message: Message, fromServer: string, receivedAt: number) => void
+/**
+ * The message as client codecs encode it, by codec index (`Codec.index`); an absent codec is
+ * encoded from the message. Frames let a receiver pass bytes on without encoding them again.
+ */
+export type EncodedFrames = ReadonlyArray<Uint8Array | string | undefined>
+
+/**
+ * `receivedAt`: when the client frame behind the message reached the sending node (ms since the
+ * epoch), or 0. `frames`: what the sender already encoded, when its cluster node carries them.
+ */
+export type ClusterMessageHandler = (message: Message, fromServer: string, receivedAt: number, frames?: EncodedFrames) => void
 
 /**
  * The message bus between server nodes (worker threads of one host, or
@@ -11,12 +20,21 @@ export type ClusterMessageHandler = (message: Message, fromServer: string, recei
  */
 export interface ClusterNode extends Plugin {
   readonly serverName: string
-  /** Delivers to every other node subscribed to `channel`. */
-  send (channel: string, message: Message): void
+  /** Delivers to every other node subscribed to `channel`; `frames` as for sendTo. */
+  send (channel: string, message: Message, frames?: EncodedFrames): void
   /** Delivers to one node; silently dropped when that node is gone. */
   sendDirect (serverName: string, channel: string, message: Message): void
-  /** Delivers to each named node (encoding once); names of gone nodes are skipped. */
-  sendTo (serverNames: readonly string[], channel: string, message: Message): void
+  /**
+   * Delivers to each named node (encoding once); names of gone nodes are skipped. `frames`, the
+   * message already encoded for clients, is an offer: a node may carry them or leave them out.
+   */
+  sendTo (serverNames: readonly string[], channel: string, message: Message, frames?: EncodedFrames): void
+  /**
+   * Delivers to the worker threads of this process whose bits are set in `mask` (bit i: worker
+   * i), as sendTo does by name; only the in-process cluster node has it (see
+   * StateRegistry.workersWith).
+   */
+  sendToWorkers? (mask: number, channel: string, message: Message, frames?: EncodedFrames): void
   /** Registers the handler of a channel. One handler per channel. */
   subscribe (channel: string, handler: ClusterMessageHandler): void
 }

@@ -9,7 +9,7 @@
  * in a queue for that receiver and retries as the receiver frees room;
  * nothing is dropped. A queue is dropped only when its receiver dies.
  */
-import type { ClusterMessageHandler, ClusterNode } from './cluster-node.js'
+import type { ClusterMessageHandler, ClusterNode, EncodedFrames } from './cluster-node.js'
 import type { Message } from '../../protocol/message.js'
 import type { Logger } from '../logger/logger.js'
 import { Ring } from '../../shared/ring.js'
@@ -46,6 +46,8 @@ export class WorkerClusterNode implements ClusterNode {
   private readonly backlog = new Map<number, Uint8Array[]>()
   private closed = false
   private receiving: Promise<void> | null = null
+  /** Worker names by index, built once: handlers get the sender's name with every message. */
+  private readonly names: string[]
   /** Receivers written to this iteration and not yet signalled: one signal each at its end. */
   private readonly unsignalled = new Set<number>()
 
@@ -54,6 +56,7 @@ export class WorkerClusterNode implements ClusterNode {
     this.rings = shared.rings.map((buffer) => Ring.attach(buffer, owner))
     this.workers = WorkerTable.attach(shared.workers)
     this.serverName = workerName(base, index)
+    this.names = this.rings.map((_ring, worker) => workerName(base, worker))
     this.description = `in-process cluster node, worker ${index} of ${this.rings.length}`
   }
 
@@ -65,28 +68,36 @@ export class WorkerClusterNode implements ClusterNode {
     this.handlers.set(channel, handler)
   }
 
-  send (channel: string, message: Message): void {
+  send (channel: string, message: Message, frames?: EncodedFrames): void {
     const targets: number[] = []
     for (const index of this.workers.alive()) if (index !== this.index) targets.push(index)
-    this.deliver(targets, channel, message)
+    this.deliver(targets, channel, message, frames)
   }
 
   sendDirect (serverName: string, channel: string, message: Message): void {
     this.sendTo([serverName], channel, message)
   }
 
-  sendTo (serverNames: readonly string[], channel: string, message: Message): void {
+  sendTo (serverNames: readonly string[], channel: string, message: Message, frames?: EncodedFrames): void {
     const targets: number[] = []
     for (const name of serverNames) {
       const index = workerIndexOf(name)
       if (index >= 0 && index < this.rings.length && index !== this.index && this.workers.isAlive(index)) targets.push(index)
     }
-    this.deliver(targets, channel, message)
+    this.deliver(targets, channel, message, frames)
   }
 
-  private deliver (targets: number[], channel: string, message: Message): void {
+  sendToWorkers (mask: number, channel: string, message: Message, frames?: EncodedFrames): void {
+    const targets: number[] = []
+    for (let index = 0; index < this.rings.length; index++) {
+      if ((mask & (1 << index)) !== 0 && index !== this.index && this.workers.isAlive(index)) targets.push(index)
+    }
+    this.deliver(targets, channel, message, frames)
+  }
+
+  private deliver (targets: number[], channel: string, message: Message, frames?: EncodedFrames): void {
     if (targets.length === 0 || this.closed) return
-    const bytes = encodeEnvelope(channel, this.index, message, frameClock.receivedAt)
+    const bytes = encodeEnvelope(channel, this.index, message, frameClock.receivedAt, frames)
     for (const target of targets) {
       const queue = this.backlog.get(target)
       if (queue !== undefined) queue.push(bytes.slice())
@@ -136,10 +147,10 @@ export class WorkerClusterNode implements ClusterNode {
 
   private dispatch (payload: Uint8Array): void {
     try {
-      const { channel, fromWorker, message, receivedAt } = decodeEnvelope(payload)
+      const { channel, fromWorker, message, receivedAt, frames } = decodeEnvelope(payload)
       const handler = this.handlers.get(channel)
       if (handler === undefined) return
-      handler(message, fromWorker === SUPERVISOR ? 'supervisor' : workerName(this.base, fromWorker), receivedAt)
+      handler(message, fromWorker === SUPERVISOR ? 'supervisor' : this.names[fromWorker] ?? workerName(this.base, fromWorker), receivedAt, frames ?? undefined)
     } catch (error) {
       this.logger.error('CLUSTER_MESSAGE_ERROR', `worker ${this.index} could not handle a cluster message: ${(error as Error)?.stack ?? String(error)}`)
     }

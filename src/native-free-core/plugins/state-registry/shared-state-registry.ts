@@ -77,8 +77,12 @@ export class SharedStateRegistry implements StateRegistry {
     return this.table.entries(this.prefix).map((entry) => entry.name.slice(this.prefix.length))
   }
 
+  workersWith (name: string): number {
+    return (this.table.get(this.prefix + name)?.value ?? 0) & ~(1 << this.index)
+  }
+
   nodesWith (name: string): readonly string[] {
-    const mask = (this.table.get(this.prefix + name)?.value ?? 0) & ~(1 << this.index)
+    const mask = this.workersWith(name)
     if (mask === 0) return []
     const nodes: string[] = []
     for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) nodes.push(workerName(this.base, i))

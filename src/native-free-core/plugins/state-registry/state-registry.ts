@@ -21,6 +21,12 @@ export interface StateRegistry {
    * there. Absent: messages go to every node.
    */
   nodesWith? (name: string): readonly string[]
+  /**
+   * The same as a bitmask of worker indices (bit i: worker i of this process), for registries
+   * shared by the worker threads of one process; paired with ClusterNode.sendToWorkers, it
+   * addresses workers without a name string per message.
+   */
+  workersWith? (name: string): number
 }
 
 /** Registries by topic name (e.g. `online-users`, `record-published`). */

@@ -1,7 +1,7 @@
 import type { SubscriptionListener, SubscriptionRegistry, SubscriptionRegistryFactory } from './subscription-registry.js'
 import { subscriptionChannel } from './subscription-registry.js'
 import type { StateRegistry, StateRegistryFactory } from '../state-registry/state-registry.js'
-import type { ClusterNode } from '../cluster-node/cluster-node.js'
+import type { ClusterNode, EncodedFrames } from '../cluster-node/cluster-node.js'
 import type { Monitoring } from '../monitoring/monitoring.js'
 import type { Socket } from '../../connection/socket.js'
 import { CODEC_COUNT, type Codec, type Message } from '../../protocol/message.js'
@@ -119,19 +119,45 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   getNames (): string[] { return this.state.getAll() }
 
   publish (name: string, message: Message, sender: Socket | null): number {
-    const targets = this.state.nodesWith?.(name)
-    if (targets === undefined) this.cluster.send(this.channel, message)
-    else if (targets.length > 0) this.cluster.sendTo(targets, this.channel, message)
-    return this.sendToLocalSubscribers(name, message, sender)
+    try {
+      const count = this.deliverLocally(name, message, sender)
+      // Receivers pass the frames encoded here on to their subscribers instead of encoding again.
+      this.sendToNodesWith(name, message)
+      return count
+    } finally {
+      this.frames.fill(undefined)
+    }
   }
 
-  sendToLocalSubscribers (name: string, message: Message, sender: Socket | null): number {
+  /** To the other nodes holding `name`: by worker bitmask in process, by name otherwise, to all when unknown. */
+  private sendToNodesWith (name: string, message: Message): void {
+    const cluster = this.cluster
+    if (cluster.sendToWorkers !== undefined && this.state.workersWith !== undefined) {
+      const mask = this.state.workersWith(name)
+      if (mask !== 0) cluster.sendToWorkers(mask, this.channel, message, this.frames)
+      return
+    }
+    const targets = this.state.nodesWith?.(name)
+    if (targets === undefined) cluster.send(this.channel, message, this.frames)
+    else if (targets.length > 0) cluster.sendTo(targets, this.channel, message, this.frames)
+  }
+
+  sendToLocalSubscribers (name: string, message: Message, sender: Socket | null, frames?: EncodedFrames): number {
+    if (frames !== undefined) for (let index = 0; index < CODEC_COUNT; index++) this.frames[index] = frames[index]
+    try {
+      return this.deliverLocally(name, message, sender)
+    } finally {
+      this.frames.fill(undefined)
+    }
+  }
+
+  /** Delivers to the local subscribers, encoding into `this.frames` what is not there yet; the caller clears it. */
+  private deliverLocally (name: string, message: Message, sender: Socket | null): number {
     const subscribers = this.byName.get(name)
     if (subscribers === undefined) return 0
     const frames = this.frames
-    frames.fill(undefined)
     let count = 0
-    if (subscribers.groups !== null) count += this.publishToTopics(name, subscribers, message, sender)
+    if (subscribers.groups !== null) count += this.publishToTopics(subscribers, message, sender)
     if (subscribers.direct !== null) {
       for (const socket of subscribers.direct) {
         if (socket === sender || socket.isClosed) continue
@@ -142,13 +168,12 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
         count++
       }
     }
-    frames.fill(undefined)
     this.monitoring.onBroadcast(message, count)
     return count
   }
 
   /** One publish per codec with members; the adapter leaves out the sender. Returns the members reached. */
-  private publishToTopics (name: string, subscribers: Subscribers, message: Message, sender: Socket | null): number {
+  private publishToTopics (subscribers: Subscribers, message: Message, sender: Socket | null): number {
     // What this turn already sent a member must reach it before the published frame.
     flushQueuedFrames()
     const hub = this.hub!

@@ -1,5 +1,6 @@
 import type { Plugin } from '../plugin.js'
 import type { Socket } from '../../connection/socket.js'
+import type { EncodedFrames } from '../cluster-node/cluster-node.js'
 import type { Message } from '../../protocol/message.js'
 
 /** Signals on cluster-wide transitions of a name's subscriber count. */
@@ -34,12 +35,14 @@ export interface SubscriptionRegistry {
   getNames (): string[]
   /**
    * Sends to every local subscriber except `sender`, encoding once per codec (the cluster
-   * channel's receivers call this). Returns the number of deliveries.
+   * channel's receivers call this, passing on the frames the sender encoded). Returns the number
+   * of deliveries.
    */
-  sendToLocalSubscribers (name: string, message: Message, sender: Socket | null): number
+  sendToLocalSubscribers (name: string, message: Message, sender: Socket | null, frames?: EncodedFrames): number
   /**
-   * Sends to the other nodes with subscribers of `name`, on this registry's cluster channel,
-   * then to the local subscribers as `sendToLocalSubscribers`. Returns the local deliveries.
+   * Sends to the local subscribers as `sendToLocalSubscribers`, then to the other nodes with
+   * subscribers of `name` on this registry's cluster channel, offering the frames it encoded.
+   * Returns the local deliveries.
    */
   publish (name: string, message: Message, sender: Socket | null): number
   setListener (listener: SubscriptionListener): void

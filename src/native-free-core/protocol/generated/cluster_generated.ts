@@ -5,6 +5,84 @@ import * as flatbuffers from 'flatbuffers';
 
 import {Message as Message} from './wire_generated.js';
 
+/**
+ * A message as one client codec encodes it (see Codec.index in protocol/message.ts).
+ */
+export class CodecFrame {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):CodecFrame {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsCodecFrame(bb:flatbuffers.ByteBuffer, obj?:CodecFrame):CodecFrame {
+  return (obj || new CodecFrame()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsCodecFrame(bb:flatbuffers.ByteBuffer, obj?:CodecFrame):CodecFrame {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new CodecFrame()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+codec():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0;
+}
+
+bytes(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+bytesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+bytesArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+static startCodecFrame(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addCodec(builder:flatbuffers.Builder, codec:number) {
+  builder.addFieldInt8(0, codec, 0);
+}
+
+static addBytes(builder:flatbuffers.Builder, bytesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, bytesOffset, 0);
+}
+
+static createBytesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startBytesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
+static endCodecFrame(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createCodecFrame(builder:flatbuffers.Builder, codec:number, bytesOffset:flatbuffers.Offset):flatbuffers.Offset {
+  CodecFrame.startCodecFrame(builder);
+  CodecFrame.addCodec(builder, codec);
+  CodecFrame.addBytes(builder, bytesOffset);
+  return CodecFrame.endCodecFrame(builder);
+}
+}
+
 export class Envelope {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -58,8 +136,23 @@ receivedAt():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+/**
+ * The message already encoded by the sender for the binary client codecs it had at hand, so a
+ * receiver hands the bytes to its subscribers without encoding them again. Absent codecs are
+ * encoded from `message` as before.
+ */
+frames(index: number, obj?:CodecFrame):CodecFrame|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? (obj || new CodecFrame()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+framesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startEnvelope(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addChannel(builder:flatbuffers.Builder, channelOffset:flatbuffers.Offset) {
@@ -76,6 +169,22 @@ static addMessage(builder:flatbuffers.Builder, messageOffset:flatbuffers.Offset)
 
 static addReceivedAt(builder:flatbuffers.Builder, receivedAt:number) {
   builder.addFieldFloat64(3, receivedAt, 0.0);
+}
+
+static addFrames(builder:flatbuffers.Builder, framesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, framesOffset, 0);
+}
+
+static createFramesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startFramesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
 }
 
 static endEnvelope(builder:flatbuffers.Builder):flatbuffers.Offset {
