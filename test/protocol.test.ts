@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 import { ERROR_CODES } from '../src/index.js'
+import { errorMessage, errorStack } from '../src/native-free-core/errors.js'
 import { MAX_ARRAY_GROWTH, setPath } from '../src/native-free-core/records/json-path.js'
 import type { Message } from '../src/index.js'
 
@@ -76,5 +77,18 @@ describe('error catalogue', () => {
   it('documents every error code in docs/errors.md', () => {
     const doc = readFileSync(fileURLToPath(new URL('../docs/errors.md', import.meta.url)), 'utf8')
     for (const code of Object.keys(ERROR_CODES)) expect(doc, code).toContain(`\`${code}\``)
+  })
+
+  it('turns anything thrown into text, with the stack only where asked', () => {
+    const error = new RangeError('out of range')
+    expect(errorMessage(error)).toBe('out of range')
+    expect(errorStack(error)).toMatch(/^RangeError: out of range\n\s+at /)
+    // Not an Error, or an error of another realm (a plain object with its fields).
+    expect(errorMessage('a string')).toBe('a string')
+    expect(errorMessage(undefined)).toBe('undefined')
+    expect(errorMessage({ code: 7 })).toBe('[object Object]')
+    expect(errorMessage({ message: 'from elsewhere' })).toBe('from elsewhere')
+    expect(errorStack({ message: 'no stack' })).toBe('no stack')
+    expect(errorStack(42)).toBe('42')
   })
 })

@@ -23,6 +23,7 @@ import { ProtocolClient, type WireProtocol } from './protocol-client.js'
 import { SocketIoClient } from './socketio-client.js'
 import { fixedSchedule } from './schedule.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
+import { errorStack } from '../../src/native-free-core/errors.js'
 
 export interface LoadJob {
   role: 'subscribers' | 'publisher' | 'rpc' | 'provider' | 'record-subscribers' | 'writer'
@@ -220,5 +221,5 @@ async function run (job: LoadJob): Promise<LoadReport> {
 }
 
 if (parentPort !== null) {
-  run(workerData as LoadJob).then((report) => parentPort?.postMessage({ type: 'done', report }), (error: unknown) => parentPort?.postMessage({ type: 'failed', error: String((error as Error)?.stack ?? error) }))
+  run(workerData as LoadJob).then((report) => parentPort?.postMessage({ type: 'done', report }), (error: unknown) => parentPort?.postMessage({ type: 'failed', error: errorStack(error) }))
 }

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
-import { RiptideError } from '../native-free-core/errors.js'
+import { RiptideError, errorMessage } from '../native-free-core/errors.js'
 import { configSearchDirs, defaultConfig, findConfigFile, loadConfigFile, type LoadedConfig } from '../native-free-core/config/loader.js'
 import { PACKAGE_ROOT } from '../workers/compiled-module.js'
 import { parseLogLevel } from '../native-free-core/plugins/logger/logger.js'
@@ -121,7 +121,7 @@ async function main (): Promise<void> {
       },
     })
   } catch (error) {
-    fail(`${(error as Error).message}\n${USAGE}`)
+    fail(`${errorMessage(error)}\n${USAGE}`)
   }
   const [command = 'start', ...rest] = parsed.positionals
   if (parsed.values.help === true) {

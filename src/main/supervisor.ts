@@ -15,7 +15,7 @@ import type { LoadedConfig } from '../native-free-core/config/loader.js'
 import type { PluginRef } from '../native-free-core/config/schema.js'
 import type { Logger } from '../native-free-core/plugins/logger/logger.js'
 import type { Message } from '../native-free-core/protocol/message.js'
-import { ConfigError, RiptideError } from '../native-free-core/errors.js'
+import { ConfigError, RiptideError, errorMessage } from '../native-free-core/errors.js'
 import { createSharedMemory, ownerOf, SUPERVISOR_OWNER, type SharedMemory } from '../native-free-core/shared/shared-memory.js'
 import { SharedNameTable } from '../native-free-core/shared/name-table.js'
 import { Ring } from '../native-free-core/shared/ring.js'
@@ -183,7 +183,7 @@ export class Supervisor {
         if (result !== undefined) throw RiptideError.fromWire(result.failed)
       })
       slot.task.then(() => reject(new RiptideError('RT_SERVER_STATE', `worker ${index} ended before listening`)), (error: unknown) => {
-        reject(error instanceof RiptideError ? error : RiptideError.fromWire({ code: (error as { code?: string })?.code ?? 'RT_SERVER_STATE', message: (error as Error)?.message ?? String(error) }))
+        reject(error instanceof RiptideError ? error : RiptideError.fromWire({ code: (error as { code?: string })?.code ?? 'RT_SERVER_STATE', message: errorMessage(error) }))
       })
     })
     void listening.then(() => slot.task?.then(() => {}, (error: unknown) => this.onWorkerDied(index, error)), () => {})
@@ -197,7 +197,7 @@ export class Supervisor {
     const slot = this.slots[index]
     slot.control?.close()
     slot.control = null
-    this.options.logger.error('WORKER_DIED', `worker ${index} died: ${(error as Error)?.message ?? String(error)}; replacing it`)
+    this.options.logger.error('WORKER_DIED', `worker ${index} died: ${errorMessage(error)}; replacing it`)
     this.removeDeadWorker(index)
     slot.failures++
     const delay = Math.min(100 * 2 ** (slot.failures - 1), 5000)
@@ -205,7 +205,7 @@ export class Supervisor {
       const timer = setTimeout(() => {
         if (this.closing !== null) { resolve(); return }
         this.startWorker(index).then(() => resolve(), (failure: unknown) => {
-          this.options.logger.error('WORKER_START_FAILED', `worker ${index} could not restart: ${(failure as Error)?.message}`)
+          this.options.logger.error('WORKER_START_FAILED', `worker ${index} could not restart: ${errorMessage(failure)}`)
           resolve()
         })
       }, delay)

@@ -47,3 +47,20 @@ export class ProtocolError extends RiptideError {
   override name = 'ProtocolError'
   constructor (message: string) { super('RT_PROTOCOL', message) }
 }
+
+/** The fields of an Error, on anything that has them (errors of another realm fail `instanceof`). */
+function errorLike (thrown: unknown): { message: string, stack?: unknown } | null {
+  return typeof thrown === 'object' && thrown !== null && typeof (thrown as { message?: unknown }).message === 'string' ? thrown as { message: string } : null
+}
+
+/** What was thrown, as text: an error's message, or anything else as a string. */
+export function errorMessage (thrown: unknown): string {
+  return errorLike(thrown)?.message ?? String(thrown)
+}
+
+/** What was thrown, with its stack when it has one: for logs of failures nobody expected. */
+export function errorStack (thrown: unknown): string {
+  const error = errorLike(thrown)
+  if (error === null) return String(thrown)
+  return typeof error.stack === 'string' ? error.stack : error.message
+}

@@ -40,7 +40,7 @@ import { protobufCodec } from './protocol/protobuf-codec.js'
 import { jsonCodec } from './protocol/json-codec.js'
 import { nativeCodec } from './protocol/native-codec.js'
 import type { Codec } from './protocol/message.js'
-import { RiptideError } from './errors.js'
+import { RiptideError, errorMessage } from './errors.js'
 import { ClusterQueries } from './cluster/queries.js'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { loadConfigFile } from './config/loader.js'
@@ -326,7 +326,7 @@ function adminRoute (token: string, action: () => Promise<void>): HttpHandler {
       await action()
       return { status: 200, body: JSON.stringify({ reloaded: true }) }
     } catch (error) {
-      return { status: 400, body: JSON.stringify({ error: (error as Error).message }) }
+      return { status: 400, body: JSON.stringify({ error: errorMessage(error) }) }
     }
   }
 }

@@ -4,9 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads'
 import serve, { type ServeTask } from './serve.js'
+import { errorMessage } from '../native-free-core/errors.js'
 
 parentPort?.once('message', (task: ServeTask) => {
   serve(task).then((result) => parentPort?.postMessage({ result: result ?? null }), (error: unknown) => {
-    parentPort?.postMessage({ error: { code: (error as { code?: string })?.code ?? 'RT_SERVER_STATE', message: (error as Error)?.message ?? String(error) } })
+    parentPort?.postMessage({ error: { code: (error as { code?: string })?.code ?? 'RT_SERVER_STATE', message: errorMessage(error) } })
   })
 })

@@ -19,7 +19,7 @@ import { WorkerClusterRegistry } from '../native-free-core/plugins/cluster-regis
 import { SharedLockRegistry } from '../native-free-core/plugins/locks/shared-locks.js'
 import { SharedStateRegistryFactory } from '../native-free-core/plugins/state-registry/shared-state-registry.js'
 import { WorkerTable } from '../native-free-core/shared/worker-table.js'
-import { RiptideError } from '../native-free-core/errors.js'
+import { RiptideError, errorMessage, errorStack } from '../native-free-core/errors.js'
 import { NATIVE_BUILTINS } from './plugins/native-builtins.js'
 import { PiscinaTaskPool } from './tasks/task-pool.js'
 import { UwsHttpServer } from './http/uws-server.js'
@@ -78,14 +78,14 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
   } catch (error) {
     // A thrown error loses its code crossing the thread boundary: resolve with it instead.
     control.close()
-    return { failed: error instanceof RiptideError ? error.toWire() : { code: 'RT_SERVER_STATE', message: (error as Error)?.message ?? String(error) } }
+    return { failed: error instanceof RiptideError ? error.toWire() : { code: 'RT_SERVER_STATE', message: errorMessage(error) } }
   }
 
   let crashing = false
   const crash = (error: unknown): void => {
     if (crashing) return
     crashing = true
-    const message = (error as Error)?.stack ?? String(error)
+    const message = errorStack(error)
     server.services.logger.error('WORKER_CRASH', `worker ${index}: ${message}`)
     report({ type: 'crashing', message })
     // Close the sockets uWS holds before the thread ends, then end it.
@@ -99,7 +99,7 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
     control.on('message', (order: SupervisorOrder) => {
       if (order.type === 'stop') resolve()
       if (order.type === 'reload-permissions') {
-        server.reloadPermissions().then(() => report({ type: 'reloaded', error: null }), (error: unknown) => report({ type: 'reloaded', error: (error as Error)?.message ?? String(error) }))
+        server.reloadPermissions().then(() => report({ type: 'reloaded', error: null }), (error: unknown) => report({ type: 'reloaded', error: errorMessage(error) }))
       }
       // Test hook for the supervisor's crash test: a bug thrown from a timer.
       if (order.type === 'crash') setTimeout(() => { throw new Error(`worker ${index} crashed on request`) }, 0)

@@ -9,7 +9,7 @@ import { dirname, extname, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import type { z } from 'zod'
 import { configSchema, UNSUPPORTED_KEYS, type RiptideConfig } from './schema.js'
-import { ConfigError, RiptideError } from '../errors.js'
+import { ConfigError, RiptideError, errorMessage } from '../errors.js'
 
 export interface LoadedConfig {
   config: RiptideConfig
@@ -32,7 +32,7 @@ function parseStructured (text: string, file: string): unknown {
   try {
     return extname(file) === '.json' ? JSON.parse(text) : parseYaml(text)
   } catch (error) {
-    throw new ConfigError(`${file}: cannot parse: ${(error as Error).message}`, { cause: error })
+    throw new ConfigError(`${file}: cannot parse: ${errorMessage(error)}`, { cause: error })
   }
 }
 

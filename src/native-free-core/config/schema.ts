@@ -1,6 +1,6 @@
 /**
- * The config file schema: deepstream 7's format (reference §1.16), with
- * deepstream's defaults (reference §1.17). Objects are strict so that
+ * The config file schema: deepstream 7's format, with
+ * deepstream's defaults (docs/config.md lists both). Objects are strict so that
  * unknown keys are found; the loader turns those into warnings and wrong
  * types into errors that name the key and the file.
  */

@@ -1,5 +1,5 @@
 /**
- * The life of one WebSocket client (reference §2.5): CHALLENGE → ACCEPT,
+ * The life of one WebSocket client: CHALLENGE → ACCEPT,
  * AUTH REQUEST → AUTH_SUCCESSFUL / AUTH_UNSUCCESSFUL / TOO_MANY_AUTH_ATTEMPTS,
  * then the message pipeline. Owns the heartbeat check and the
  * unauthenticated-client timeout of its endpoint.
@@ -14,6 +14,7 @@ import type { HandshakeData, AuthResult, CombinedAuthentication } from '../plugi
 import type { MessageProcessor } from './message-processor.js'
 import type { CoreServices, TopicHandler } from '../handlers/services.js'
 import type { SocketEndpointOptions } from '../config/schema.js'
+import { errorMessage } from '../errors.js'
 
 export interface ConnectionHandlerDeps {
   readonly services: CoreServices
@@ -53,8 +54,6 @@ export class SocketEndpoint implements WebSocketRoute {
     }
   }
 
-  get connectionCount (): number { return this.sockets.size }
-
   open (transport: Transport, handshake: HandshakeData): TransportSession {
     const socket = new ClientSocket(this.codec, this.name, transport, handshake, this.deps.services.monitoring, this.options)
     this.sockets.add(socket)
@@ -84,7 +83,7 @@ export class SocketEndpoint implements WebSocketRoute {
       messages = this.codec.decodeAll !== undefined ? this.codec.decodeAll(frame) : [this.codec.decode(frame)]
     } catch (error) {
       if (socket.state === 'open') {
-        socket.send({ topic: TOPIC.PARSER, action: PARSER_ACTION.MESSAGE_PARSE_ERROR, data: JSON.stringify((error as Error).message) })
+        socket.send({ topic: TOPIC.PARSER, action: PARSER_ACTION.MESSAGE_PARSE_ERROR, data: JSON.stringify(errorMessage(error)) })
       } else {
         socket.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.INVALID_MESSAGE })
       }
@@ -162,7 +161,7 @@ export class SocketEndpoint implements WebSocketRoute {
     this.deps.authentication.isValidUser(socket.handshake, authData as JSONObject).then(
       (result) => this.onAuthResult(socket, result),
       (error: unknown) => {
-        this.deps.services.logger.error('AUTH_ERROR', `authentication failed: ${(error as Error)?.message ?? String(error)}`)
+        this.deps.services.logger.error('AUTH_ERROR', `authentication failed: ${errorMessage(error)}`)
         this.onAuthResult(socket, { isValid: false, clientData: { error: 'authentication error' } })
       },
     )

@@ -1,5 +1,5 @@
 /**
- * The pipeline after login (reference §1.1): PING → PONG, permission check
+ * The pipeline after login: PING → PONG, permission check
  * once per name, then the topic handler. A socket's messages are handled in
  * arrival order even when a permission check is asynchronous.
  */
@@ -9,6 +9,7 @@ import type { ClientSocket } from './client-socket.js'
 import type { Socket } from './socket.js'
 import type { CoreServices, TopicHandler } from '../handlers/services.js'
 import { ruleTypeFor } from '../plugins/permission/valve/rules-map.js'
+import { errorMessage } from '../errors.js'
 
 export type Verdict = 'allowed' | 'denied' | 'error'
 
@@ -99,7 +100,7 @@ export function checkPermission (services: CoreServices, socket: Socket, message
 }
 
 function permissionFailed (services: CoreServices, name: string, error: unknown): Verdict {
-  services.logger.warn('PERMISSION_ERROR', `permission check for "${name}" failed: ${(error as Error)?.message ?? String(error)}`)
+  services.logger.warn('PERMISSION_ERROR', `permission check for "${name}" failed: ${errorMessage(error)}`)
   return 'error'
 }
 

@@ -54,12 +54,6 @@ export class Sessions {
   /** Number of logged-in sockets of a user on this node. */
   count (userId: string): number { return this.byUser.get(userId)?.size ?? 0 }
 
-  size (): number {
-    let total = 0
-    for (const sockets of this.byUser.values()) total += sockets.size
-    return total
-  }
-
   /** Closes every socket of a user; returns how many were closed. */
   closeUser (userId: string, reason: string): number {
     const sockets = this.socketsOf(userId)

@@ -6,7 +6,7 @@ import { ERROR_ACTIONS } from '../protocol/constants.js'
 /**
  * SUBSCRIBE-style messages with `names` and a `correlationId`: subscribe each
  * name, report names already subscribed, ack once with `{topic, action,
- * correlationId}` (reference §2.7).
+ * correlationId}`.
  */
 export function subscribeBulk (registry: SubscriptionRegistry, socket: Socket, message: Message, onSubscribed?: (name: string) => void): void {
   const errors = ERROR_ACTIONS[message.topic]

@@ -8,7 +8,7 @@ import { ListenRegistry } from './listen-registry.js'
 import { sendInvalid, subscribeBulk, unsubscribeBulk } from './bulk-subscriptions.js'
 import { frameClock, nowMs } from '../protocol/frame-clock.js'
 
-/** Events (reference §1.4): subscribe, unsubscribe, emit to everyone but the sender, listening. */
+/** Events: subscribe, unsubscribe, emit to everyone but the sender, listening. */
 export class EventHandler implements TopicHandler {
   private readonly subscriptions: SubscriptionRegistry
   private readonly listeners: ListenRegistry

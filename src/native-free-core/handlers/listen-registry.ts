@@ -1,5 +1,5 @@
 /**
- * Listening, or "active data providers" (reference §1.7), for one topic.
+ * Listening, or "active data providers", for one topic.
  * Providers register regex patterns; when a name first gets a subscriber,
  * matching providers are asked one at a time (under a cluster lock) until
  * one accepts; when the last subscriber leaves, the provider is told to stop.

@@ -1,5 +1,5 @@
 /**
- * Presence (reference §1.6): who is online, cluster-wide, with join and
+ * Presence: who is online, cluster-wide, with join and
  * leave notices to per-user and to "all" subscribers. Anonymous users of
  * open auth (id `open`) are not counted; deepstream 7 counted them by mistake.
  */

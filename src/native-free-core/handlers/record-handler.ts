@@ -1,5 +1,5 @@
 /**
- * Records (reference §1.2): subscribe-and-read, read, head, versioned
+ * Records: subscribe-and-read, read, head, versioned
  * writes with conflicts and write acknowledgements, delete, notify, and
  * listening. Writes to one record are decided one after another (SerialQueues):
  * those that queue behind a commit are decided together against the record
@@ -21,6 +21,7 @@ import { InvalidPathError, setPath } from '../records/json-path.js'
 import { checkPermission, sendDenied } from '../connection/message-processor.js'
 import { sendBulkAck, sendInvalid, withinLimit } from './bulk-subscriptions.js'
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-schema.js'
+import { errorMessage } from '../errors.js'
 
 const WRITES = new Set<number>([RECORD_ACTION.UPDATE, RECORD_ACTION.PATCH, RECORD_ACTION.ERASE, RECORD_ACTION.CREATEANDUPDATE, RECORD_ACTION.CREATEANDPATCH])
 
@@ -388,13 +389,13 @@ export class RecordHandler implements TopicHandler {
       }
       socket.send({ ...message, isAck: true })
     } catch (error) {
-      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.RECORD_NOTIFY_ERROR, correlationId: message.correlationId, data: JSON.stringify((error as Error).message), isError: true })
+      socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.RECORD_NOTIFY_ERROR, correlationId: message.correlationId, data: JSON.stringify(errorMessage(error)), isError: true })
     }
   }
 
   private sendStoreError (socket: Socket, message: Message, name: string, error: unknown, fallback: number = RECORD_ACTION.RECORD_LOAD_ERROR): void {
     const action = error instanceof RecordStoreError ? error.action : fallback
-    this.services.logger.error('RECORD_ERROR', `record "${name}": ${(error as Error)?.message ?? String(error)}`)
+    this.services.logger.error('RECORD_ERROR', `record "${name}": ${errorMessage(error)}`)
     socket.send({
       topic: TOPIC.RECORD, action, originalAction: message.action, name, isError: true,
       isWriteAck: message.isWriteAck, correlationId: message.correlationId,

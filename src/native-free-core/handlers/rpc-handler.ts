@@ -1,5 +1,5 @@
 /**
- * RPC (reference §1.5): providers register names; a request goes to a
+ * RPC: providers register names; a request goes to a
  * random provider, a REJECT reroutes it to one not yet tried, and the
  * requestor hears ACCEPT, RESPONSE / REQUEST_ERROR, NO_RPC_PROVIDER or a
  * timeout. Requests are relayed under a server-assigned id so that two

@@ -1,8 +1,11 @@
 /**
  * Plain HTTP routes on the server's port, shared by both HTTP server
- * adapters: GET and POST by longest path prefix, CORS as deepstream does it
- * (reference §1.11), JSON bodies only, 404 `Endpoint not found.` otherwise.
+ * adapters: GET and POST by longest path prefix, CORS as deepstream does it,
+ * JSON bodies only, 404 `Endpoint not found.` otherwise.
  */
+import { errorMessage } from '../errors.js'
+import type { HandshakeData } from '../plugins/auth/authentication.js'
+
 export interface HttpRequest {
   readonly method: string
   readonly path: string
@@ -12,6 +15,26 @@ export interface HttpRequest {
   readonly headers: Readonly<Record<string, string>>
   readonly body: Buffer | null
   readonly remoteAddress: string
+}
+
+/**
+ * The address a request or connection comes from, as both adapters report it: the
+ * `x-forwarded-for` header when a proxy set it (as it came, every hop), else the socket's peer.
+ */
+export function clientAddress (headers: Readonly<Record<string, string>>, peer: string): string {
+  return headers['x-forwarded-for'] ?? peer
+}
+
+/**
+ * What a WebSocket upgrade hands to authentication, from its lower-case headers: the client's
+ * address, the headers named in `keep` (every header when it is empty) and the referer.
+ */
+export function upgradeHandshake (headers: Record<string, string>, peer: string, keep: readonly string[]): HandshakeData {
+  return {
+    remoteAddress: clientAddress(headers, peer),
+    headers: keep.length === 0 ? headers : Object.fromEntries(keep.filter((h) => h in headers).map((h) => [h, headers[h]])),
+    referer: headers.referer ?? '',
+  }
 }
 
 export interface HttpResponse {
@@ -59,7 +82,7 @@ export class HttpRoutes {
       const response = await route[1](request)
       return { ...response, headers: { ...corsHeaders, ...response.headers } }
     } catch (error) {
-      return { status: 500, body: `Internal error: ${(error as Error)?.message ?? String(error)}`, headers: corsHeaders }
+      return { status: 500, body: `Internal error: ${errorMessage(error)}`, headers: corsHeaders }
     }
   }
 

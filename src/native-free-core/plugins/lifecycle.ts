@@ -1,6 +1,6 @@
 import type { Plugin } from './plugin.js'
 import type { NamespacedLogger } from './logger/logger.js'
-import { RiptideError } from '../errors.js'
+import { RiptideError, errorMessage } from '../errors.js'
 
 /**
  * Starts plugins one at a time in dependency order (init, then whenReady
@@ -21,7 +21,7 @@ export class Lifecycle {
       await Promise.race([(async () => { await plugin.init?.(); await plugin.whenReady() })(), timeout])
     } catch (error) {
       if (error instanceof RiptideError) throw error
-      throw new RiptideError('RT_PLUGIN_INIT_FAILED', `${name} (${plugin.description}) failed to start: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+      throw new RiptideError('RT_PLUGIN_INIT_FAILED', `${name} (${plugin.description}) failed to start: ${errorMessage(error)}`, { cause: error })
     } finally {
       clearTimeout(timer)
     }
@@ -36,7 +36,7 @@ export class Lifecycle {
       try {
         await plugin.close()
       } catch (error) {
-        this.logger.error('PLUGIN_ERROR', `${name} failed to close: ${(error as Error)?.message ?? String(error)}`)
+        this.logger.error('PLUGIN_ERROR', `${name} failed to close: ${errorMessage(error)}`)
       }
     }
   }

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { resolve } from 'node:path'
 import { createRequire } from 'node:module'
 import type { PluginRef } from '../config/schema.js'
-import { RiptideError } from '../errors.js'
+import { RiptideError, errorMessage } from '../errors.js'
 
 export type PluginKind = 'auth' | 'permission' | 'cache' | 'storage' | 'logger' | 'monitoring' | 'locks' | 'clusterNode'
   | 'clusterRegistry' | 'clusterStates' | 'subscriptions' | 'plugin'
@@ -50,7 +50,7 @@ export async function loadPluginClass (kind: PluginKind, ref: PluginRef, configD
     try {
       module = await import(pathToFileURL(file).href) as Record<string, unknown>
     } catch (error) {
-      throw new RiptideError('RT_PLUGIN_NOT_FOUND', `${kind} plugin: cannot load ${file}: ${(error as Error).message}`, { cause: error })
+      throw new RiptideError('RT_PLUGIN_NOT_FOUND', `${kind} plugin: cannot load ${file}: ${errorMessage(error)}`, { cause: error })
     }
     return pickClass(module, `${kind} plugin ${file}`)
   }

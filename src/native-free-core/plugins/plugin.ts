@@ -36,9 +36,6 @@ export interface PluginContext {
 
 export type PluginOptions = Record<string, unknown>
 
-/** A plugin class as loaded from a module by `path` or `name`. */
-export type PluginClass<T extends Plugin> = new (options: PluginOptions, context: PluginContext) => T
-
 /** Base class for plugins that are ready at once and hold nothing to close. */
 export abstract class SimplePlugin implements Plugin {
   abstract readonly description: string

@@ -1,6 +1,6 @@
 /**
- * Topic and action numbers of the deepstream 7 wire protocol
- * (reference §2.4). They are facts of the protocol; the names drop the
+ * Topic and action numbers of the deepstream 7 wire protocol, as
+ * @deepstream/protobuf 1.0 defines them. They are facts of the protocol; the names drop the
  * proto prefixes as the TypeScript enums of @deepstream/protobuf do.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The ws-json codec (reference §2.9): one JSON text frame per message with
+ * The ws-json codec: one JSON text frame per message with
  * numeric topic and action and `data` as a JSON string. The stock client in
  * jsonTransportMode also sends `parsedData`; we take `data` and drop the rest.
  */

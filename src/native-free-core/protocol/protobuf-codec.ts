@@ -1,6 +1,6 @@
 /**
  * The ws-binary codec: deepstream 7's delimited protobuf framing, written by
- * hand so that field presence follows reference §2.2 exactly: a field is on
+ * hand so that field presence is deepstream's exactly: a field is on
  * the wire when its property is defined and not null, even when it holds the
  * proto3 default (`version: 0`, `isError: false`, `path: ''`).
  *
@@ -18,7 +18,7 @@ type Field = readonly [number, Key, FieldType]
 
 const COMMON: readonly Field[] = [[1, 'action', 'varint'], [2, 'data', 'string']]
 
-/** Field tables per topic, from the .proto files (reference §2.3). */
+/** Field tables per topic, from @deepstream/protobuf's .proto files. */
 const FIELDS: Readonly<Record<number, readonly Field[]>> = {
   [TOPIC.PARSER]: [...COMMON, [9, 'originalAction', 'varint']],
   [TOPIC.CONNECTION]: [...COMMON, [3, 'isError', 'bool'], [4, 'isAck', 'bool'], [5, 'url', 'string'],

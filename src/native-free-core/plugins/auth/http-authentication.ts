@@ -13,7 +13,7 @@ import type { Authentication, AuthResult, HandshakeData } from './authentication
 import type { PluginOptions } from '../plugin.js'
 import type { JSONObject, JSONValue } from '../../protocol/message.js'
 import type { Logger } from '../logger/logger.js'
-import { ConfigError } from '../../errors.js'
+import { ConfigError, errorMessage } from '../../errors.js'
 
 const optionsSchema = z.object({
   endpointUrl: z.url({ protocol: /^https?$/ }),
@@ -62,7 +62,7 @@ export class HttpAuthentication implements Authentication {
         text = await response.text()
       } catch (error) {
         if (attempt < retryAttempts) { await sleep(retryInterval); continue }
-        this.logger.error('AUTH_ERROR', `http authentication: ${endpointUrl} failed after ${attempt + 1} attempts: ${(error as Error).message}`)
+        this.logger.error('AUTH_ERROR', `http authentication: ${endpointUrl} failed after ${attempt + 1} attempts: ${errorMessage(error)}`)
         return { isValid: false, clientData: { error: 'authentication service unavailable' } }
       }
       if (retryStatusCodes.includes(status) && attempt < retryAttempts) { await sleep(retryInterval); continue }

@@ -18,6 +18,7 @@ import type { SharedMemory } from '../../shared/shared-memory.js'
 import { ownerOf } from '../../shared/shared-memory.js'
 import { decodeEnvelope, encodeEnvelope, SUPERVISOR } from '../../cluster/envelope-codec.js'
 import { frameClock } from '../../protocol/frame-clock.js'
+import { errorStack } from '../../errors.js'
 
 /** Worker `index` of server `base` is named `base/index`. */
 export function workerName (base: string, index: number): string {
@@ -152,7 +153,7 @@ export class WorkerClusterNode implements ClusterNode {
       if (handler === undefined) return
       handler(message, fromWorker === SUPERVISOR ? 'supervisor' : this.names[fromWorker] ?? workerName(this.base, fromWorker), receivedAt, frames ?? undefined)
     } catch (error) {
-      this.logger.error('CLUSTER_MESSAGE_ERROR', `worker ${this.index} could not handle a cluster message: ${(error as Error)?.stack ?? String(error)}`)
+      this.logger.error('CLUSTER_MESSAGE_ERROR', `worker ${this.index} could not handle a cluster message: ${errorStack(error)}`)
     }
   }
 

@@ -20,7 +20,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { RiptideError } from '../../../native-free-core/errors.js'
+import { RiptideError, errorMessage } from '../../../native-free-core/errors.js'
 
 export const DATA_FILE = 'records.mdb'
 
@@ -74,7 +74,7 @@ export function prepareDataDirectory (path: string): { file: string, existed: bo
     mkdirSync(dir, { recursive: true })
     accessSync(dir, constants.R_OK | constants.W_OK)
   } catch (error) {
-    throw invalid(`record data directory ${dir} cannot be created or written: ${(error as Error).message}`, error)
+    throw invalid(`record data directory ${dir} cannot be created or written: ${errorMessage(error)}`, error)
   }
   const file = join(dir, DATA_FILE)
   const existed = existsSync(file)
@@ -84,7 +84,7 @@ export function prepareDataDirectory (path: string): { file: string, existed: bo
       checkDataFile(file)
     } catch (error) {
       if (error instanceof RiptideError) throw error
-      throw invalid(`${file} cannot be read: ${(error as Error).message}`, error)
+      throw invalid(`${file} cannot be read: ${errorMessage(error)}`, error)
     }
   }
   return { file, existed }

@@ -22,7 +22,7 @@ import { open, type Database, type RootDatabase } from 'lmdb'
 import { z } from 'zod'
 import type { Cache, StoredRecord } from '../../../native-free-core/plugins/cache/cache.js'
 import type { JSONValue } from '../../../native-free-core/protocol/message.js'
-import { ConfigError, RiptideError } from '../../../native-free-core/errors.js'
+import { ConfigError, RiptideError, errorMessage } from '../../../native-free-core/errors.js'
 import { prepareDataDirectory } from './data-dir.js'
 
 /** Bumped when the layout of the databases changes. */
@@ -37,8 +37,6 @@ const optionsSchema = z.object({
   /** false: never flush (throw-away data, e.g. `memory` with several workers); write acks do not wait. */
   sync: z.boolean().default(true),
 }).strict()
-
-export type LmdbRecordsOptions = z.input<typeof optionsSchema>
 
 export class LmdbRecords implements Cache {
   readonly description: string
@@ -67,7 +65,7 @@ export class LmdbRecords implements Cache {
     try {
       env = open({ path: file, maxDbs: 4, noSync: !this.sync })
     } catch (error) {
-      throw new RiptideError('RT_DATA_DIR_INVALID', `${file} cannot be opened by LMDB: ${(error as Error).message}`, { cause: error })
+      throw new RiptideError('RT_DATA_DIR_INVALID', `${file} cannot be opened by LMDB: ${errorMessage(error)}`, { cause: error })
     }
     this.env = env
     const format = env.get(FORMAT_KEY) as unknown

@@ -3,7 +3,7 @@
  * rule strings into functions. Everything is checked at load, with errors
  * that name the section, pattern and rule type.
  */
-import { ConfigError } from '../../../errors.js'
+import { ConfigError, errorMessage } from '../../../errors.js'
 import { HAS_DATA, HAS_OLD_DATA, RULE_TYPES, type RuleType, type Section } from './rules-map.js'
 import type { JSONValue } from '../../../protocol/message.js'
 import { evaluate, parseRule, RuleRuntimeError, usesName, type Node } from './expression.js'
@@ -73,7 +73,7 @@ function compileRule (rule: unknown, type: RuleType, variables: string[], where:
   try {
     ast = parseRule(rule, new Set([...BASE_NAMES, ...variables]))
   } catch (error) {
-    throw new ConfigError(`${where}: rule "${rule}" is refused: ${(error as Error).message}`)
+    throw new ConfigError(`${where}: rule "${rule}" is refused: ${errorMessage(error)}`)
   }
   const usesData = usesName(ast, 'data')
   const usesOldData = usesName(ast, 'oldData')

@@ -9,7 +9,7 @@ import { SECTION_BY_TOPIC, ruleTypeFor, type RuleType, type Section } from './ru
 import { RECORD_ACTION, TOPIC } from '../../../protocol/constants.js'
 import type { JSONValue } from '../../../protocol/message.js'
 import { setPath } from '../../../records/json-path.js'
-import { ConfigError } from '../../../errors.js'
+import { ConfigError, errorMessage } from '../../../errors.js'
 import { ANONYMOUS_USER } from '../../auth/open-authentication.js'
 
 interface Match { rule: CompiledRule, vars: string[] }
@@ -44,13 +44,13 @@ export class ValvePermission implements Permission {
       try {
         text = await readFile(file, 'utf8')
       } catch (error) {
-        throw new ConfigError(`permission file ${file} cannot be read: ${(error as Error).message}`)
+        throw new ConfigError(`permission file ${file} cannot be read: ${errorMessage(error)}`)
       }
       let parsed: unknown
       try {
         parsed = parseYaml(text)
       } catch (error) {
-        throw new ConfigError(`permission file ${file} is not valid YAML: ${(error as Error).message}`)
+        throw new ConfigError(`permission file ${file} is not valid YAML: ${errorMessage(error)}`)
       }
       return compilePermissions(parsed, file)
     }
