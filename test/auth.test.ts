@@ -161,6 +161,33 @@ describe('http authentication', () => {
     expect(await login({ username: 'plain' })).toBeNull()
   })
 
+  it('reports the address a proxy forwarded, for WebSocket logins and JIF requests, on both HTTP servers', async () => {
+    const forwarded = '203.0.113.7, 10.0.0.1'
+    for (const kind of ['uws', 'node'] as const) {
+      const other = await startTestServer({ auth: [{ type: 'http', options: { endpointUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/auth` } }] }, kind)
+      try {
+        const raw = await RawClient.login(other, { username: `ws-${kind}` }, { 'x-forwarded-for': forwarded })
+        raw.close()
+        const fromSocket = requests.find((request) => request.body.authData.username === `ws-${kind}`)
+        expect(fromSocket?.body.connectionData.remoteAddress, kind).toBe(forwarded)
+        const response = await fetch(`http://127.0.0.1:${other.port}/api`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': forwarded },
+          body: JSON.stringify({ authData: { username: `jif-${kind}` }, body: [{ topic: 'event', action: 'emit', eventName: 'x', data: 1 }] }),
+        })
+        expect(response.status, kind).toBe(200)
+        const fromJif = requests.find((request) => request.body.authData.username === `jif-${kind}`)
+        expect(fromJif?.body.connectionData.remoteAddress, kind).toBe(forwarded)
+        // Without the header: the socket's own address.
+        const plain = await RawClient.login(other, { username: `plain-${kind}` })
+        plain.close()
+        expect(requests.find((request) => request.body.authData.username === `plain-${kind}`)?.body.connectionData.remoteAddress, kind).toMatch(/127\.0\.0\.1/)
+      } finally {
+        await other.close()
+      }
+    }
+  })
+
   it('refuses with the webhook\'s answer, retries what it is told to retry, and gives up on a silent webhook', async () => {
     await expect(login({ username: 'eve' })).rejects.toEqual({ reason: { error: 'no eavesdroppers' } })
     failuresLeft = 2

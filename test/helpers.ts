@@ -141,15 +141,15 @@ export class RawClient {
     })
   }
 
-  static async open (server: Reachable, path = '/deepstream'): Promise<RawClient> {
-    const ws = new WebSocket(url(server, path))
+  static async open (server: Reachable, path = '/deepstream', headers: Record<string, string> = {}): Promise<RawClient> {
+    const ws = new WebSocket(url(server, path), { headers })
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
     return new RawClient(ws)
   }
 
-  /** Opens, challenges and logs in. */
-  static async login (server: Reachable, auth: Record<string, unknown> = {}): Promise<RawClient> {
-    const raw = await RawClient.open(server)
+  /** Opens (with extra upgrade `headers`), challenges and logs in. */
+  static async login (server: Reachable, auth: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<RawClient> {
+    const raw = await RawClient.open(server, '/deepstream', headers)
     raw.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: url(server) })
     await raw.next((m) => m.action === CONNECTION_ACTION.ACCEPT)
     raw.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(auth) })

@@ -6,9 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket, type RawData } from 'ws'
-import type { HttpServerAdapter } from '../../native-free-core/http/http-routes.js'
+import { clientAddress, upgradeHandshake, type HttpServerAdapter } from '../../native-free-core/http/http-routes.js'
 import type { WebSocketRoute } from '../../native-free-core/connection/transport.js'
-import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
 import { RiptideError } from '../../native-free-core/errors.js'
 
 function headersOf (request: IncomingMessage): Record<string, string> {
@@ -54,12 +53,7 @@ export class NodeHttpServer implements HttpServerAdapter {
 
   private onSocket (ws: WebSocket, request: IncomingMessage, route: WebSocketRoute, copy: readonly string[]): void {
     this.clients.add(ws)
-    const headers = headersOf(request)
-    const handshake: HandshakeData = {
-      remoteAddress: headers['x-forwarded-for'] ?? request.socket.remoteAddress ?? '',
-      headers: copy.length === 0 ? headers : Object.fromEntries(copy.filter((h) => h in headers).map((h) => [h, headers[h]])),
-      referer: headers.referer ?? '',
-    }
+    const handshake = upgradeHandshake(headersOf(request), request.socket.remoteAddress ?? '', copy)
     const session = route.open({
       send: (frame, isBinary) => {
         if (ws.readyState !== ws.OPEN) return false
@@ -104,13 +98,14 @@ export class NodeHttpServer implements HttpServerAdapter {
         return
       }
       const method = req.method ?? 'GET'
+      const headers = headersOf(req)
       options.routes.dispatch({
         method,
         path: (req.url ?? '/').split('?')[0],
         query: (req.url ?? '').split('?')[1] ?? '',
-        headers: headersOf(req),
+        headers,
         body: method === 'POST' ? Buffer.concat(chunks) : null,
-        remoteAddress: req.socket.remoteAddress ?? '',
+        remoteAddress: clientAddress(headers, req.socket.remoteAddress ?? ''),
       }).then((response) => {
         res.writeHead(response.status, response.headers).end(response.body ?? '')
       }, (error: unknown) => res.writeHead(500).end(String(error)))

@@ -6,7 +6,7 @@
  * copied before the handler returns.
  */
 import type { HttpResponse as UwsResponse, WebSocket as UwsSocket, us_listen_socket } from 'uWebSockets.js'
-import type { HttpServerAdapter, HttpResponse } from '../../native-free-core/http/http-routes.js'
+import { clientAddress, upgradeHandshake, type HttpServerAdapter, type HttpResponse } from '../../native-free-core/http/http-routes.js'
 import { DEFAULT_MAX_SEND_BUFFER, type TopicHub, type Transport, type TransportSession } from '../../native-free-core/connection/transport.js'
 import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
 import { RiptideError } from '../../native-free-core/errors.js'
@@ -62,12 +62,7 @@ export class UwsHttpServer implements HttpServerAdapter {
         upgrade: (res, req, context) => {
           const headers: Record<string, string> = {}
           req.forEach((key, value) => { headers[key] = value })
-          const forwarded = headers['x-forwarded-for']
-          const handshake: HandshakeData = {
-            remoteAddress: forwarded ?? text(res.getRemoteAddressAsText()),
-            headers: options.headers.length === 0 ? headers : Object.fromEntries(options.headers.filter((h) => h in headers).map((h) => [h, headers[h]])),
-            referer: headers.referer ?? '',
-          }
+          const handshake = upgradeHandshake(headers, text(res.getRemoteAddressAsText()), options.headers)
           res.upgrade<SocketData>({ handshake, session: null, open: true }, headers['sec-websocket-key'] ?? '', headers['sec-websocket-protocol'] ?? '', headers['sec-websocket-extensions'] ?? '', context)
         },
         open: (ws) => {
@@ -123,7 +118,7 @@ export class UwsHttpServer implements HttpServerAdapter {
       const query = req.getQuery() ?? ''
       const headers: Record<string, string> = {}
       req.forEach((key, value) => { headers[key] = value })
-      const remoteAddress = headers['x-forwarded-for'] ?? text(res.getRemoteAddressAsText())
+      const remoteAddress = clientAddress(headers, text(res.getRemoteAddressAsText()))
       let aborted = false
       res.onAborted(() => { aborted = true })
       const finish = (response: HttpResponse): void => {
