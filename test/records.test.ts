@@ -49,7 +49,7 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     expect(await a.record.has('acked')).toBe(true)
     expect(await a.record.has('never-made')).toBe(false)
     expect(await a.record.head('never-made')).toBe(-1)
-    await expect(a.record.snapshot('never-made')).rejects.toBeDefined()
+    await expect(a.record.snapshot('never-made')).rejects.toBe('RECORD_NOT_FOUND')
   })
 
   it('upserts with setData, never answering VERSION_EXISTS', async () => {
@@ -199,15 +199,6 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     expect(updates).toBe(1)
   })
 
-  it('notify re-reads from storage and pushes the stored version to subscribers', async () => {
-    const a = await connect(server)
-    const record = a.record.getRecord('notified')
-    await record.whenReady()
-    await record.setWithAck({ n: 1 })
-    await new Promise<void>((resolve, reject) => a.record.notify(['notified'], (error: unknown) => (error ? reject(error) : resolve())))
-    expect(await a.record.snapshot('notified')).toEqual({ n: 1 })
-  })
-
   it('re-subscribes in bulk with SUBSCRIBEANDHEAD', async () => {
     const a = await connect(server)
     const first = a.record.getRecord('bulk/1')
@@ -221,6 +212,75 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     await first.setWithAck({ a: 2 })
     expect(await raw.next((m) => m.action === RECORD_ACTION.UPDATE)).toMatchObject({ name: 'bulk/1', version: 2, data: '{"a":2}' })
     raw.close()
+  })
+})
+
+describe('notify', () => {
+  // Two servers, each with its own cache, on one LMDB storage: a write through one leaves the
+  // other's cache stale, which is what notify is for.
+  let first: TestServer
+  let second: TestServer
+  beforeAll(async () => {
+    const storage = { type: 'lmdb', options: { path: makeTempDir() } }
+    first = await startTestServer({ storage })
+    second = await startTestServer({ storage })
+  })
+  afterEach(() => closeClients())
+  afterAll(async () => {
+    await first.close()
+    await second.close()
+    removeTempDirs()
+  })
+
+  it('re-reads records from storage and pushes what it holds to subscribers', async () => {
+    const a = await connect(first)
+    const record = a.record.getRecord('notified')
+    await record.whenReady()
+    await record.setWithAck({ n: 1 })
+    const b = await connect(second)
+    await b.record.setDataWithAck('notified', { n: 2 })
+    // Without notify the first server still serves its cache's copy.
+    expect(await (await connect(first)).record.snapshot('notified')).toEqual({ n: 1 })
+    expect(record.get()).toEqual({ n: 1 })
+    await new Promise<void>((resolve, reject) => a.record.notify(['notified'], (error: unknown) => (error ? reject(error) : resolve())))
+    await eventually(() => expect(record.get()).toEqual({ n: 2 }))
+    expect(record.version).toBe(2)
+    expect(await (await connect(first)).record.snapshot('notified')).toEqual({ n: 2 })
+  })
+})
+
+describe('records that only storage holds', () => {
+  afterEach(() => closeClients())
+  afterAll(() => removeTempDirs())
+
+  it('reads them back after a restart, and takes every kind of write to them', async () => {
+    const storage = { type: 'lmdb', options: { path: makeTempDir() } }
+    const before = await startTestServer({ storage })
+    const writer = await connect(before)
+    await writer.record.setDataWithAck('kept/set', { n: 1 })
+    await writer.record.setDataWithAck('kept/path', { n: 1 })
+    await writer.record.setDataWithAck('kept/record', { n: 1 })
+    writer.close()
+    await before.close()
+    // A new server: its memory cache is empty, storage holds the records.
+    const after = await startTestServer({ storage })
+    try {
+      const client = await connect(after)
+      // A whole-record write first, with no read before it: it is decided by the version alone.
+      await client.record.setDataWithAck('kept/set', { n: 2 })
+      expect(await client.record.snapshot('kept/path')).toEqual({ n: 1 })
+      await client.record.setDataWithAck('kept/path', 'n', 2)
+      const record = client.record.getRecord('kept/record')
+      await record.whenReady()
+      expect(record.version).toBe(1)
+      await record.setWithAck({ n: 2 })
+      for (const name of ['kept/set', 'kept/path', 'kept/record']) {
+        expect(await client.record.snapshot(name), name).toEqual({ n: 2 })
+        expect(await client.record.head(name), name).toBe(2)
+      }
+    } finally {
+      await after.close()
+    }
   })
 })
 

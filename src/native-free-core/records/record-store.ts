@@ -112,11 +112,14 @@ export class RecordStore {
     return await this.fromCache(promoted, 'set') ? stored : await this.load(name)
   }
 
+  /**
+   * The record's version. A record that only storage holds is promoted into the cache as `load`
+   * does: a conditional write that follows is decided against the cache, which must then hold it.
+   */
   async head (name: string): Promise<number> {
     const version = await this.fromCache(this.cache.head(name), 'head')
     if (version !== -1 || !this.usesStorage(name)) return version
-    const stored = await this.fromStorage(this.storage.get(name), 'get')
-    return stored?.version ?? -1
+    return (await this.load(name))?.version ?? -1
   }
 
   headBulk (names: string[]): Promise<{ versions: Record<string, number>, missing: string[] }> {
