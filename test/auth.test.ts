@@ -44,7 +44,7 @@ describe('file authentication', () => {
     const client = new DeepstreamClient(url(server), { offlineEnabled: false, maxReconnectAttempts: 0 })
     client.on('error', () => {})
     for (let attempt = 1; attempt <= 2; attempt++) {
-      await expect(client.login({ username: 'carol', password: `wrong ${attempt}` })).rejects.toBeDefined()
+      await expect(client.login({ username: 'carol', password: `wrong ${attempt}` })).rejects.toEqual({ reason: 'INVALID_AUTHENTICATION_DETAILS' })
     }
     client.close()
   })
@@ -52,7 +52,7 @@ describe('file authentication', () => {
   it('rejects a login with wrong credentials through the client', async () => {
     const client = new DeepstreamClient(url(server), { offlineEnabled: false })
     client.on('error', () => {})
-    await expect(client.login({ username: 'carol', password: 'nope' })).rejects.toBeDefined()
+    await expect(client.login({ username: 'carol', password: 'nope' })).rejects.toEqual({ reason: 'INVALID_AUTHENTICATION_DETAILS' })
     client.close()
   })
 
@@ -100,7 +100,7 @@ describe('token authentication', () => {
     client.close()
     const intruder = new DeepstreamClient(url(server), { offlineEnabled: false, maxReconnectAttempts: 0 })
     intruder.on('error', () => {})
-    await expect(intruder.login({ token: 'tok-0123456789-abcdeX' })).rejects.toBeDefined()
+    await expect(intruder.login({ token: 'tok-0123456789-abcdeX' })).rejects.toEqual({ reason: 'INVALID_AUTHENTICATION_DETAILS' })
     intruder.close()
   })
 

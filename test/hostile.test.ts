@@ -99,7 +99,7 @@ describe('hostile input', () => {
     const name = 'ctl/\u0000\u0001\u001f\u007f/\u2028'
     await client.record.setDataWithAck(name, { ok: true })
     expect(await client.record.snapshot(name)).toEqual({ ok: true })
-    await expect(client.record.setDataWithAck('ctl/path', '__proto__.polluted', 1)).rejects.toBeDefined()
+    await expect(client.record.setDataWithAck('ctl/path', '__proto__.polluted', 1)).rejects.toBe('RECORD_UPDATE_ERROR')
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DeepstreamClient } from '@deepstream/client'
-import { closeClients, connect, eventually, RawClient, sleep, startTestServer, url, workerPort, type TestServer } from './helpers.js'
+import { closeClients, connect, eventually, RawClient, sleep, startTestServer, workerPort, type TestServer } from './helpers.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { Message } from '../src/index.js'
 
@@ -32,11 +32,17 @@ describe('two workers', () => {
     const got: string[] = []
     here.event.subscribe('news', (data: unknown) => got.push(`here:${String(data)}`))
     there.event.subscribe('news', (data: unknown) => got.push(`there:${String(data)}`))
-    await sleep(200)
+    // Both subscriptions are live once each subscriber has heard a warm-up emit.
+    await eventually(() => {
+      publisher.event.emit('news', 'warm')
+      expect(got).toContain('here:warm')
+      expect(got).toContain('there:warm')
+    })
     publisher.event.emit('news', 'a')
-    await eventually(() => expect(got.sort()).toEqual(['here:a', 'there:a']))
-    await sleep(100)
-    expect(got).toHaveLength(2)
+    publisher.event.emit('news', 'end')
+    // One publisher's emits arrive in order: once both have 'end', every copy of 'a' has arrived.
+    await eventually(() => expect(got.filter((entry) => entry.endsWith(':end')).sort()).toEqual(['here:end', 'there:end']))
+    expect(got.filter((entry) => entry.endsWith(':a')).sort()).toEqual(['here:a', 'there:a'])
   })
 
   it('decides record versions once across workers and syncs updates', async () => {
@@ -71,27 +77,36 @@ describe('two workers', () => {
     const remote = await on(1)
     local.rpc.provide('add', (_data: unknown, response: { reject: () => void }) => response.reject())
     remote.rpc.provide('add', (data: { a: number, b: number }, response: { send: (v: unknown) => void }) => response.send(data.a + data.b))
-    await sleep(200)
+    // Both providers are registered once a request gets past the local one's rejection.
+    await eventually(async () => expect(await requestor.rpc.make('add', { a: 0, b: 1 })).toBe(1))
     for (let i = 0; i < 5; i++) expect(await requestor.rpc.make('add', { a: i, b: 1 })).toBe(i + 1)
     remote.rpc.unprovide('add')
-    await sleep(100)
-    await expect(requestor.rpc.make('add', { a: 1, b: 1 })).rejects.toBe('NO_RPC_PROVIDER')
+    // Then only the rejecting one is left.
+    await eventually(async () => expect(await requestor.rpc.make('add', { a: 1, b: 1 }).catch((error: unknown) => error)).toBe('NO_RPC_PROVIDER'))
   })
 
   it('counts a user with sockets on both workers online once, and announces join and leave everywhere', async () => {
     const watcher = await on(1)
     const events: string[] = []
     watcher.presence.subscribe((user: string, online: boolean) => events.push(`${user}:${online ? 'in' : 'out'}`))
-    await sleep(200)
+    // A socket's messages are handled in order: once this answer is back, the subscription is live.
+    await watcher.presence.getAll()
     const first = await on(0, { username: 'grace' })
     const second = await on(1, { username: 'grace' })
     await eventually(() => expect(events).toEqual(['grace:in']))
     expect(await watcher.presence.getAll()).toEqual(['grace'])
+    const openOnFirst = server.supervisor?.connections(0) ?? 0
     first.close()
-    await sleep(200)
-    expect(events).toEqual(['grace:in'])
+    await eventually(() => expect(server.supervisor?.connections(0)).toBe(openOnFirst - 1))
+    // A marker user in and out on worker 0 after grace's first socket left: worker 0's notices reach
+    // worker 1 in order, so a wrong 'grace:out' would arrive before 'marker:out'.
+    const marker = await on(0, { username: 'marker' })
+    await eventually(() => expect(events).toContain('marker:in'))
+    marker.close()
+    await eventually(() => expect(events).toContain('marker:out'))
+    expect(events).toEqual(['grace:in', 'marker:in', 'marker:out'])
     second.close()
-    await eventually(() => expect(events).toEqual(['grace:in', 'grace:out']))
+    await eventually(() => expect(events).toEqual(['grace:in', 'marker:in', 'marker:out', 'grace:out']))
   })
 
   it('asks exactly one listener among workers, and tells it when the last subscriber on another worker leaves', async () => {
@@ -153,16 +168,22 @@ describe('a worker that dies', () => {
     const subscriber = await RawClient.login(workerPort(server, 1))
     subscriber.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['stock/acme'], correlationId: 's' })
     await listener.next((m) => m.action === EVENT_ACTION.SUBSCRIPTION_FOR_PATTERN_FOUND)
+    // A steady event stream between two clients of worker 1, live before the crash.
     let delivered = 0
-    watcher.event.subscribe('tick', () => { delivered++ })
-    await sleep(200)
-    const ticker = setInterval(() => watcher.event.emit('tick', 1), 5)
     const sink = await connect(workerPort(server, 1))
     sink.event.subscribe('tick', () => { delivered++ })
-    expect(await watcher.presence.getAll(['doomed'])).toEqual({ doomed: true })
+    const ticker = setInterval(() => watcher.event.emit('tick', 1), 5)
+    try {
+      await eventually(() => expect(delivered).toBeGreaterThan(0))
+      expect(await watcher.presence.getAll(['doomed'])).toEqual({ doomed: true })
 
-    await supervisor.crashWorker(0)
-    clearInterval(ticker)
+      await supervisor.crashWorker(0)
+      // ...and still flowing after it.
+      const atCrash = delivered
+      await eventually(() => expect(delivered).toBeGreaterThan(atCrash + 10))
+    } finally {
+      clearInterval(ticker)
+    }
 
     expect(await user.closed()).toBeGreaterThan(0)
     await provider.closed()
@@ -175,10 +196,11 @@ describe('a worker that dies', () => {
     expect(await heir.next((m) => m.action === EVENT_ACTION.SUBSCRIPTION_FOR_PATTERN_FOUND)).toMatchObject({ subscription: 'stock/acme' })
     // Clients on worker 1 never left OPEN, and the survivor reconnected through the shared port.
     expect(states).toEqual([])
-    expect(delivered).toBeGreaterThan(0)
     await eventually(() => expect(survivor?.getConnectionState()).toBe('OPEN'), 10_000)
     expect(await survivor.record.has('anything')).toBe(false)
-    expect(url(workerPort(server, 0))).toContain('127.0.0.1')
+    // The replacement serves on worker 0's own port again.
+    const fresh = await connect(workerPort(server, 0))
+    expect(await fresh.record.has('anything')).toBe(false)
     for (const raw of [user, provider, listener, subscriber, heir]) raw.close()
   })
 })
