@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 import { ERROR_CODES } from '../src/index.js'
-import { errorMessage, errorStack } from '../src/native-free-core/errors.js'
-import { MAX_ARRAY_GROWTH, setPath } from '../src/native-free-core/records/json-path.js'
+import { errorMessage, errorStack, RiptideError } from '../src/native-free-core/errors.js'
+import { InvalidPathError, MAX_ARRAY_GROWTH, setPath } from '../src/native-free-core/records/json-path.js'
 import type { Message } from '../src/index.js'
 
 const require = createRequire(import.meta.url)
@@ -77,6 +77,17 @@ describe('error catalogue', () => {
   it('documents every error code in docs/errors.md', () => {
     const doc = readFileSync(fileURLToPath(new URL('../docs/errors.md', import.meta.url)), 'utf8')
     for (const code of Object.keys(ERROR_CODES)) expect(doc, code).toContain(`\`${code}\``)
+  })
+
+  it('rebuilds an error that crossed a thread, keeping a code riptide does not know in its message', () => {
+    expect(RiptideError.fromWire({ code: 'RT_LISTEN_FAILED', message: 'port taken' })).toMatchObject({ code: 'RT_LISTEN_FAILED', message: 'port taken' })
+    expect(RiptideError.fromWire({ code: 'EACCES', message: 'permission denied' })).toMatchObject({ code: 'RT_WORKER_FAILED', message: 'EACCES: permission denied' })
+    expect(RiptideError.fromWire({ code: '', message: 'boom' })).toMatchObject({ code: 'RT_WORKER_FAILED', message: 'boom' })
+  })
+
+  it('gives every error class of the server a code', () => {
+    expect(new InvalidPathError('x')).toMatchObject({ code: 'RT_RECORD_PATH', name: 'InvalidPathError' })
+    expect(() => setPath({}, 'a.__proto__', 1)).toThrow(expect.objectContaining({ code: 'RT_RECORD_PATH' }))
   })
 
   it('turns anything thrown into text, with the stack only where asked', () => {

@@ -182,8 +182,8 @@ export class Supervisor {
       slot.task = this.pool.run(task, [port2]).then((result) => {
         if (result !== undefined) throw RiptideError.fromWire(result.failed)
       })
-      slot.task.then(() => reject(new RiptideError('RT_SERVER_STATE', `worker ${index} ended before listening`)), (error: unknown) => {
-        reject(error instanceof RiptideError ? error : RiptideError.fromWire({ code: (error as { code?: string })?.code ?? 'RT_SERVER_STATE', message: errorMessage(error) }))
+      slot.task.then(() => reject(new RiptideError('RT_WORKER_FAILED', `worker ${index} ended before listening`)), (error: unknown) => {
+        reject(error instanceof RiptideError ? error : RiptideError.fromWire({ code: (error as { code?: string })?.code ?? '', message: errorMessage(error) }))
       })
     })
     void listening.then(() => slot.task?.then(() => {}, (error: unknown) => this.onWorkerDied(index, error)), () => {})

@@ -16,7 +16,13 @@ export const ERROR_CODES = {
   RT_PROTOCOL: 'a frame could not be decoded',
   RT_PERMISSION_RULES_INVALID: 'a permission rule cannot be compiled',
   RT_DATA_DIR_INVALID: 'the record data directory is not usable: not a directory, not riptide\'s, unreadable or corrupt',
-  RT_SERVER_STATE: 'the server was asked to do something its state does not allow',
+  RT_SERVER_STATE: 'a part of the server was used before it was started or after it was closed',
+  RT_NOT_SUPPORTED: 'a plugin or HTTP server adapter was asked for something it does not do (reloading permission rules, listening on a second port)',
+  RT_WORKER_FAILED: 'a connection worker ended before it served, or failed with an error that had no riptide code (the original code, if any, starts the message)',
+  RT_SHARED_LOCK_TIMEOUT: 'a lock or table in the memory the workers share stayed taken past its bound: its holder is stuck or died',
+  RT_RECORD_STORE: 'a record read or write failed or timed out in the cache or storage (the client gets the matching record error action)',
+  RT_RECORD_PATH: 'a record path is refused: a malformed or empty segment, a prototype segment, or an array index too far past the end',
+  RT_PERMISSION_RULE_FAILED: 'a permission rule failed while it ran (a property of undefined, more record reads than maxRuleIterations); the request is refused',
   RT_PLUGIN_API: 'a custom plugin asked the server for something it refused: an invalid argument, or a record read or write that failed',
 } as const
 
@@ -32,9 +38,10 @@ export class RiptideError extends Error {
     return { code: this.code, message: this.message }
   }
 
+  /** Rebuilds an error that crossed a thread; a code riptide does not know is kept in the message. */
   static fromWire (wire: { code: string, message: string }): RiptideError {
-    const code = (wire.code in ERROR_CODES ? wire.code : 'RT_SERVER_STATE') as ErrorCode
-    return new RiptideError(code, wire.message)
+    if (wire.code in ERROR_CODES) return new RiptideError(wire.code as ErrorCode, wire.message)
+    return new RiptideError('RT_WORKER_FAILED', wire.code === '' ? wire.message : `${wire.code}: ${wire.message}`)
   }
 }
 

@@ -227,7 +227,7 @@ export class RiptideServer {
       })
       let ownPort: number | null = null
       if (options.ownPort !== undefined) {
-        if (adapter.listenAlso === undefined) throw new RiptideError('RT_SERVER_STATE', `${adapter.description} cannot listen on a second port`)
+        if (adapter.listenAlso === undefined) throw new RiptideError('RT_NOT_SUPPORTED', `${adapter.description} cannot listen on a second port`)
         ownPort = await adapter.listenAlso(options.ownPort.host, options.ownPort.port)
       }
       logger.info('SERVER_STARTED', `riptide ${serverName} listening on ${httpOptions.host}:${port} (${adapter.description})`)
@@ -309,7 +309,7 @@ const RELOAD_PERMISSIONS = 'admin/reload-permissions'
 /** Reads the permission options as the config now says (the file again, when there is one) and reloads the plugin. */
 function permissionReloader (loaded: LoadedConfig, permission: Permission, logger: Logger): () => Promise<void> {
   return async () => {
-    if (permission.reload === undefined) throw new RiptideError('RT_SERVER_STATE', `${permission.description} cannot reload its rules`)
+    if (permission.reload === undefined) throw new RiptideError('RT_NOT_SUPPORTED', `${permission.description} cannot reload its rules`)
     const options = loaded.file === null ? loaded.config.permission.options : loadConfigFile(loaded.file).config.permission.options
     await permission.reload(options)
     logger.info('PERMISSIONS_RELOADED', `${permission.description}: rules reloaded`)

@@ -8,6 +8,6 @@ import { errorMessage } from '../native-free-core/errors.js'
 
 parentPort?.once('message', (task: ServeTask) => {
   serve(task).then((result) => parentPort?.postMessage({ result: result ?? null }), (error: unknown) => {
-    parentPort?.postMessage({ error: { code: (error as { code?: string })?.code ?? 'RT_SERVER_STATE', message: errorMessage(error) } })
+    parentPort?.postMessage({ error: { code: (error as { code?: string })?.code ?? '', message: errorMessage(error) } })
   })
 })

@@ -78,7 +78,7 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
   } catch (error) {
     // A thrown error loses its code crossing the thread boundary: resolve with it instead.
     control.close()
-    return { failed: error instanceof RiptideError ? error.toWire() : { code: 'RT_SERVER_STATE', message: errorMessage(error) } }
+    return { failed: error instanceof RiptideError ? error.toWire() : { code: (error as { code?: unknown })?.code === undefined ? '' : String((error as { code?: unknown }).code), message: errorMessage(error) } }
   }
 
   let crashing = false

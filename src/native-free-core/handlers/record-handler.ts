@@ -28,9 +28,9 @@ const WRITES = new Set<number>([RECORD_ACTION.UPDATE, RECORD_ACTION.PATCH, RECOR
 /** How often a write is recomputed after losing a race to another thread before it gives up. */
 const MAX_WRITE_ATTEMPTS = 64
 
-/** A write that failed for a reason the client must hear. */
-class WriteRefused extends Error {
-  constructor (readonly reply: Message) { super('write refused') }
+/** Thrown to end a write that the client must hear refused: the reply, not an error of the server. */
+class WriteRefused {
+  constructor (readonly reply: Message) {}
 }
 
 /**

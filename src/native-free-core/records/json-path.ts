@@ -8,6 +8,7 @@
  * million nulls, half a gigabyte of JSON and tens of seconds of one thread.
  */
 import type { JSONValue } from '../protocol/message.js'
+import { RiptideError } from '../errors.js'
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 
@@ -15,8 +16,9 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 export const MAX_ARRAY_GROWTH = 100_000
 type Token = string | number
 
-export class InvalidPathError extends Error {
+export class InvalidPathError extends RiptideError {
   override name = 'InvalidPathError'
+  constructor (message: string) { super('RT_RECORD_PATH', message) }
 }
 
 export function tokenize (path: string): Token[] {

@@ -11,11 +11,12 @@ import type { JSONValue } from '../protocol/message.js'
 import type { RiptideConfig } from '../config/schema.js'
 import { RECORD_ACTION } from '../protocol/constants.js'
 import { Timeouts } from '../shared/timeouts.js'
+import { RiptideError } from '../errors.js'
 
 /** A failed cache or storage call, carrying the record error action to send. */
-export class RecordStoreError extends Error {
+export class RecordStoreError extends RiptideError {
   override name = 'RecordStoreError'
-  constructor (readonly action: number, message: string) { super(message) }
+  constructor (readonly action: number, message: string) { super('RT_RECORD_STORE', message) }
 }
 
 /** Bounds calls to one tier (cache or storage) by its retrieval timeout. */

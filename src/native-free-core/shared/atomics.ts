@@ -2,10 +2,13 @@
  * The few Atomics operations the shared structures use. No other module
  * calls Atomics on their arrays, and every wait here is bounded.
  */
+import { RiptideError } from '../errors.js'
+
 
 /** Thrown when a shared lock cannot be taken in time: its holder is stuck or dead. */
-export class SharedLockTimeout extends Error {
+export class SharedLockTimeout extends RiptideError {
   override name = 'SharedLockTimeout'
+  constructor (message: string) { super('RT_SHARED_LOCK_TIMEOUT', message) }
 }
 
 /**

@@ -18,6 +18,7 @@
  *   postfix  := primary ('.' name | '[' expr ']' | '(' args ')')*
  *   primary  := number | string | true | false | null | undefined | name | '(' expr ')'
  */
+import { RiptideError } from '../../../errors.js'
 
 export type Node =
   | { kind: 'literal', value: unknown }
@@ -29,13 +30,15 @@ export type Node =
   | { kind: 'conditional', test: Node, then: Node, otherwise: Node }
 
 /** A rule that cannot be parsed, or uses what the language does not have. */
-export class RuleSyntaxError extends Error {
+export class RuleSyntaxError extends RiptideError {
   override name = 'RuleSyntaxError'
+  constructor (message: string) { super('RT_PERMISSION_RULES_INVALID', message) }
 }
 
 /** Evaluation failed (a property of undefined, a forbidden call on data): the rule errs, the request is refused. */
-export class RuleRuntimeError extends Error {
+export class RuleRuntimeError extends RiptideError {
   override name = 'RuleRuntimeError'
+  constructor (message: string) { super('RT_PERMISSION_RULE_FAILED', message) }
 }
 
 /** `_()` asked for a record not loaded yet; the caller loads it and evaluates again. */
