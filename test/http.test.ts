@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { closeClients, connect, KINDS, sleep, startTestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, sleep, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 
@@ -34,7 +34,12 @@ describe.each(KINDS)('http and ws-json over %s', (kind) => {
     const events: unknown[] = []
     ws.event.subscribe('from-http', (data: unknown) => events.push(data))
     ws.rpc.provide('double', (n: number, response: { send (x: unknown): void }) => response.send(n * 2))
-    await sleep(200)
+    // The subscription and the provider are live once a JIF emit is heard and a JIF call answered.
+    await eventually(async () => {
+      await post({ body: [{ topic: 'event', action: 'emit', eventName: 'from-http', data: 'warm' }] })
+      expect(events).toContain('warm')
+    })
+    await eventually(async () => expect((await post({ body: [{ topic: 'rpc', action: 'make', rpcName: 'double', data: 1 }] })).json.body[0]).toEqual({ success: true, data: 2 }))
     const { status, json } = await post({
       body: [
         { topic: 'record', action: 'write', recordName: 'jif/1', data: { a: 1 } },
@@ -61,8 +66,7 @@ describe.each(KINDS)('http and ws-json over %s', (kind) => {
     expect(rpc).toEqual({ success: true, data: 42 })
     expect(presence).toEqual({ success: true, users: ['web'] })
     expect(list).toEqual({ success: true })
-    await sleep(100)
-    expect(events).toEqual(['hello'])
+    await eventually(() => expect(events.filter((event) => event !== 'warm')).toEqual(['hello']))
   })
 
   it('speaks JSON frames on /deepstream-json', async () => {
