@@ -1,7 +1,7 @@
 import { DeepstreamClient } from '@deepstream/client'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { spawnServer as spawnChild, stopServer, type ChildServer } from '../bench/lib/child-server.js'
 import { startServer, validateConfig, type RiptideServer, type HttpServerKind } from '../src/index.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
@@ -194,13 +194,15 @@ export async function killChildren (): Promise<void> {
   await Promise.all(children.splice(0).map((child) => stopServer(child, 'SIGKILL')))
 }
 
-const CHROMIUM = '/usr/bin/chromium'
+/** The `chromium` the shell would run (as `.ci/run` looks for it with `command -v`), or null. */
+const CHROMIUM = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'chromium')).find((file) => existsSync(file)) ?? null
 
-/** Empty when Debian's chromium is installed; otherwise the reason a browser test is skipped, for its title. */
-export const chromiumMissing = existsSync(CHROMIUM) ? '' : ` (skipped: no ${CHROMIUM}; install Debian's chromium package to run it)`
+/** Empty when a chromium is on the PATH (Debian's package); otherwise the reason a browser test is skipped, for its title. */
+export const chromiumMissing = CHROMIUM !== null ? '' : ' (skipped: no chromium on the PATH; install Debian\'s chromium package to run it)'
 
 /** Headless Chromium through playwright-core; the caller closes it. */
 export async function launchChromium (): Promise<import('playwright-core').Browser> {
+  if (CHROMIUM === null) throw new Error(`no chromium on the PATH${chromiumMissing}`)
   const { chromium } = await import('playwright-core')
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
 }
