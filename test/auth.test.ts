@@ -2,19 +2,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { closeClients, connect, oneWorker, RawClient, startTestServer, url } from './helpers.js'
+import { closeClients, connect, KINDS, oneWorker, RawClient, startTestServer, url } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import { hashPassword, type RiptideServer } from '../src/index.js'
 import { AUTH_ACTION, CONNECTION_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
-describe('file authentication', () => {
+describe.each(KINDS)('file authentication over %s', (kind) => {
   let server: TestServer
   beforeAll(async () => {
     const hashed = await hashPassword('s3cret', { hash: 'sha256', iterations: 1000, keyLength: 32 })
     server = await startTestServer({
       auth: [{ type: 'file', options: { hash: 'sha256', iterations: 1000, keyLength: 32, users: { carol: { password: hashed, clientData: { team: 'red' } } } } }],
       connectionEndpoints: [{ type: 'ws-binary', options: { maxAuthAttempts: 2 } }],
-    })
+    }, kind)
   })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })

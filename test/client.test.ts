@@ -7,7 +7,7 @@ import { RiptideClient, VersionConflictError, type ClientOptions } from '../src/
 import { validateConfig } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
-import { closeClients, connect, eventually, makeTempDir, removeTempDirs, sleep, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, makeTempDir, removeTempDirs, sleep, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
 import { freePort } from '../src/main/free-port.js'
 
 const natives: RiptideClient[] = []
@@ -23,12 +23,12 @@ function closeNatives (): void {
   for (const client of natives.splice(0)) client.close()
 }
 
-describe('riptide/client', () => {
+describe.each(KINDS)('riptide/client over %s', (kind) => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer({
       auth: [{ type: 'token', options: { tokens: { 'token-for-ada-0123456789': { id: 'ada', clientData: { plan: 'pro' } }, 'token-for-bob-0123456789': { id: 'bob' } } } }],
-    })
+    }, kind)
   })
   afterEach(() => {
     closeNatives()
@@ -230,6 +230,8 @@ describe('riptide/client', () => {
 
     it('sees it log in and out through presence', async () => {
       const a = await ada()
+      // bob's sockets of the earlier tests are closed by the client, not yet perhaps by the server.
+      await eventually(async () => expect(await a.presence.getAll(['bob'])).toEqual({ bob: false }))
       const events: string[] = []
       await a.presence.subscribe('bob', (_user, online) => events.push(String(online)))
       const ds = await connect(server, { token: 'token-for-bob-0123456789' })

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { closeClients, connect, eventually, RawClient, sleep, startTestServer, url, type TestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, RawClient, sleep, startTestServer, url, type TestServer } from './helpers.js'
 import { EVENT_ACTION, PARSER_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 
@@ -17,10 +17,10 @@ function closeInfo (raw: RawClient): Promise<{ code: number, reason: string }> {
   })
 }
 
-describe('hostile input', () => {
+describe.each(KINDS)('hostile input over %s', (kind) => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startTestServer({ connectionEndpoints: [{ type: 'ws-binary', options: { maxInvalidMessages: 10, maxSubscriptions: 50, maxSendBuffer: 4 * 1024 * 1024 } }, { type: 'ws-json', options: {} }] })
+    server = await startTestServer({ connectionEndpoints: [{ type: 'ws-binary', options: { maxInvalidMessages: 10, maxSubscriptions: 50, maxSendBuffer: 4 * 1024 * 1024 } }, { type: 'ws-json', options: {} }] }, kind)
   })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })

@@ -54,13 +54,24 @@ export class NodeHttpServer implements HttpServerAdapter {
   private onSocket (ws: WebSocket, request: IncomingMessage, route: WebSocketRoute, copy: readonly string[]): void {
     this.clients.add(ws)
     const handshake = upgradeHandshake(headersOf(request), request.socket.remoteAddress ?? '', copy)
+    // The core is told once that the socket is gone: when the server closes it (at once, as uWS
+    // does, though ws keeps the socket until the peer answers the close frame), or when it closes.
+    let ended = false
+    const end = (): void => {
+      if (ended) return
+      ended = true
+      session.onClose()
+    }
     const session = route.open({
       send: (frame, isBinary) => {
         if (ws.readyState !== ws.OPEN) return false
         ws.send(frame, { binary: isBinary })
         return true
       },
-      close: (code, reason) => ws.close(code, reason.slice(0, 120)),
+      close: (code, reason) => {
+        ws.close(code, reason.slice(0, 120))
+        end()
+      },
       bufferedAmount: () => ws.bufferedAmount,
     }, handshake)
     let idle: NodeJS.Timeout | null = null
@@ -71,6 +82,7 @@ export class NodeHttpServer implements HttpServerAdapter {
     }
     resetIdle()
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (ended) return
       resetIdle()
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
       session.onMessage(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'), isBinary)
@@ -79,7 +91,7 @@ export class NodeHttpServer implements HttpServerAdapter {
     ws.once('close', () => {
       if (idle !== null) clearTimeout(idle)
       this.clients.delete(ws)
-      session.onClose()
+      end()
     })
   }
 
