@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { closeClients, connect, RawClient, sleep, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
-import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
+import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
@@ -69,3 +69,71 @@ describe('valve permissions', () => {
     raw.close()
   })
 })
+
+describe('valve denials of every rule type, and the now, action and name variables', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({
+      permission: {
+        type: 'config',
+        options: {
+          permissions: {
+            record: {
+              '*': { create: true, write: true, read: true, delete: true, listen: true, notify: true },
+              'nocreate/*': { create: false },
+              'nolisten/*': { listen: false },
+              'nonotify/*': { notify: false },
+            },
+            event: {
+              '*': { publish: true, subscribe: true, listen: true },
+              'nosub/*': { subscribe: false },
+              // A rule that reads the name, the action number and the clock.
+              'vars/*': { publish: `name === 'vars/ok' && action === ${EVENT_ACTION.EMIT} && now > 1700000000000` },
+            },
+            rpc: { '*': { provide: true, request: true }, noprovide: { provide: false } },
+            presence: { '*': { allow: true }, hidden: { allow: false } },
+          },
+        },
+      },
+    })
+  })
+  afterAll(async () => { await server.close() })
+
+  it('refuses each denied action with its topic\'s MESSAGE_DENIED, naming the name and the action', async () => {
+    const raw = await RawClient.login(server)
+    const denied = async (topic: number, action: number, fields: Record<string, unknown>, name: string, correlationId: string): Promise<void> => {
+      raw.send({ topic, action, correlationId, ...fields } as never)
+      expect(await raw.next((m) => m.correlationId === correlationId && m.isAck !== true), correlationId).toMatchObject({ topic, action: DENIED[topic], originalAction: action, name })
+    }
+    await denied(TOPIC.RECORD, RECORD_ACTION.CREATEANDUPDATE, { name: 'nocreate/a', version: -1, data: '{}', isWriteAck: true }, 'nocreate/a', 'create')
+    await denied(TOPIC.RECORD, RECORD_ACTION.LISTEN, { name: 'nolisten/.*' }, 'nolisten/.*', 'listen')
+    await denied(TOPIC.RECORD, RECORD_ACTION.NOTIFY, { names: ['nonotify/a'] }, 'nonotify/a', 'notify')
+    await denied(TOPIC.EVENT, EVENT_ACTION.SUBSCRIBE, { names: ['nosub/a'] }, 'nosub/a', 'subscribe')
+    await denied(TOPIC.RPC, RPC_ACTION.PROVIDE, { names: ['noprovide'] }, 'noprovide', 'provide')
+    await denied(TOPIC.PRESENCE, PRESENCE_ACTION.SUBSCRIBE, { names: ['hidden'] }, 'hidden', 'presence')
+    // The same actions on names the rules allow go through.
+    raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['open/a'], correlationId: 'sub-ok' })
+    expect(await raw.next((m) => m.correlationId === 'sub-ok')).toMatchObject({ isAck: true })
+    raw.close()
+  })
+
+  it('evaluates name, action and now in a rule', async () => {
+    const publisher = await RawClient.login(server)
+    publisher.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'vars/no', data: '1' })
+    expect(await publisher.next((m) => m.name === 'vars/no')).toMatchObject({ action: EVENT_ACTION.MESSAGE_DENIED, originalAction: EVENT_ACTION.EMIT })
+    const listener = await RawClient.login(server)
+    listener.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['vars/ok'], correlationId: 'sub' })
+    await listener.next((m) => m.correlationId === 'sub' && m.isAck === true)
+    publisher.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'vars/ok', data: '2' })
+    expect(await listener.next((m) => m.action === EVENT_ACTION.EMIT)).toMatchObject({ name: 'vars/ok', data: '2' })
+    publisher.close()
+    listener.close()
+  })
+})
+
+const DENIED: Record<number, number> = {
+  [TOPIC.RECORD]: RECORD_ACTION.MESSAGE_DENIED,
+  [TOPIC.EVENT]: EVENT_ACTION.MESSAGE_DENIED,
+  [TOPIC.RPC]: RPC_ACTION.MESSAGE_DENIED,
+  [TOPIC.PRESENCE]: PRESENCE_ACTION.MESSAGE_DENIED,
+}
