@@ -156,6 +156,12 @@ export class ListenRegistry {
         this.retryLater(name)
         return
       }
+      // Another node may have found a provider (or lost the last subscriber) between the look
+      // above and the lock: its provider is published before it lets the lock go.
+      if (this.published.has(name) || !this.subscriptions.hasSubscribers(name)) {
+        this.finishPending(name, pending)
+        return
+      }
       this.tryNext(name, pending)
     })
   }
@@ -197,14 +203,16 @@ export class ListenRegistry {
   private accept (socket: Socket, pattern: string, name: string): void {
     const pending = this.pending.get(name)
     const isCurrent = pending?.current?.socket === socket && pending.current.pattern === pattern
-    if (pending !== undefined && isCurrent) this.finishPending(name, pending)
     if (this.hasProvider(name) || !this.subscriptions.hasSubscribers(name) || (pending !== undefined && !isCurrent)) {
+      if (pending !== undefined && isCurrent) this.finishPending(name, pending)
       // Too late, or someone else provides it: tell this provider to stop.
       this.sendRemoved({ socket, pattern }, name)
       return
     }
     this.active.set(name, { socket, pattern })
     this.published.add(name)
+    // The lock goes only now, so that the node that takes it next sees the provider.
+    if (pending !== undefined && isCurrent) this.finishPending(name, pending)
   }
 
   private reject (socket: Socket, pattern: string, name: string): void {
