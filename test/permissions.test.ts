@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
-import { closeClients, connect, RawClient, sleep, startTestServer } from './helpers.js'
+import { closeClients, connect, RawClient, sleep, startInProcessServer, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -137,3 +137,26 @@ const DENIED: Record<number, number> = {
   [TOPIC.RPC]: RPC_ACTION.MESSAGE_DENIED,
   [TOPIC.PRESENCE]: PRESENCE_ACTION.MESSAGE_DENIED,
 }
+
+describe('the permission plugin is asked once per name and action', () => {
+  it('once for each name of a SUBSCRIBEANDREAD, and create then read for a SUBSCRIBECREATEANDREAD of a new record', async () => {
+    const server = await startInProcessServer({ permission: { path: 'test/fixtures/plugins/counting-permission.mjs' } })
+    try {
+      const calls = (): string[] => (globalThis as { countingPermissionCalls?: string[] }).countingPermissionCalls ?? []
+      const raw = await RawClient.login(server)
+      raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: ['asked/new'], correlationId: 'c' })
+      await raw.next((m) => m.action === RECORD_ACTION.READ_RESPONSE && m.name === 'asked/new')
+      raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBEANDREAD, names: ['asked/a', 'asked/b'], correlationId: 'r' })
+      await raw.next((m) => m.action === RECORD_ACTION.READ_RESPONSE && m.name === 'asked/b')
+      expect(calls().filter((call) => call.includes(' asked/'))).toEqual([
+        `${TOPIC.RECORD}/${RECORD_ACTION.CREATE} asked/new`,
+        `${TOPIC.RECORD}/${RECORD_ACTION.READ} asked/new`,
+        `${TOPIC.RECORD}/${RECORD_ACTION.SUBSCRIBEANDREAD} asked/a`,
+        `${TOPIC.RECORD}/${RECORD_ACTION.SUBSCRIBEANDREAD} asked/b`,
+      ])
+      raw.close()
+    } finally {
+      await server.close()
+    }
+  })
+})

@@ -3,15 +3,13 @@
  * once per name, then the topic handler. A socket's messages are handled in
  * arrival order even when a permission check is asynchronous.
  */
-import { CONNECTION_ACTION, ERROR_ACTIONS, PARSER_ACTION, TOPIC } from '../protocol/constants.js'
+import { CONNECTION_ACTION, PARSER_ACTION, TOPIC } from '../protocol/constants.js'
 import type { Message } from '../protocol/message.js'
 import type { ClientSocket } from './client-socket.js'
 import type { Socket } from './socket.js'
 import type { CoreServices, TopicHandler } from '../handlers/services.js'
-import { ruleTypeFor } from '../plugins/permission/valve/rules-map.js'
-import { errorMessage } from '../errors.js'
-
-export type Verdict = 'allowed' | 'denied' | 'error'
+import { ruleTypeFor } from '../plugins/permission/rule-types.js'
+import { checkPermission, sendDenied, type Verdict } from '../handlers/permission-check.js'
 
 export class MessageProcessor {
   constructor (
@@ -83,38 +81,4 @@ export class MessageProcessor {
       handler.handle(socket, { ...message, names: allowed })
     }
   }
-}
-
-/** Runs the permission plugin for one name; never throws. */
-export function checkPermission (services: CoreServices, socket: Socket, message: Message, action: number, name: string): Verdict | Promise<Verdict> {
-  if (socket.trusted === true) return 'allowed'
-  const user = socket.user
-  if (user === null) return 'denied'
-  try {
-    const result = services.permission.canPerformAction({ user, topic: message.topic, action, name, message })
-    if (typeof result === 'boolean') return result ? 'allowed' : 'denied'
-    return result.then((ok) => (ok ? 'allowed' : 'denied'), (error: unknown) => permissionFailed(services, name, error))
-  } catch (error) {
-    return permissionFailed(services, name, error)
-  }
-}
-
-function permissionFailed (services: CoreServices, name: string, error: unknown): Verdict {
-  services.logger.warn('PERMISSION_ERROR', `permission check for "${name}" failed: ${errorMessage(error)}`)
-  return 'error'
-}
-
-/** MESSAGE_DENIED or MESSAGE_PERMISSION_ERROR for one name, with what the client needs to route it. */
-export function sendDenied (socket: Socket, message: Message, name: string, verdict: Verdict): void {
-  const actions = ERROR_ACTIONS[message.topic]
-  if (actions === undefined) return
-  socket.send({
-    topic: message.topic,
-    action: verdict === 'error' ? actions.MESSAGE_PERMISSION_ERROR : actions.MESSAGE_DENIED,
-    originalAction: message.action,
-    name: name === '' ? undefined : name, // name-less actions (presence QUERY_ALL, SUBSCRIBE_ALL) are denied without one, as in deepstream
-    correlationId: message.correlationId,
-    isWriteAck: message.isWriteAck,
-    isError: true,
-  })
 }

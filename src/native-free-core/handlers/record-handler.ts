@@ -18,7 +18,7 @@ import { ListenRegistry } from './listen-registry.js'
 import { RecordStore, RecordStoreError, SerialQueues } from '../records/record-store.js'
 import type { StoredRecord } from '../plugins/cache/cache.js'
 import { InvalidPathError, setPath } from '../records/json-path.js'
-import { checkPermission, sendDenied } from '../connection/message-processor.js'
+import { checkPermission, sendDenied } from './permission-check.js'
 import { sendBulkAck, sendInvalid, withinLimit } from './bulk-subscriptions.js'
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-schema.js'
 import { errorMessage } from '../errors.js'
@@ -113,7 +113,9 @@ export class RecordHandler implements TopicHandler {
           }
         })
       }
-      if (!(await this.authorize(socket, message, RECORD_ACTION.READ, name))) return
+      // The pipeline checked SUBSCRIBEANDREAD's names for read already; SUBSCRIBECREATEANDREAD is
+      // checked here, create first, since only here is it known whether the record exists.
+      if (message.action !== RECORD_ACTION.SUBSCRIBEANDREAD && !(await this.authorize(socket, message, RECORD_ACTION.READ, name))) return
       if (socket.isClosed || !withinLimit(this.subscriptions, socket, message, name)) return
       if (!this.subscriptions.subscribe(name, socket)) {
         // Already subscribed: deepstream says so (naming a plain SUBSCRIBE) and still answers the read.

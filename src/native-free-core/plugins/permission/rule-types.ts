@@ -1,4 +1,8 @@
-import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../../protocol/constants.js'
+/**
+ * Which permission rule each protocol action asks for: the same for every permission plugin (Valve
+ * compiles its rules by these types; the message pipeline checks only the actions listed here).
+ */
+import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../protocol/constants.js'
 
 export type Section = 'record' | 'event' | 'rpc' | 'presence'
 export type RuleType = 'create' | 'write' | 'read' | 'delete' | 'listen' | 'notify' | 'publish' | 'subscribe' | 'provide' | 'request' | 'allow'

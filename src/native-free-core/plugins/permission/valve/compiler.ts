@@ -4,7 +4,7 @@
  * that name the section, pattern and rule type.
  */
 import { ConfigError, errorMessage } from '../../../errors.js'
-import { HAS_DATA, HAS_OLD_DATA, RULE_TYPES, type RuleType, type Section } from './rules-map.js'
+import { HAS_DATA, HAS_OLD_DATA, RULE_TYPES, type RuleType, type Section } from '../rule-types.js'
 import type { JSONValue } from '../../../protocol/message.js'
 import { evaluate, parseRule, RuleRuntimeError, usesName, type Node } from './expression.js'
 

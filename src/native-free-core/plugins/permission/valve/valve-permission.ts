@@ -5,7 +5,7 @@ import type { Permission, PermissionRequest, RecordReader } from '../permission.
 import type { PluginContext, PluginOptions } from '../../plugin.js'
 import { compilePermissions, type CompiledPermissions, type CompiledRule, type RuleScope } from './compiler.js'
 import { NeedRecord, RuleRuntimeError } from './expression.js'
-import { SECTION_BY_TOPIC, ruleTypeFor, type RuleType, type Section } from './rules-map.js'
+import { SECTION_BY_TOPIC, ruleTypeFor, type RuleType, type Section } from '../rule-types.js'
 import { RECORD_ACTION, TOPIC } from '../../../protocol/constants.js'
 import type { JSONValue } from '../../../protocol/message.js'
 import { setPath } from '../../../records/json-path.js'
