@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, sleep, startTestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, RawClient, startTestServer } from './helpers.js'
+import { EVENT_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 
@@ -16,27 +17,39 @@ describe.each(KINDS)('events over %s', (kind) => {
     const gotB: unknown[] = []
     a.event.subscribe('news', (data: unknown) => gotA.push(data))
     b.event.subscribe('news', (data: unknown) => gotB.push(data))
-    await sleep(250)
+    // Both subscriptions are live once each client hears the other.
+    await eventually(() => {
+      a.event.emit('news', 'a-warm')
+      b.event.emit('news', 'b-warm')
+      expect(gotB).toContain('a-warm')
+      expect(gotA).toContain('b-warm')
+    })
     a.event.emit('news', { headline: 'hi' })
-    await eventually(() => expect(gotB).toEqual([{ headline: 'hi' }]))
-    // The client fires its own listeners locally at emit time, once; the server must not echo.
-    await sleep(100)
-    expect(gotA).toEqual([{ headline: 'hi' }])
+    await eventually(() => expect(gotB).toContainEqual({ headline: 'hi' }))
+    // b answers after it heard 'hi': a server echo of 'hi' to a would have reached a before it.
+    b.event.emit('news', 'b-last')
+    await eventually(() => expect(gotA).toContain('b-last'))
+    // The client fires its own listeners locally at emit time, once; the server does not echo.
+    expect(gotA.filter((data) => typeof data === 'object')).toEqual([{ headline: 'hi' }])
   })
 
   it('stops delivering after unsubscribe', async () => {
     const a = await connect(server)
-    const b = await connect(server)
-    const got: unknown[] = []
-    const listener = (data: unknown): void => { got.push(data) }
-    b.event.subscribe('ticker', listener)
-    await sleep(250)
+    const b = await RawClient.login(server)
+    const subscribe = async (name: string, action: number, correlationId: string): Promise<void> => {
+      b.send({ topic: TOPIC.EVENT, action, names: [name], correlationId })
+      await b.next((m) => m.correlationId === correlationId && m.isAck === true)
+    }
+    await subscribe('ticker', EVENT_ACTION.SUBSCRIBE, 'sub')
+    await subscribe('ticker/end', EVENT_ACTION.SUBSCRIBE, 'sub-end')
     a.event.emit('ticker', 1)
-    await eventually(() => expect(got).toEqual([1]))
-    b.event.unsubscribe('ticker', listener)
-    await sleep(250)
+    expect(await b.next((m) => m.name === 'ticker')).toMatchObject({ action: EVENT_ACTION.EMIT, data: '1' })
+    await subscribe('ticker', EVENT_ACTION.UNSUBSCRIBE, 'unsub')
     a.event.emit('ticker', 2)
-    await sleep(150)
-    expect(got).toEqual([1])
+    // One sender's emits reach a worker in order: once 'ticker/end' is here, 'ticker' 2 would have been.
+    a.event.emit('ticker/end', 3)
+    await b.next((m) => m.name === 'ticker/end')
+    expect(b.received.filter((m) => m.name === 'ticker')).toEqual([])
+    b.close()
   })
 })

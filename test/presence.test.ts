@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, sleep, startTestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, oneWorker, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 
@@ -18,21 +18,32 @@ describe.each(KINDS)('presence over %s', (kind) => {
   })
 
   it('notifies joins and leaves to per-user and to all subscribers, once per user', async () => {
-    const watcher = await connect(server, { username: 'watcher' })
+    // Everyone on one worker, so that one worker's notices keep their order; subscriptions are
+    // sent at once (no batching), and a query answered after them proves they landed.
+    const place = oneWorker(server)
+    const watcher = await connect(place, { username: 'watcher' }, { subscriptionInterval: 0 })
     const perUser: Array<[string, boolean]> = []
     const everyone: Array<[string, boolean]> = []
     watcher.presence.subscribe('dave', (user: string, online: boolean) => perUser.push([user, online]))
     watcher.presence.subscribe((user: string, online: boolean) => everyone.push([user, online]))
-    await sleep(250)
-    const first = await connect(server, { username: 'dave' })
-    const second = await connect(server, { username: 'dave' })
+    await watcher.presence.getAll()
+    const first = await connect(place, { username: 'dave' })
+    const second = await connect(place, { username: 'dave' })
     await eventually(() => expect(perUser).toEqual([['dave', true]]))
+    const supervisor = server.supervisor
+    if (supervisor === null) throw new Error('needs the supervisor\'s connection counts')
+    const open = supervisor.connections(0)
     first.close()
-    await sleep(150)
+    await eventually(() => expect(supervisor.connections(0)).toBe(open - 1))
+    // A marker user in and out after dave's first socket left: a wrong 'dave left' would come first.
+    const marker = await connect(place, { username: 'marker' })
+    await eventually(() => expect(everyone).toContainEqual(['marker', true]))
+    marker.close()
+    await eventually(() => expect(everyone).toContainEqual(['marker', false]))
     expect(perUser).toEqual([['dave', true]])
     second.close()
     await eventually(() => expect(perUser).toEqual([['dave', true], ['dave', false]]))
     // The "all" notice is a frame of its own, read after the per-user one.
-    await eventually(() => expect(everyone).toEqual([['dave', true], ['dave', false]]))
+    await eventually(() => expect(everyone).toEqual([['dave', true], ['marker', true], ['marker', false], ['dave', false]]))
   })
 })

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, RawClient, startTestServer } from './helpers.js'
 import { oneWorker } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
@@ -21,8 +21,8 @@ describe.each(KINDS)('rpc over %s', (kind) => {
       requestor = meta?.requestorName
       response.send(data.a + data.b)
     })
-    await sleep(200)
-    expect(await caller.rpc.make('add', { a: 2, b: 3 })).toBe(5)
+    // Answered once the provider's registration has landed.
+    await eventually(async () => expect(await caller.rpc.make('add', { a: 2, b: 3 })).toBe(5))
     expect(requestor).toBe('alice')
   })
 
@@ -30,8 +30,7 @@ describe.each(KINDS)('rpc over %s', (kind) => {
     const provider = await connect(server)
     const caller = await connect(server)
     provider.rpc.provide('fails', (_data: unknown, response: RpcResponse) => response.error('nope'))
-    await sleep(200)
-    await expect(caller.rpc.make('fails', null)).rejects.toBe('nope')
+    await eventually(async () => expect(await caller.rpc.make('fails', null).catch((error: unknown) => error)).toBe('nope'))
   })
 
   it('reroutes a rejected request to another provider', async () => {
@@ -41,19 +40,24 @@ describe.each(KINDS)('rpc over %s', (kind) => {
     let rejected = 0
     rejecter.rpc.provide('job', (_data: unknown, response: RpcResponse) => { rejected++; response.reject() })
     worker.rpc.provide('job', (_data: unknown, response: RpcResponse) => response.send('done'))
-    await sleep(200)
-    // Providers are picked at random: ask until the rejecter has been asked at least once.
-    for (let i = 0; i < 40 && rejected === 0; i++) expect(await caller.rpc.make('job', i)).toBe('done')
-    expect(rejected).toBeGreaterThan(0)
+    // Providers are picked at random: ask until the rejecter has been asked and the other answered.
+    await eventually(async () => {
+      expect(await caller.rpc.make('job', 0).catch((error: unknown) => error)).toBe('done')
+      expect(rejected).toBeGreaterThan(0)
+    }, 10_000)
   })
 
   it('answers NO_RPC_PROVIDER when nobody provides, or everyone rejects', async () => {
     const caller = await connect(server)
     await expect(caller.rpc.make('nobody', null)).rejects.toBe('NO_RPC_PROVIDER')
     const rejecter = await connect(server)
-    rejecter.rpc.provide('all-reject', (_data: unknown, response: RpcResponse) => response.reject())
-    await sleep(200)
-    await expect(caller.rpc.make('all-reject', null)).rejects.toBe('NO_RPC_PROVIDER')
+    let rejected = 0
+    rejecter.rpc.provide('all-reject', (_data: unknown, response: RpcResponse) => { rejected++; response.reject() })
+    // The same answer once the only provider has been asked and rejected.
+    await eventually(async () => {
+      expect(await caller.rpc.make('all-reject', null).catch((error: unknown) => error)).toBe('NO_RPC_PROVIDER')
+      expect(rejected).toBeGreaterThan(0)
+    })
   })
 
   it('times out a provider that never accepts, and one that accepts but never answers', async () => {
@@ -64,8 +68,7 @@ describe.each(KINDS)('rpc over %s', (kind) => {
     await expect(caller.rpc.make('silent', null)).rejects.toBe('ACCEPT_TIMEOUT')
     const slow = await connect(server)
     slow.rpc.provide('slow', (_data: unknown, response: RpcResponse) => { response.accept() })
-    await sleep(200)
-    await expect(caller.rpc.make('slow', null)).rejects.toBe('RESPONSE_TIMEOUT')
+    await eventually(async () => expect(await caller.rpc.make('slow', null).catch((error: unknown) => error)).toBe('RESPONSE_TIMEOUT'), 10_000)
     silent.close()
   })
 
