@@ -22,7 +22,8 @@ import { Ring } from '../native-free-core/shared/ring.js'
 import { MAX_WORKERS, WORKER_STATE, WorkerTable } from '../native-free-core/shared/worker-table.js'
 import { encodeEnvelope, SUPERVISOR } from '../native-free-core/cluster/envelope-codec.js'
 import { splitStateKey, stateNotice, STATE_CHANNEL } from '../native-free-core/plugins/state-registry/shared-state-registry.js'
-import { CLUSTER_CHANNEL, CLUSTER_NOTICE } from '../native-free-core/plugins/cluster-registry/worker-cluster-registry.js'
+import { CLUSTER_CHANNEL } from '../native-free-core/plugins/cluster-registry/worker-cluster-registry.js'
+import { controlMessage } from '../native-free-core/cluster/control.js'
 import { workerName } from '../native-free-core/plugins/cluster-node/worker-cluster-node.js'
 import { resolveServerName } from '../native-free-core/builtins.js'
 import { compiledModule } from '../workers/compiled-module.js'
@@ -175,7 +176,7 @@ export class Supervisor {
           slot.ownPort = report.ownPort
           slot.failures = 0
           this.workers.setState(index, WORKER_STATE.SERVING)
-          this.notifyAll(CLUSTER_CHANNEL, { topic: 0, action: CLUSTER_NOTICE.WORKER_STARTED, name: workerName(this.base, index) }, index)
+          this.notifyAll(CLUSTER_CHANNEL, controlMessage({ kind: 'node-notice', node: workerName(this.base, index), alive: true }), index)
           resolve(report.port)
         }
       })
@@ -228,7 +229,7 @@ export class Supervisor {
       const { registry, name } = splitStateKey(key)
       this.notifyAll(STATE_CHANNEL, stateNotice(registry, name), -1)
     }
-    this.notifyAll(CLUSTER_CHANNEL, { topic: 0, action: CLUSTER_NOTICE.WORKER_DIED, name: workerName(this.base, index) }, -1)
+    this.notifyAll(CLUSTER_CHANNEL, controlMessage({ kind: 'node-notice', node: workerName(this.base, index), alive: false }), -1)
   }
 
   /** Writes a notice into every live worker's ring except `except`, retrying while a ring is full. */

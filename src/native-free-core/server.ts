@@ -30,6 +30,7 @@ import { SocketEndpoint } from './connection/connection-handler.js'
 import type { WebSocketRoute } from './connection/transport.js'
 import { HttpRoutes, type HttpServerAdapter } from './http/http-routes.js'
 import { JifEndpoint } from './http/jif-endpoint.js'
+import { controlMessage } from './cluster/control.js'
 import type { CoreServices, TopicHandler } from './handlers/services.js'
 import { RecordHandler } from './handlers/record-handler.js'
 import { EventHandler } from './handlers/event-handler.js'
@@ -195,7 +196,7 @@ export class RiptideServer {
         serverName: clusterNode.serverName,
       })
       const reloadPermissionsHere = permissionReloader(loaded, permission, logger)
-      const reloaded = { topic: TOPIC.CLUSTER, action: 0 }
+      const reloaded = controlMessage({ kind: 'done' })
       queries.answer(RELOAD_PERMISSIONS, async () => { await reloadPermissionsHere(); return reloaded })
       /** Reloads here, then on every other worker; resolves once all have the new rules, rejects if any refused them. */
       const reloadEverywhere = async (): Promise<void> => {

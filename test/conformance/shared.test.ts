@@ -17,6 +17,8 @@ import { LocalSubscriptionRegistryFactory } from '../../src/native-free-core/plu
 import { NoopMonitoring } from '../../src/native-free-core/plugins/monitoring/monitoring.js'
 import { PinoLogger } from '../../src/native-free-core/plugins/logger/pino-logger.js'
 import { decodeEnvelope, encodeEnvelope } from '../../src/native-free-core/cluster/envelope-codec.js'
+import { controlMessage, readControl, type Control } from '../../src/native-free-core/cluster/control.js'
+import { TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import type { Message } from '../../src/index.js'
 import { eventually, sleep } from '../helpers.js'
 import { protobufCodec } from '../../src/native-free-core/protocol/protobuf-codec.js'
@@ -202,6 +204,28 @@ describe('cluster envelope codec', () => {
     }
     const stamped = decodeEnvelope(encodeEnvelope('channel', 1, messages[0], 1795860000123.456).slice())
     expect(stamped.receivedAt).toBe(1795860000123.456)
+  })
+
+  it('writes and reads every control kind, and reads nothing from a client message or damaged bytes', () => {
+    const controls: Control[] = [
+      { kind: 'state-notice', registry: 'subscriptions/event', name: 'news\u0000ünï' },
+      { kind: 'node-notice', node: 'riptide/1', alive: true },
+      { kind: 'node-notice', node: 'riptide/0', alive: false },
+      { kind: 'timeout-change', key: 'rpc.ackTimeout', milliseconds: 250 },
+      { kind: 'user-sessions', user: 'ada' },
+      { kind: 'user-sessions', user: 'ada', closeReason: '' },
+      { kind: 'count', value: 3 },
+      { kind: 'done' },
+    ]
+    for (const control of controls) {
+      const message = controlMessage(control)
+      expect(message.topic).toBe(TOPIC.CLUSTER)
+      // Through an envelope, as between workers.
+      expect(readControl(decodeEnvelope(encodeEnvelope('c', 0, message).slice()).message)).toEqual(control)
+    }
+    expect(readControl({ topic: TOPIC.EVENT, action: 2, name: 'n', data: Uint8Array.of(1, 2) })).toBeNull()
+    expect(readControl({ topic: TOPIC.CLUSTER, action: 0, data: Uint8Array.of(9, 9, 9) })).toBeNull()
+    expect(readControl({ topic: TOPIC.CLUSTER, action: 0, data: '{}' })).toBeNull()
   })
 
   it('carries the binary frames a sender offers, by codec index, and leaves text frames out', () => {

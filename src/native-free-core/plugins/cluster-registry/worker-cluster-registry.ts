@@ -8,10 +8,10 @@ import type { ClusterNode } from '../cluster-node/cluster-node.js'
 import { workerName } from '../cluster-node/worker-cluster-node.js'
 import { WorkerTable } from '../../shared/worker-table.js'
 import type { SharedMemory } from '../../shared/shared-memory.js'
+import { readControl } from '../../cluster/control.js'
 
+/** The channel of the supervisor's node notices (a worker started or died). */
 export const CLUSTER_CHANNEL = 'cluster'
-/** Actions of the supervisor's notices on CLUSTER_CHANNEL. */
-export const CLUSTER_NOTICE = { WORKER_STARTED: 0, WORKER_DIED: 1 } as const
 
 export class WorkerClusterRegistry implements ClusterRegistry {
   readonly description: string
@@ -23,9 +23,9 @@ export class WorkerClusterRegistry implements ClusterRegistry {
     this.workers = WorkerTable.attach(shared.workers)
     this.description = `worker cluster registry (worker ${index})`
     cluster.subscribe(CLUSTER_CHANNEL, (message) => {
-      const name = message.name ?? ''
-      const listeners = message.action === CLUSTER_NOTICE.WORKER_STARTED ? this.added : this.removed
-      for (const listener of listeners) listener(name)
+      const notice = readControl(message)
+      if (notice?.kind !== 'node-notice') return
+      for (const listener of notice.alive ? this.added : this.removed) listener(notice.node)
     })
   }
 

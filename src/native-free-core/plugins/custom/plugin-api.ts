@@ -15,6 +15,7 @@ import { actionName, EVENT_ACTION, isErrorMessage, RECORD_ACTION, TOPIC } from '
 import type { JSONValue, Message } from '../../protocol/message.js'
 import type { StoredRecord } from '../cache/cache.js'
 import { RiptideError } from '../../errors.js'
+import { controlMessage, readControl } from '../../cluster/control.js'
 
 const CLOSE_USER = 'plugin/close-user'
 const COUNT_USER = 'plugin/count-user'
@@ -50,12 +51,22 @@ export function createPluginApi ({ services, routes, configDir, queries, process
     section[field] = milliseconds
   }
   // Every worker answers for its own sessions and applies timeouts set on another.
-  queries.answer(CLOSE_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.closeUser(message.name ?? '', typeof message.data === 'string' ? message.data : 'closed by plugin') }))
-  queries.answer(COUNT_USER, (message) => ({ topic: TOPIC.CLUSTER, action: 0, version: sessions.count(message.name ?? '') }))
+  const userSessions = (message: Message): Message => {
+    const question = readControl(message)
+    if (question?.kind !== 'user-sessions') throw new RiptideError('RT_PLUGIN_API', 'a user sessions question without its user')
+    const value = question.closeReason === undefined ? sessions.count(question.user) : sessions.closeUser(question.user, question.closeReason)
+    return controlMessage({ kind: 'count', value })
+  }
+  queries.answer(CLOSE_USER, userSessions)
+  queries.answer(COUNT_USER, userSessions)
   clusterNode.subscribe(SET_TIMEOUT, (message) => {
-    if (message.name !== undefined && message.name in timeouts && message.version !== undefined) applyTimeout(message.name as TimeoutKey, message.version)
+    const change = readControl(message)
+    if (change?.kind === 'timeout-change' && change.key in timeouts) applyTimeout(change.key as TimeoutKey, change.milliseconds)
   })
-  const sum = (answers: Message[]): number => answers.reduce((total, answer) => total + (answer.version ?? 0), 0)
+  const sum = (answers: Message[]): number => answers.reduce((total, answer) => {
+    const count = readControl(answer)
+    return total + (count?.kind === 'count' ? count.value : 0)
+  }, 0)
 
   let nextId = 1
   /** Runs one record message as the server and resolves with what its settling reply says. */
@@ -85,9 +96,9 @@ export function createPluginApi ({ services, routes, configDir, queries, process
     sessions: {
       closeUser: async (userId, reason = 'closed by plugin') => {
         const here = sessions.closeUser(userId, reason)
-        return here + sum(await queries.ask(CLOSE_USER, { topic: TOPIC.CLUSTER, action: 0, name: userId, data: reason }))
+        return here + sum(await queries.ask(CLOSE_USER, controlMessage({ kind: 'user-sessions', user: userId, closeReason: reason })))
       },
-      count: async (userId) => sessions.count(userId) + sum(await queries.ask(COUNT_USER, { topic: TOPIC.CLUSTER, action: 0, name: userId })),
+      count: async (userId) => sessions.count(userId) + sum(await queries.ask(COUNT_USER, controlMessage({ kind: 'user-sessions', user: userId }))),
       onLogin: (listener) => sessions.onLogin(listener),
       onLogout: (listener) => sessions.onLogout(listener),
     },
@@ -97,7 +108,7 @@ export function createPluginApi ({ services, routes, configDir, queries, process
         if (!(key in timeouts)) throw new RiptideError('RT_PLUGIN_API', `unknown timeout "${key}"`)
         if (!Number.isInteger(milliseconds) || milliseconds < 0) throw new RiptideError('RT_PLUGIN_API', `${key} must be a whole number of milliseconds`)
         applyTimeout(key, milliseconds)
-        clusterNode.send(SET_TIMEOUT, { topic: TOPIC.CLUSTER, action: 0, name: key, version: milliseconds })
+        clusterNode.send(SET_TIMEOUT, controlMessage({ kind: 'timeout-change', key, milliseconds }))
       },
     },
     http: {

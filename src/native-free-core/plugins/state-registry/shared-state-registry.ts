@@ -17,7 +17,7 @@ import { SharedNameTable } from '../../shared/name-table.js'
 import { RefCounts } from './ref-counts.js'
 import type { SharedMemory } from '../../shared/shared-memory.js'
 import { ownerOf } from '../../shared/shared-memory.js'
-import { TOPIC } from '../../protocol/constants.js'
+import { controlMessage, readControl } from '../../cluster/control.js'
 import type { Message } from '../../protocol/message.js'
 
 /** The cluster channel of state notices. */
@@ -32,7 +32,7 @@ export function splitStateKey (key: string): { registry: string, name: string } 
 
 /** The notice that tells workers to look at `name` of `registry` again. */
 export function stateNotice (registry: string, name: string): Message {
-  return { topic: TOPIC.STATE_REGISTRY, action: 0, name: registry, subscription: name }
+  return controlMessage({ kind: 'state-notice', registry, name })
 }
 
 export class SharedStateRegistry implements StateRegistry {
@@ -119,7 +119,8 @@ export class SharedStateRegistryFactory implements StateRegistryFactory {
     this.table = SharedNameTable.attach(shared.states, ownerOf(index))
     this.description = `shared-memory state registries (worker ${index})`
     cluster.subscribe(STATE_CHANNEL, (message) => {
-      if (message.name !== undefined && message.subscription !== undefined) this.getStateRegistry(message.name).reconcile(message.subscription)
+      const notice = readControl(message)
+      if (notice?.kind === 'state-notice') this.getStateRegistry(notice.registry).reconcile(notice.name)
     })
   }
 

@@ -5,6 +5,49 @@ import * as flatbuffers from 'flatbuffers';
 
 import {Message as Message} from './wire_generated.js';
 
+export enum Control {
+  NONE = 0,
+  StateNotice = 1,
+  NodeNotice = 2,
+  TimeoutChange = 3,
+  UserSessions = 4,
+  Count = 5,
+  Done = 6
+}
+
+export function unionToControl(
+  type: Control,
+  accessor: (obj:Count|Done|NodeNotice|StateNotice|TimeoutChange|UserSessions) => Count|Done|NodeNotice|StateNotice|TimeoutChange|UserSessions|null
+): Count|Done|NodeNotice|StateNotice|TimeoutChange|UserSessions|null {
+  switch(Control[type]) {
+    case 'NONE': return null; 
+    case 'StateNotice': return accessor(new StateNotice())! as StateNotice;
+    case 'NodeNotice': return accessor(new NodeNotice())! as NodeNotice;
+    case 'TimeoutChange': return accessor(new TimeoutChange())! as TimeoutChange;
+    case 'UserSessions': return accessor(new UserSessions())! as UserSessions;
+    case 'Count': return accessor(new Count())! as Count;
+    case 'Done': return accessor(new Done())! as Done;
+    default: return null;
+  }
+}
+
+export function unionListToControl(
+  type: Control, 
+  accessor: (index: number, obj:Count|Done|NodeNotice|StateNotice|TimeoutChange|UserSessions) => Count|Done|NodeNotice|StateNotice|TimeoutChange|UserSessions|null, 
+  index: number
+): Count|Done|NodeNotice|StateNotice|TimeoutChange|UserSessions|null {
+  switch(Control[type]) {
+    case 'NONE': return null; 
+    case 'StateNotice': return accessor(index, new StateNotice())! as StateNotice;
+    case 'NodeNotice': return accessor(index, new NodeNotice())! as NodeNotice;
+    case 'TimeoutChange': return accessor(index, new TimeoutChange())! as TimeoutChange;
+    case 'UserSessions': return accessor(index, new UserSessions())! as UserSessions;
+    case 'Count': return accessor(index, new Count())! as Count;
+    case 'Done': return accessor(index, new Done())! as Done;
+    default: return null;
+  }
+}
+
 /**
  * A message as one client codec encodes it (see Codec.index in protocol/message.ts).
  */
@@ -200,5 +243,377 @@ static finishSizePrefixedEnvelopeBuffer(builder:flatbuffers.Builder, offset:flat
   builder.finish(offset, undefined, true);
 }
 
+}
+
+/**
+ * A state registry's name became present or absent on some node: look at it again.
+ */
+export class StateNotice {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):StateNotice {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsStateNotice(bb:flatbuffers.ByteBuffer, obj?:StateNotice):StateNotice {
+  return (obj || new StateNotice()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsStateNotice(bb:flatbuffers.ByteBuffer, obj?:StateNotice):StateNotice {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new StateNotice()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+registry():string|null
+registry(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+registry(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+name():string|null
+name(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+name(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startStateNotice(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addRegistry(builder:flatbuffers.Builder, registryOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, registryOffset, 0);
+}
+
+static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, nameOffset, 0);
+}
+
+static endStateNotice(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createStateNotice(builder:flatbuffers.Builder, registryOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset):flatbuffers.Offset {
+  StateNotice.startStateNotice(builder);
+  StateNotice.addRegistry(builder, registryOffset);
+  StateNotice.addName(builder, nameOffset);
+  return StateNotice.endStateNotice(builder);
+}
+}
+
+/**
+ * A node joined (alive) or left the cluster.
+ */
+export class NodeNotice {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):NodeNotice {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsNodeNotice(bb:flatbuffers.ByteBuffer, obj?:NodeNotice):NodeNotice {
+  return (obj || new NodeNotice()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsNodeNotice(bb:flatbuffers.ByteBuffer, obj?:NodeNotice):NodeNotice {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new NodeNotice()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+node():string|null
+node(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+node(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+alive():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+static startNodeNotice(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addNode(builder:flatbuffers.Builder, nodeOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, nodeOffset, 0);
+}
+
+static addAlive(builder:flatbuffers.Builder, alive:boolean) {
+  builder.addFieldInt8(1, +alive, +false);
+}
+
+static endNodeNotice(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createNodeNotice(builder:flatbuffers.Builder, nodeOffset:flatbuffers.Offset, alive:boolean):flatbuffers.Offset {
+  NodeNotice.startNodeNotice(builder);
+  NodeNotice.addNode(builder, nodeOffset);
+  NodeNotice.addAlive(builder, alive);
+  return NodeNotice.endNodeNotice(builder);
+}
+}
+
+/**
+ * A run-time timeout set through the plugin API, for every node to apply.
+ */
+export class TimeoutChange {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):TimeoutChange {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsTimeoutChange(bb:flatbuffers.ByteBuffer, obj?:TimeoutChange):TimeoutChange {
+  return (obj || new TimeoutChange()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsTimeoutChange(bb:flatbuffers.ByteBuffer, obj?:TimeoutChange):TimeoutChange {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new TimeoutChange()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+key():string|null
+key(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+key(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+milliseconds():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+static startTimeoutChange(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addKey(builder:flatbuffers.Builder, keyOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, keyOffset, 0);
+}
+
+static addMilliseconds(builder:flatbuffers.Builder, milliseconds:number) {
+  builder.addFieldFloat64(1, milliseconds, 0.0);
+}
+
+static endTimeoutChange(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createTimeoutChange(builder:flatbuffers.Builder, keyOffset:flatbuffers.Offset, milliseconds:number):flatbuffers.Offset {
+  TimeoutChange.startTimeoutChange(builder);
+  TimeoutChange.addKey(builder, keyOffset);
+  TimeoutChange.addMilliseconds(builder, milliseconds);
+  return TimeoutChange.endTimeoutChange(builder);
+}
+}
+
+/**
+ * A question about one user's sessions on each node: how many (close_reason absent), or close
+ * them all with that reason.
+ */
+export class UserSessions {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):UserSessions {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsUserSessions(bb:flatbuffers.ByteBuffer, obj?:UserSessions):UserSessions {
+  return (obj || new UserSessions()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsUserSessions(bb:flatbuffers.ByteBuffer, obj?:UserSessions):UserSessions {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new UserSessions()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+user():string|null
+user(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+user(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+closeReason():string|null
+closeReason(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+closeReason(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
+static startUserSessions(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addUser(builder:flatbuffers.Builder, userOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(0, userOffset, 0);
+}
+
+static addCloseReason(builder:flatbuffers.Builder, closeReasonOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, closeReasonOffset, 0);
+}
+
+static endUserSessions(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createUserSessions(builder:flatbuffers.Builder, userOffset:flatbuffers.Offset, closeReasonOffset:flatbuffers.Offset):flatbuffers.Offset {
+  UserSessions.startUserSessions(builder);
+  UserSessions.addUser(builder, userOffset);
+  UserSessions.addCloseReason(builder, closeReasonOffset);
+  return UserSessions.endUserSessions(builder);
+}
+}
+
+/**
+ * An answer that is a number (sessions counted or closed).
+ */
+export class Count {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Count {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsCount(bb:flatbuffers.ByteBuffer, obj?:Count):Count {
+  return (obj || new Count()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsCount(bb:flatbuffers.ByteBuffer, obj?:Count):Count {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Count()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+value():number {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+static startCount(builder:flatbuffers.Builder) {
+  builder.startObject(1);
+}
+
+static addValue(builder:flatbuffers.Builder, value:number) {
+  builder.addFieldFloat64(0, value, 0.0);
+}
+
+static endCount(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createCount(builder:flatbuffers.Builder, value:number):flatbuffers.Offset {
+  Count.startCount(builder);
+  Count.addValue(builder, value);
+  return Count.endCount(builder);
+}
+}
+
+/**
+ * A question with nothing to say but its kind (reload the permission rules), or its answer.
+ */
+export class Done {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):Done {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsDone(bb:flatbuffers.ByteBuffer, obj?:Done):Done {
+  return (obj || new Done()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsDone(bb:flatbuffers.ByteBuffer, obj?:Done):Done {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new Done()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static startDone(builder:flatbuffers.Builder) {
+  builder.startObject(0);
+}
+
+static endDone(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createDone(builder:flatbuffers.Builder):flatbuffers.Offset {
+  Done.startDone(builder);
+  return Done.endDone(builder);
+}
+}
+
+export class ControlMessage {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):ControlMessage {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+static getRootAsControlMessage(bb:flatbuffers.ByteBuffer, obj?:ControlMessage):ControlMessage {
+  return (obj || new ControlMessage()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+static getSizePrefixedRootAsControlMessage(bb:flatbuffers.ByteBuffer, obj?:ControlMessage):ControlMessage {
+  bb.setPosition(bb.position() + flatbuffers.SIZE_PREFIX_LENGTH);
+  return (obj || new ControlMessage()).__init(bb.readInt32(bb.position()) + bb.position(), bb);
+}
+
+bodyType():Control {
+  const offset = this.bb!.__offset(this.bb_pos, 4);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : Control.NONE;
+}
+
+body<T extends flatbuffers.Table>(obj:any):any|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__union(obj, this.bb_pos + offset) : null;
+}
+
+static startControlMessage(builder:flatbuffers.Builder) {
+  builder.startObject(2);
+}
+
+static addBodyType(builder:flatbuffers.Builder, bodyType:Control) {
+  builder.addFieldInt8(0, bodyType, Control.NONE);
+}
+
+static addBody(builder:flatbuffers.Builder, bodyOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, bodyOffset, 0);
+}
+
+static endControlMessage(builder:flatbuffers.Builder):flatbuffers.Offset {
+  const offset = builder.endObject();
+  return offset;
+}
+
+static createControlMessage(builder:flatbuffers.Builder, bodyType:Control, bodyOffset:flatbuffers.Offset):flatbuffers.Offset {
+  ControlMessage.startControlMessage(builder);
+  ControlMessage.addBodyType(builder, bodyType);
+  ControlMessage.addBody(builder, bodyOffset);
+  return ControlMessage.endControlMessage(builder);
+}
 }
 
