@@ -71,6 +71,20 @@ describe('two workers', () => {
     raw1.close()
   })
 
+  it('hands a subscriber a record\'s updates in version order while writers on both workers take turns', async () => {
+    const writers = [await on(0), await on(1)]
+    await writers[0].record.setDataWithAck('turns/doc', { turn: 0 })
+    const subscriber = await RawClient.login(workerPort(server, 1))
+    subscriber.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBEANDREAD, names: ['turns/doc'], correlationId: 's' })
+    await subscriber.next((m) => m.action === RECORD_ACTION.READ_RESPONSE)
+    // Each write is acknowledged after its update went out; the next one comes from the other worker.
+    for (let turn = 1; turn <= 30; turn++) await writers[turn % 2].record.setDataWithAck('turns/doc', { turn })
+    await subscriber.next((m) => m.action === RECORD_ACTION.UPDATE && m.version === 31)
+    const versions = subscriber.received.filter((m) => m.action === RECORD_ACTION.UPDATE).map((m) => m.version)
+    expect(versions).toEqual(Array.from({ length: 29 }, (_, i) => i + 2))
+    subscriber.close()
+  })
+
   it('routes an rpc to a provider on the other worker, and reroutes a rejection across workers', async () => {
     const requestor = await on(0)
     const local = await on(0)

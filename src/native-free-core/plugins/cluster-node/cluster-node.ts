@@ -35,6 +35,13 @@ export interface ClusterNode extends Plugin {
    * StateRegistry.workersWith).
    */
   sendToWorkers? (mask: number, channel: string, message: Message, frames?: EncodedFrames): void
+  /**
+   * Hands this node's handlers, now, what other nodes have sent it so far (the in-process node:
+   * its ring). A publish calls it first, so that what a subscriber had from another node before
+   * reaches it before what this node publishes after: the update of version 1, written on
+   * another worker, before this worker's version 2.
+   */
+  deliverPending? (): void
   /** Registers the handler of a channel. One handler per channel. */
   subscribe (channel: string, handler: ClusterMessageHandler): void
 }

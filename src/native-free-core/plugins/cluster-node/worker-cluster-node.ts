@@ -137,6 +137,10 @@ export class WorkerClusterNode implements ClusterNode {
     })()
   }
 
+  deliverPending (): void {
+    if (!this.closed) this.rings[this.index].drain((payload) => this.dispatch(payload), DRAIN_BATCH)
+  }
+
   private async receive (): Promise<void> {
     const ring = this.rings[this.index]
     while (!this.closed) {

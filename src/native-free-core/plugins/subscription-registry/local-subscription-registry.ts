@@ -119,6 +119,8 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
   getNames (): string[] { return this.state.getAll() }
 
   publish (name: string, message: Message, sender: Socket | null): number {
+    // What other nodes published before goes out first (see ClusterNode.deliverPending).
+    this.cluster.deliverPending?.()
     try {
       const count = this.deliverLocally(name, message, sender)
       // Receivers pass the frames encoded here on to their subscribers instead of encoding again.
