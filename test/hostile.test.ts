@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { closeClients, connect, eventually, KINDS, RawClient, sleep, startTestServer, url, type TestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, RawClient, startTestServer, url, type TestServer } from './helpers.js'
 import { EVENT_ACTION, PARSER_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 
@@ -116,9 +116,14 @@ describe.each(KINDS)('hostile input over %s', (kind) => {
     socket.resume = () => {}
     const fast = await connect(server)
     let received = 0
-    fast.event.subscribe('firehose', () => { received++ })
-    await sleep(200)
+    let warm = false
+    fast.event.subscribe('firehose', (data: unknown) => { if (data === 'warm') warm = true; else received++ })
     const raw = await RawClient.login(server)
+    // The reading subscriber is live once it hears a warm-up event; only the others are counted.
+    await eventually(() => {
+      raw.ws.send(encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'firehose', data: '"warm"' }))
+      expect(warm).toBe(true)
+    })
     const before = open()
     const frame = encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'firehose', data: JSON.stringify('x'.repeat(16 * 1024)) })
     // Batches that the reading subscriber keeps up with, so only the one that stopped reading falls behind.

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, RawClient, sleep, startTestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, oneWorker, RawClient, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -13,7 +13,9 @@ describe.each(KINDS)('listening over %s', (kind) => {
   afterAll(async () => { await server.close() })
 
   it('asks a matching provider on first subscription, tells subscribers, and stops on the last unsubscribe', async () => {
-    const provider = await connect(server)
+    // One worker: the round trips below then order what the server did (workers.test.ts covers several).
+    const place = oneWorker(server)
+    const provider = await connect(place)
     const found: string[] = []
     const stopped: string[] = []
     provider.record.listen('^prices/.*', (name: string, response: ListenResponse) => {
@@ -21,19 +23,22 @@ describe.each(KINDS)('listening over %s', (kind) => {
       response.onStop((stoppedName) => stopped.push(stoppedName))
       response.accept()
     })
-    await sleep(200)
-    const viewer = await connect(server)
+    // A pattern registered after the subscription is matched against it then: no wait needed.
+    const viewer = await connect(place, {}, { subscriptionInterval: 0 })
     const record = viewer.record.getRecord('prices/eur')
     await record.whenReady()
     await eventually(() => expect(found).toEqual(['prices/eur']))
     await eventually(() => expect(record.hasProvider).toBe(true))
-    const other = await connect(server)
+    const other = await connect(place)
     const second = other.record.getRecord('prices/eur')
     await second.whenReady()
     await eventually(() => expect(second.hasProvider).toBe(true))
     expect(found).toEqual(['prices/eur'])
     record.discard()
-    await sleep(150)
+    // The unsubscribe went before this head and is handled; what the server sent the provider
+    // before answering the provider's own head has reached it.
+    await viewer.record.head('prices/eur')
+    await provider.record.head('prices/eur')
     expect(stopped).toEqual([])
     second.discard()
     await eventually(() => expect(stopped).toEqual(['prices/eur']))
@@ -46,14 +51,13 @@ describe.each(KINDS)('listening over %s', (kind) => {
     rejecter.event.listen('^chat/.*', (_name: string, response: ListenResponse) => { rejectedOnce++; response.reject() })
     const accepted: string[] = []
     acceptor.event.listen('^chat/.*', (name: string, response: ListenResponse) => { accepted.push(name); response.accept() })
-    await sleep(200)
     const subscriber = await connect(server)
     subscriber.event.subscribe('chat/room1', () => {})
     await eventually(() => expect(accepted).toEqual(['chat/room1']))
     const backup = await connect(server)
     const handedOver: string[] = []
+    // Asked when the acceptor leaves, or when its pattern arrives if that is later.
     backup.event.listen('^chat/.*', (name: string, response: ListenResponse) => { handedOver.push(name); response.accept() })
-    await sleep(200)
     acceptor.close()
     rejecter.close()
     await eventually(() => expect(handedOver).toEqual(['chat/room1']))
