@@ -79,8 +79,10 @@ describe.each(KINDS)('riptide/client over %s', (kind) => {
       expect(gotB[1]).toBeInstanceOf(Uint8Array)
       expect([...(gotB[1] as Uint8Array)]).toEqual([0, 1, 254, 255])
       expect(gotB[2]).toBeUndefined()
-      await sleep(50)
-      expect(gotA).toHaveLength(3) // called locally, never echoed by the server
+      // b answers after it heard all three: an echo of a's emits would have reached a before it.
+      b.event.emit('chat', 'from b')
+      await eventually(() => expect(gotA).toContain('from b'))
+      expect(gotA).toHaveLength(4) // a's three called locally, never echoed by the server, and b's
     })
 
     it('stops after unsubscribe', async () => {
@@ -90,9 +92,12 @@ describe.each(KINDS)('riptide/client over %s', (kind) => {
       a.event.emit('ticker', 1)
       await eventually(() => expect(got).toEqual([1]))
       stop()
-      await sleep(50)
+      // b's other subscription, from the same sender after 2: once 'end' is here, 2 would have been.
+      const ended: unknown[] = []
+      await b.event.subscribe('ticker/end', (data) => ended.push(data))
       a.event.emit('ticker', 2)
-      await sleep(100)
+      a.event.emit('ticker/end', 3)
+      await eventually(() => expect(ended).toEqual([3]))
       expect(got).toEqual([1])
     })
   })
@@ -195,12 +200,16 @@ describe.each(KINDS)('riptide/client over %s', (kind) => {
       const dsGot: unknown[] = []
       await a.event.subscribe('mixed', (data) => nativeGot.push(data))
       ds.event.subscribe('mixed', (data: unknown) => dsGot.push(data))
-      await sleep(200)
+      // The stock client's subscription is live once it hears one of ours.
+      await eventually(() => {
+        a.event.emit('mixed', 'warm')
+        expect(dsGot).toContain('warm')
+      })
       ds.event.emit('mixed', { from: 'deepstream' })
       a.event.emit('mixed', { from: 'native' })
       a.event.emit('mixed', new Uint8Array([1, 2, 3]))
       await eventually(() => expect(nativeGot).toContainEqual({ from: 'deepstream' }))
-      await eventually(() => expect(dsGot).toEqual([{ from: 'deepstream' }, { from: 'native' }, 'AQID']))
+      await eventually(() => expect(dsGot.filter((data) => data !== 'warm')).toEqual([{ from: 'deepstream' }, { from: 'native' }, 'AQID']))
     })
 
     it('shares records both ways, versions included', async () => {
@@ -223,8 +232,7 @@ describe.each(KINDS)('riptide/client over %s', (kind) => {
       const ds = await connect(server, { token: 'token-for-bob-0123456789' })
       ds.rpc.provide('ds-double', (data: number, response: { send (v: unknown): void }) => response.send(data * 2))
       await a.rpc.provide('native-triple', (data) => (data as number) * 3)
-      await sleep(200)
-      expect(await a.rpc.make('ds-double', 21)).toBe(42)
+      await eventually(async () => expect(await a.rpc.make('ds-double', 21).catch((error: unknown) => error)).toBe(42))
       expect(await ds.rpc.make('native-triple', 5)).toBe(15)
     })
 

@@ -5,7 +5,7 @@ import { encodeProtobuf, decodeProtobuf } from '../src/native-free-core/protocol
 import { jsonCodec } from '../src/native-free-core/protocol/json-codec.js'
 import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, PARSER_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { Message } from '../src/index.js'
-import { connect, closeClients, KINDS, oneWorker, workerPort, eventually, sleep, startInProcessServer, startTestServer, url, type Reachable, type TestServer } from './helpers.js'
+import { connect, closeClients, KINDS, oneWorker, workerPort, eventually, startInProcessServer, startTestServer, url, type Reachable, type TestServer } from './helpers.js'
 import { RiptideClient } from '../src/client/index.js'
 
 /** Every field of the model set, with values equal to the FlatBuffers defaults where a default exists. */
@@ -244,11 +244,14 @@ describe('fan-out across protocols', () => {
         await client.login()
         return client
       }))
-      const deepstreams = await Promise.all([0, 1].map(() => connect(server)))
+      // Subscriptions sent at once (no batching); a round trip after them proves they landed.
+      const deepstreams = await Promise.all([0, 1].map(() => connect(server, {}, { subscriptionInterval: 0 })))
       const got: unknown[] = []
       for (const client of natives) await client.event.subscribe('fan', (data) => got.push(data))
-      for (const client of deepstreams) client.event.subscribe('fan', (data: unknown) => got.push(data))
-      await sleep(200)
+      for (const client of deepstreams) {
+        client.event.subscribe('fan', (data: unknown) => got.push(data))
+        await client.record.has('fan/landed')
+      }
 
       const counts = new Map<string, number>()
       const count = (codec: { name: string, encode: (m: Message) => Uint8Array | string }): () => void => {

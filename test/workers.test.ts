@@ -134,7 +134,6 @@ describe('two workers', () => {
         response.onStop(() => removed.push(`${index}:${name}`))
       })
     })
-    await sleep(200)
     const subscriber = await on(1)
     const other = await on(0)
     subscriber.event.subscribe('weather/berlin', () => {})
