@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { DeepstreamClient } from '@deepstream/client'
-import { closeClients, connect, eventually, makeTempDir, removeTempDirs, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { closeClients, connect, eventually, makeTempDir, RawClient, removeTempDirs, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 const dist = resolve('dist/examples')
 const TOKEN = 'ops-token-0123456789'
@@ -107,5 +108,21 @@ describe('operator example', () => {
     expect(await (await post('/ops/announcement', { text: 'maintenance at noon' })).json()).toEqual({ version: 1 })
     expect(await (await post('/ops/announcement', { text: 'maintenance done' })).json()).toEqual({ version: 2 })
     await eventually(() => expect(seen).toEqual(['maintenance at noon', 'maintenance done']))
+  })
+
+  it('shortens the storage retrieval timeout at run time on every worker', async () => {
+    server = await startTestServer({
+      plugins: { ops: { path: join(dist, 'admin-plugin.js'), options: { token: TOKEN } } },
+      storage: { path: resolve('test/fixtures/plugins/map-storage.mjs') },
+      record: { storageRetrievalTimeout: 20_000 },
+    }, 'uws', process.cwd(), 2)
+    expect(await (await post('/ops/timeouts', { key: 'record.storageRetrievalTimeout', ms: 150 })).json()).toEqual({ 'record.storageRetrievalTimeout': 150 })
+    for (const index of [0, 1]) {
+      const reader = await RawClient.login(workerPort(server, index))
+      // The map storage never answers reads under stall/: the new bound, not the old 20 s, ends them.
+      reader.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, name: `stall/${index}`, correlationId: 'r' })
+      expect(await reader.next((m) => m.correlationId === 'r' || m.name === `stall/${index}`, 3000)).toMatchObject({ action: RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT })
+      reader.close()
+    }
   })
 })

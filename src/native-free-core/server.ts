@@ -31,6 +31,7 @@ import type { WebSocketRoute } from './connection/transport.js'
 import { HttpRoutes, type HttpServerAdapter } from './http/http-routes.js'
 import { JifEndpoint } from './http/jif-endpoint.js'
 import { controlMessage } from './cluster/control.js'
+import { RuntimeTimeouts } from './config/runtime-timeouts.js'
 import type { CoreServices, TopicHandler } from './handlers/services.js'
 import { RecordHandler } from './handlers/record-handler.js'
 import { EventHandler } from './handlers/event-handler.js'
@@ -149,7 +150,7 @@ export class RiptideServer {
       const clusterContext: ClusterContext = { ...context, clusterNode, states, monitoring }
       const subscriptions = await lifecycle.start('subscriptions', await createPlugin<SubscriptionRegistryFactory>('subscriptions', config.subscriptions, clusterContext))
       const sessions = new Sessions()
-      const services: CoreServices = { config, logger, monitoring, permission, cache, storage, clusterNode, locks, clusterRegistry, states, subscriptions, sessions }
+      const services: CoreServices = { config, logger, monitoring, permission, cache, storage, clusterNode, locks, clusterRegistry, states, subscriptions, sessions, timeouts: new RuntimeTimeouts(config) }
 
       const features = config.enabledFeatures
       if (features.record) handlers.set(TOPIC.RECORD, new RecordHandler(services))

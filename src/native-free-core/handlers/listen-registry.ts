@@ -171,7 +171,7 @@ export class ListenRegistry {
     const timer = setTimeout(() => {
       this.retries.delete(name)
       this.startMatch(name)
-    }, this.services.config.listen.responseTimeout)
+    }, this.services.timeouts.get('listen.responseTimeout'))
     timer.unref()
     this.retries.set(name, timer)
   }
@@ -190,7 +190,7 @@ export class ListenRegistry {
       // As deepstream: the provider that kept silent is told, and the next one is asked.
       next.socket.send({ topic: this.topic, action: this.actions.LISTEN_RESPONSE_TIMEOUT, subscription: name })
       this.tryNext(name, pending)
-    }, this.services.config.listen.responseTimeout)
+    }, this.services.timeouts.get('listen.responseTimeout'))
   }
 
   private finishPending (name: string, pending: Pending): void {

@@ -55,7 +55,7 @@ export class RecordHandler implements TopicHandler {
   private readonly queues = new SerialQueues()
 
   constructor (private readonly services: CoreServices) {
-    this.store = new RecordStore(services.cache, services.storage, services.config.record, services.locks)
+    this.store = new RecordStore(services.cache, services.storage, services.config.record, services.locks, services.timeouts)
     this.subscriptions = services.subscriptions.getSubscriptionRegistry('record')
     this.listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, this.subscriptions, (name, has) => {
       const action = has ? RECORD_ACTION.SUBSCRIPTION_HAS_PROVIDER : RECORD_ACTION.SUBSCRIPTION_HAS_NO_PROVIDER

@@ -97,13 +97,14 @@ export class RpcHandler implements TopicHandler {
       sendInvalid(socket, message, 'a request needs name and correlationId')
       return
     }
-    const { ackTimeout, responseTimeout, provideRequestorName, provideRequestorData } = this.services.config.rpc
+    const { provideRequestorName, provideRequestorData } = this.services.config.rpc
+    const { timeouts } = this.services
     const user = socket.user
     const rpc = this.track(name, { socket, correlationId }, message.data,
       provideRequestorName ? user?.id : undefined,
       provideRequestorData && user?.clientData !== undefined ? JSON.stringify(user.clientData) : undefined)
-    rpc.ackTimer = this.timeouts.set(ackTimeout, () => this.fail(rpc, RPC_ACTION.ACCEPT_TIMEOUT))
-    rpc.responseTimer = this.timeouts.set(responseTimeout, () => this.fail(rpc, RPC_ACTION.RESPONSE_TIMEOUT))
+    rpc.ackTimer = this.timeouts.set(timeouts.get('rpc.ackTimeout'), () => this.fail(rpc, RPC_ACTION.ACCEPT_TIMEOUT))
+    rpc.responseTimer = this.timeouts.set(timeouts.get('rpc.responseTimeout'), () => this.fail(rpc, RPC_ACTION.RESPONSE_TIMEOUT))
     this.route(rpc)
   }
 
@@ -196,7 +197,7 @@ export class RpcHandler implements TopicHandler {
     if (message.name === undefined || message.correlationId === undefined) return
     const rpc = this.track(message.name, { node: from }, message.data, message.requestorName, message.requestorData, message.correlationId)
     // The origin times the request out; this only forgets it by then.
-    rpc.responseTimer = this.timeouts.set(this.services.config.rpc.responseTimeout, () => this.finish(rpc))
+    rpc.responseTimer = this.timeouts.set(this.services.timeouts.get('rpc.responseTimeout'), () => this.finish(rpc))
     this.route(rpc)
   }
 

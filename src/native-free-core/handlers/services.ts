@@ -11,6 +11,7 @@ import type { SubscriptionRegistryFactory } from '../plugins/subscription-regist
 import type { Socket } from '../connection/socket.js'
 import type { Message } from '../protocol/message.js'
 import type { Sessions } from '../connection/sessions.js'
+import type { RuntimeTimeouts } from '../config/runtime-timeouts.js'
 
 /** What the topic handlers reach the rest of the server through: interfaces only. */
 export interface CoreServices {
@@ -26,6 +27,8 @@ export interface CoreServices {
   readonly states: StateRegistryFactory
   readonly subscriptions: SubscriptionRegistryFactory
   readonly sessions: Sessions
+  /** Timeouts a plugin may change at run time: read them here at each use, not from `config`. */
+  readonly timeouts: RuntimeTimeouts
 }
 
 /** One topic's behaviour. `handle` never throws: failures answer the client. */

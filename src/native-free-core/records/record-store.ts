@@ -12,6 +12,7 @@ import type { RiptideConfig } from '../config/schema.js'
 import { RECORD_ACTION } from '../protocol/constants.js'
 import { Timeouts } from '../shared/timeouts.js'
 import { RiptideError } from '../errors.js'
+import type { RuntimeTimeouts } from '../config/runtime-timeouts.js'
 
 /** A failed cache or storage call, carrying the record error action to send. */
 export class RecordStoreError extends RiptideError {
@@ -19,14 +20,15 @@ export class RecordStoreError extends RiptideError {
   constructor (readonly action: number, message: string) { super('RT_RECORD_STORE', message) }
 }
 
-/** Bounds calls to one tier (cache or storage) by its retrieval timeout. */
+/** Bounds calls to one tier (cache or storage) by its retrieval timeout, as it is at each call. */
 class Deadlines {
-  constructor (private readonly timeouts: Timeouts, private readonly ms: number, private readonly action: number, private readonly tier: string) {}
+  constructor (private readonly timeouts: Timeouts, private readonly ms: () => number, private readonly action: number, private readonly tier: string) {}
 
   bound<T> (promise: Promise<T>, what: string): Promise<T> {
-    if (this.ms <= 0) return promise
+    const ms = this.ms()
+    if (ms <= 0) return promise
     return new Promise<T>((resolve, reject) => {
-      const timeout = this.timeouts.set(this.ms, () => reject(new RecordStoreError(this.action, `${this.tier} ${what} timed out after ${this.ms} ms`)))
+      const timeout = this.timeouts.set(ms, () => reject(new RecordStoreError(this.action, `${this.tier} ${what} timed out after ${ms} ms`)))
       promise.then((value) => {
         this.timeouts.clear(timeout)
         resolve(value)
@@ -48,9 +50,10 @@ export class RecordStore {
     private readonly storage: Storage,
     private readonly settings: RiptideConfig['record'],
     private readonly locks: LockRegistry,
+    private readonly runtime: RuntimeTimeouts,
   ) {
-    this.cacheDeadlines = new Deadlines(this.timeouts, settings.cacheRetrievalTimeout, RECORD_ACTION.CACHE_RETRIEVAL_TIMEOUT, 'cache')
-    this.storageDeadlines = new Deadlines(this.timeouts, settings.storageRetrievalTimeout, RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT, 'storage')
+    this.cacheDeadlines = new Deadlines(this.timeouts, () => runtime.get('record.cacheRetrievalTimeout'), RECORD_ACTION.CACHE_RETRIEVAL_TIMEOUT, 'cache')
+    this.storageDeadlines = new Deadlines(this.timeouts, () => runtime.get('record.storageRetrievalTimeout'), RECORD_ACTION.STORAGE_RETRIEVAL_TIMEOUT, 'storage')
   }
 
   /** Stops the retrieval timers (the server is closing). */
@@ -69,7 +72,7 @@ export class RecordStore {
   async exclusively<T> (name: string, step: () => Promise<T>): Promise<T> {
     if (this.cacheDecidesVersions) return step()
     const lock = `record-version/${name}`
-    const deadline = Date.now() + this.settings.cacheRetrievalTimeout + this.settings.storageRetrievalTimeout
+    const deadline = Date.now() + this.runtime.get('record.cacheRetrievalTimeout') + this.runtime.get('record.storageRetrievalTimeout')
     for (let wait = 1; !(await this.locks.get(lock)); wait = Math.min(wait * 2, 16)) {
       if (Date.now() > deadline) throw new RecordStoreError(RECORD_ACTION.RECORD_UPDATE_ERROR, `another writer held record "${name}" too long`)
       await new Promise((resolve) => setTimeout(resolve, wait))

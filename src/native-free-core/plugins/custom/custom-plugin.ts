@@ -6,11 +6,9 @@ import type { RiptideConfig } from '../../config/schema.js'
 import type { JSONValue } from '../../protocol/message.js'
 import type { StoredRecord } from '../cache/cache.js'
 
-/** Timeouts a plugin may change while the server runs. */
-export type TimeoutKey =
-  | 'rpc.ackTimeout' | 'rpc.responseTimeout'
-  | 'record.cacheRetrievalTimeout' | 'record.storageRetrievalTimeout'
-  | 'listen.responseTimeout'
+import type { TimeoutKey } from '../../config/runtime-timeouts.js'
+
+export type { TimeoutKey }
 
 /**
  * What a custom plugin can do with the server. It is the only surface a
@@ -19,6 +17,7 @@ export type TimeoutKey =
 export interface PluginApi {
   readonly logger: NamespacedLogger
   readonly serverName: string
+  /** The config as loaded; timeouts changed at run time are read with `timeouts.get`. */
   readonly config: Readonly<RiptideConfig>
   readonly configDir: string
   readonly sessions: {

@@ -4,7 +4,8 @@
  * that need every worker go over the cluster node; records and events run through the same
  * processor and handlers as a client's messages, on a trusted socket that no rule refuses.
  */
-import type { PluginApi, TimeoutKey } from './custom-plugin.js'
+import type { PluginApi } from './custom-plugin.js'
+import { RuntimeTimeouts } from '../../config/runtime-timeouts.js'
 import type { CoreServices } from '../../handlers/services.js'
 import type { HttpRoutes } from '../../http/http-routes.js'
 import type { ClusterQueries } from '../../cluster/queries.js'
@@ -38,18 +39,7 @@ export interface PluginApiDeps {
 type Outcome<T> = { value: T } | { error: Message }
 
 export function createPluginApi ({ services, routes, configDir, queries, processor, reloadPermissions }: PluginApiDeps): PluginApi {
-  const { config, sessions, clusterNode } = services
-  const timeouts: Record<TimeoutKey, [Record<string, number>, string]> = {
-    'rpc.ackTimeout': [config.rpc, 'ackTimeout'],
-    'rpc.responseTimeout': [config.rpc, 'responseTimeout'],
-    'record.cacheRetrievalTimeout': [config.record, 'cacheRetrievalTimeout'],
-    'record.storageRetrievalTimeout': [config.record, 'storageRetrievalTimeout'],
-    'listen.responseTimeout': [config.listen, 'responseTimeout'],
-  } as unknown as Record<TimeoutKey, [Record<string, number>, string]>
-  const applyTimeout = (key: TimeoutKey, milliseconds: number): void => {
-    const [section, field] = timeouts[key]
-    section[field] = milliseconds
-  }
+  const { config, sessions, clusterNode, timeouts } = services
   // Every worker answers for its own sessions and applies timeouts set on another.
   const userSessions = (message: Message): Message => {
     const question = readControl(message)
@@ -61,7 +51,7 @@ export function createPluginApi ({ services, routes, configDir, queries, process
   queries.answer(COUNT_USER, userSessions)
   clusterNode.subscribe(SET_TIMEOUT, (message) => {
     const change = readControl(message)
-    if (change?.kind === 'timeout-change' && change.key in timeouts) applyTimeout(change.key as TimeoutKey, change.milliseconds)
+    if (change?.kind === 'timeout-change' && RuntimeTimeouts.isKey(change.key)) timeouts.set(change.key, change.milliseconds)
   })
   const sum = (answers: Message[]): number => answers.reduce((total, answer) => {
     const count = readControl(answer)
@@ -103,11 +93,14 @@ export function createPluginApi ({ services, routes, configDir, queries, process
       onLogout: (listener) => sessions.onLogout(listener),
     },
     timeouts: {
-      get: (key) => { const [section, field] = timeouts[key]; return section[field] },
+      get: (key) => {
+        if (!RuntimeTimeouts.isKey(key)) throw new RiptideError('RT_PLUGIN_API', `unknown timeout "${String(key)}"`)
+        return timeouts.get(key)
+      },
       set: (key, milliseconds) => {
-        if (!(key in timeouts)) throw new RiptideError('RT_PLUGIN_API', `unknown timeout "${key}"`)
+        if (!RuntimeTimeouts.isKey(key)) throw new RiptideError('RT_PLUGIN_API', `unknown timeout "${String(key)}"`)
         if (!Number.isInteger(milliseconds) || milliseconds < 0) throw new RiptideError('RT_PLUGIN_API', `${key} must be a whole number of milliseconds`)
-        applyTimeout(key, milliseconds)
+        timeouts.set(key, milliseconds)
         clusterNode.send(SET_TIMEOUT, controlMessage({ kind: 'timeout-change', key, milliseconds }))
       },
     },
