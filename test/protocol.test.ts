@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
 import { ERROR_CODES } from '../src/index.js'
-import { errorMessage, errorStack, RiptideError } from '../src/native-free-core/errors.js'
+import { errorMessage, errorStack, RiptideError, wireError } from '../src/native-free-core/errors.js'
 import { InvalidPathError, MAX_ARRAY_GROWTH, setPath } from '../src/native-free-core/records/json-path.js'
 import type { Message } from '../src/index.js'
 
@@ -83,6 +83,11 @@ describe('error catalogue', () => {
     expect(RiptideError.fromWire({ code: 'RT_LISTEN_FAILED', message: 'port taken' })).toMatchObject({ code: 'RT_LISTEN_FAILED', message: 'port taken' })
     expect(RiptideError.fromWire({ code: 'EACCES', message: 'permission denied' })).toMatchObject({ code: 'RT_WORKER_FAILED', message: 'EACCES: permission denied' })
     expect(RiptideError.fromWire({ code: '', message: 'boom' })).toMatchObject({ code: 'RT_WORKER_FAILED', message: 'boom' })
+    // What a worker sends for anything thrown, and what the supervisor makes of it.
+    expect(wireError(new RiptideError('RT_LISTEN_FAILED', 'port taken'))).toEqual({ code: 'RT_LISTEN_FAILED', message: 'port taken' })
+    expect(wireError(Object.assign(new Error('permission denied'), { code: 'EACCES' }))).toEqual({ code: 'EACCES', message: 'permission denied' })
+    expect(wireError('boom')).toEqual({ code: '', message: 'boom' })
+    expect(RiptideError.fromWire(wireError(Object.assign(new Error('no'), { code: 7 })))).toMatchObject({ code: 'RT_WORKER_FAILED', message: '7: no' })
   })
 
   it('gives every error class of the server a code', () => {

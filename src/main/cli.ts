@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
-import { RiptideError, errorMessage } from '../native-free-core/errors.js'
+import { RiptideError, errorMessage, errorStack } from '../native-free-core/errors.js'
 import { configSearchDirs, defaultConfig, findConfigFile, loadConfigFile, type LoadedConfig } from '../native-free-core/config/loader.js'
 import { PACKAGE_ROOT } from '../workers/compiled-module.js'
 import { parseLogLevel } from '../native-free-core/plugins/logger/logger.js'
@@ -135,5 +135,5 @@ async function main (): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof RiptideError) fail(`${error.code}: ${error.message}`)
-  fail(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  fail(errorStack(error))
 })

@@ -15,7 +15,7 @@ import type { LoadedConfig } from '../native-free-core/config/loader.js'
 import type { PluginRef } from '../native-free-core/config/schema.js'
 import type { Logger } from '../native-free-core/plugins/logger/logger.js'
 import type { Message } from '../native-free-core/protocol/message.js'
-import { ConfigError, RiptideError, errorMessage } from '../native-free-core/errors.js'
+import { ConfigError, RiptideError, errorMessage, wireError } from '../native-free-core/errors.js'
 import { createSharedMemory, ownerOf, SUPERVISOR_OWNER, type SharedMemory } from '../native-free-core/shared/shared-memory.js'
 import { SharedNameTable } from '../native-free-core/shared/name-table.js'
 import { Ring } from '../native-free-core/shared/ring.js'
@@ -184,7 +184,7 @@ export class Supervisor {
         if (result !== undefined) throw RiptideError.fromWire(result.failed)
       })
       slot.task.then(() => reject(new RiptideError('RT_WORKER_FAILED', `worker ${index} ended before listening`)), (error: unknown) => {
-        reject(error instanceof RiptideError ? error : RiptideError.fromWire({ code: (error as { code?: string })?.code ?? '', message: errorMessage(error) }))
+        reject(error instanceof RiptideError ? error : RiptideError.fromWire(wireError(error)))
       })
     })
     void listening.then(() => slot.task?.then(() => {}, (error: unknown) => this.onWorkerDied(index, error)), () => {})

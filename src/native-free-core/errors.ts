@@ -65,6 +65,16 @@ export function errorMessage (thrown: unknown): string {
   return errorLike(thrown)?.message ?? String(thrown)
 }
 
+/**
+ * What was thrown, as it crosses a thread: a RiptideError's code and message, or any other
+ * error's own `code` (as text, '' when it has none) for `fromWire` to keep in the message.
+ */
+export function wireError (thrown: unknown): { code: string, message: string } {
+  if (thrown instanceof RiptideError) return thrown.toWire()
+  const code = (thrown as { code?: unknown } | null)?.code
+  return { code: code === undefined || code === null ? '' : String(code), message: errorMessage(thrown) }
+}
+
 /** What was thrown, with its stack when it has one: for logs of failures nobody expected. */
 export function errorStack (thrown: unknown): string {
   const error = errorLike(thrown)

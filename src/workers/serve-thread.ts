@@ -4,10 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads'
 import serve, { type ServeTask } from './serve.js'
-import { errorMessage } from '../native-free-core/errors.js'
+import { wireError } from '../native-free-core/errors.js'
 
 parentPort?.once('message', (task: ServeTask) => {
   serve(task).then((result) => parentPort?.postMessage({ result: result ?? null }), (error: unknown) => {
-    parentPort?.postMessage({ error: { code: (error as { code?: string })?.code ?? '', message: errorMessage(error) } })
+    parentPort?.postMessage({ error: wireError(error) })
   })
 })

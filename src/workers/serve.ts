@@ -19,7 +19,7 @@ import { WorkerClusterRegistry } from '../native-free-core/plugins/cluster-regis
 import { SharedLockRegistry } from '../native-free-core/plugins/locks/shared-locks.js'
 import { SharedStateRegistryFactory } from '../native-free-core/plugins/state-registry/shared-state-registry.js'
 import { WorkerTable } from '../native-free-core/shared/worker-table.js'
-import { RiptideError, errorMessage, errorStack } from '../native-free-core/errors.js'
+import { errorMessage, errorStack, wireError } from '../native-free-core/errors.js'
 import { NATIVE_BUILTINS } from './plugins/native-builtins.js'
 import { PiscinaTaskPool } from './tasks/task-pool.js'
 import { UwsHttpServer } from './http/uws-server.js'
@@ -78,7 +78,7 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
   } catch (error) {
     // A thrown error loses its code crossing the thread boundary: resolve with it instead.
     control.close()
-    return { failed: error instanceof RiptideError ? error.toWire() : { code: (error as { code?: unknown })?.code === undefined ? '' : String((error as { code?: unknown }).code), message: errorMessage(error) } }
+    return { failed: wireError(error) }
   }
 
   let crashing = false

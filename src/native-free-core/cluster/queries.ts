@@ -6,6 +6,7 @@
 import type { ClusterNode } from '../plugins/cluster-node/cluster-node.js'
 import type { ClusterRegistry } from '../plugins/cluster-registry/cluster-registry.js'
 import type { Message } from '../protocol/message.js'
+import { errorMessage } from '../errors.js'
 
 interface Pending { answers: Message[], waiting: Set<string>, done: (answers: Message[]) => void, timer: NodeJS.Timeout }
 
@@ -23,7 +24,7 @@ export class ClusterQueries {
     this.node.subscribe(channel, (message, from) => {
       const reply = (result: Message): void => this.node.sendDirect(from, `${channel}/answer`, { ...result, correlationId: message.correlationId })
       void Promise.resolve().then(() => answer(message)).then(reply, (error: unknown) => {
-        reply({ topic: message.topic, action: message.action, isError: true, data: error instanceof Error ? error.message : String(error) })
+        reply({ topic: message.topic, action: message.action, isError: true, data: errorMessage(error) })
       })
     })
     this.node.subscribe(`${channel}/answer`, (message, from) => {

@@ -5,7 +5,7 @@
  * processor and handlers as a client's messages, on a trusted socket that no rule refuses.
  */
 import type { PluginApi } from './custom-plugin.js'
-import { RuntimeTimeouts } from '../../config/runtime-timeouts.js'
+import { RuntimeTimeouts, type TimeoutKey } from '../../config/runtime-timeouts.js'
 import type { CoreServices } from '../../handlers/services.js'
 import type { HttpRoutes } from '../../http/http-routes.js'
 import type { ClusterQueries } from '../../cluster/queries.js'
@@ -53,6 +53,10 @@ export function createPluginApi ({ services, routes, configDir, queries, process
     const change = readControl(message)
     if (change?.kind === 'timeout-change' && RuntimeTimeouts.isKey(change.key)) timeouts.set(change.key, change.milliseconds)
   })
+  const knownTimeout = (key: string): TimeoutKey => {
+    if (!RuntimeTimeouts.isKey(key)) throw new RiptideError('RT_PLUGIN_API', `unknown timeout "${key}"`)
+    return key
+  }
   const sum = (answers: Message[]): number => answers.reduce((total, answer) => {
     const count = readControl(answer)
     return total + (count?.kind === 'count' ? count.value : 0)
@@ -93,12 +97,9 @@ export function createPluginApi ({ services, routes, configDir, queries, process
       onLogout: (listener) => sessions.onLogout(listener),
     },
     timeouts: {
-      get: (key) => {
-        if (!RuntimeTimeouts.isKey(key)) throw new RiptideError('RT_PLUGIN_API', `unknown timeout "${String(key)}"`)
-        return timeouts.get(key)
-      },
+      get: (key) => timeouts.get(knownTimeout(key)),
       set: (key, milliseconds) => {
-        if (!RuntimeTimeouts.isKey(key)) throw new RiptideError('RT_PLUGIN_API', `unknown timeout "${String(key)}"`)
+        knownTimeout(key)
         if (!Number.isInteger(milliseconds) || milliseconds < 0) throw new RiptideError('RT_PLUGIN_API', `${key} must be a whole number of milliseconds`)
         timeouts.set(key, milliseconds)
         clusterNode.send(SET_TIMEOUT, controlMessage({ kind: 'timeout-change', key, milliseconds }))
