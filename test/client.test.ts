@@ -7,7 +7,7 @@ import { RiptideClient, VersionConflictError, type ClientOptions } from '../src/
 import { validateConfig } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
-import { closeClients, connect, eventually, KINDS, makeTempDir, removeTempDirs, sleep, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
+import { closeClients, connect, eventually, KINDS, makeTempDir, removeTempDirs, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
 import { freePort } from '../src/main/free-port.js'
 
 const natives: RiptideClient[] = []
@@ -346,10 +346,14 @@ describe('riptide/client reconnection', () => {
     let supervisor = await startOnPort(port, makeTempDir())
     try {
       const a = await native({ port })
-      await a.rpc.provide('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 2000)))
+      let reached = false
+      await a.rpc.provide('slow', () => {
+        reached = true
+        return new Promise((resolve) => setTimeout(() => resolve('late'), 2000))
+      })
       await a.rpc.provide('ping', () => 'pong')
       const inFlight = a.rpc.make('slow').catch((error: unknown) => error) // rejects while the server closes
-      await sleep(100)
+      await eventually(() => expect(reached).toBe(true))
       await supervisor.close()
       expect(await inFlight).toMatchObject({ code: 'CONNECTION_LOST' })
       const offline = a.rpc.make('ping') // queued; sent after the providers are registered again
