@@ -23,7 +23,7 @@ import { spawnServer, stopServer } from './lib/child-server.js'
 import { ProtocolClient } from './lib/protocol-client.js'
 import { closedLoop, type Rate } from './lib/closed-loop.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
-import { LmdbRecords } from '../src/workers/plugins/lmdb/lmdb-records.js'
+import { LmdbRecords } from '../src/native-adapters/lmdb/lmdb-records.js'
 import { saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({

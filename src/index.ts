@@ -2,14 +2,11 @@
  * riptide's public surface: the server factory, the plugin interfaces and
  * the types a plugin author needs.
  */
-import { RiptideServer, type HttpServerKind } from './native-free-core/server.js'
+import { RiptideServer, type HttpServerKind } from './native-free-core/server/server.js'
 import { defaultConfig, loadConfigFile, validateConfig, type LoadedConfig } from './native-free-core/config/loader.js'
 import type { HttpServerAdapter } from './native-free-core/http/http-routes.js'
+import { createHttpServer, startNativeServer } from './native-adapters/native-server.js'
 import type { Logger } from './native-free-core/plugins/logger/logger.js'
-import { UwsHttpServer } from './workers/http/uws-server.js'
-import { NodeHttpServer } from './workers/http/node-server.js'
-import { NATIVE_BUILTINS } from './workers/plugins/native-builtins.js'
-import { PiscinaTaskPool } from './workers/tasks/task-pool.js'
 
 export { RiptideServer, defaultConfig, loadConfigFile, validateConfig }
 export type { LoadedConfig, HttpServerKind, HttpServerAdapter }
@@ -39,14 +36,12 @@ export { SimplePlugin } from './native-free-core/plugins/plugin.js'
 /** Building blocks for registries of one's own: riptide's subscription registries over any state registry and cluster node. */
 export { LocalSubscriptionRegistryFactory } from './native-free-core/plugins/subscription-registry/local-subscription-registry.js'
 export { LOG_LEVEL_NUMBERS, parseLogLevel } from './native-free-core/plugins/logger/logger.js'
-export { LmdbRecords } from './workers/plugins/lmdb/lmdb-records.js'
+export { LmdbRecords } from './native-adapters/lmdb/lmdb-records.js'
 export { hashPassword } from './native-free-core/plugins/auth/file-authentication.js'
 
-export function createHttpServer (kind: HttpServerKind): HttpServerAdapter {
-  return kind === 'node' ? new NodeHttpServer() : new UwsHttpServer()
-}
+export { createHttpServer }
 
-/** Starts a server from a loaded config (see loadConfigFile / defaultConfig). */
+/** Starts a server in this thread from a loaded config (see loadConfigFile / defaultConfig). */
 export function startServer (loaded: LoadedConfig, options: { logger?: Logger } = {}): Promise<RiptideServer> {
-  return RiptideServer.start(loaded, { createHttpServer, logger: options.logger, builtins: NATIVE_BUILTINS, tasks: new PiscinaTaskPool() })
+  return startNativeServer(loaded, options)
 }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join, normalize } from 'node:path'
 import { RiptideClient } from '../src/client/index.js'
-import { PACKAGE_ROOT } from '../src/workers/compiled-module.js'
+import { PACKAGE_ROOT } from '../src/native-adapters/compiled-module.js'
 import { chromiumMissing, eventually, launchChromium, startTestServer, url, type TestServer } from './helpers.js'
 
 const PAGE = `<!doctype html>

@@ -3,7 +3,7 @@
  * storage deadlines): they fire in the order set, cleared ones never fire, and close stops them all.
  */
 import { describe, expect, it } from 'vitest'
-import { Timeouts } from '../src/native-free-core/shared/timeouts.js'
+import { Timeouts } from '../src/native-free-core/timeouts.js'
 
 describe('timeouts', () => {
   it('fire in order, each after its duration, except those cleared; durations mix', async () => {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { compiledModule } from '../../src/workers/compiled-module.js'
+import { compiledModule } from '../../src/native-adapters/compiled-module.js'
 
 const CLI = fileURLToPath(compiledModule('main/cli.js'))
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
-import { PACKAGE_ROOT } from '../../src/workers/compiled-module.js'
+import { PACKAGE_ROOT } from '../../src/native-adapters/compiled-module.js'
 
 /** `value / baseline` to two places, or `-` when either is zero, missing or not a number. */
 export function ratio (value: number, baseline: number): string {

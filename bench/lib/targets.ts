@@ -13,7 +13,7 @@ import { ProtocolClient } from './protocol-client.js'
 import { cpuSeconds } from './load.js'
 import type { LoadProtocol } from './load-worker.js'
 
-import { PACKAGE_ROOT as ROOT } from '../../src/workers/compiled-module.js'
+import { PACKAGE_ROOT as ROOT } from '../../src/native-adapters/compiled-module.js'
 import { freePort } from '../../src/main/free-port.js'
 
 export { ROOT }

@@ -11,19 +11,12 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { LoadedConfig } from '../native-free-core/config/loader.js'
-import type { SharedMemory } from '../native-free-core/shared/shared-memory.js'
-import type { BuiltinTable } from '../native-free-core/builtins.js'
-import { RiptideServer } from '../native-free-core/server.js'
-import { WorkerClusterNode } from '../native-free-core/plugins/cluster-node/worker-cluster-node.js'
-import { WorkerClusterRegistry } from '../native-free-core/plugins/cluster-registry/worker-cluster-registry.js'
-import { SharedLockRegistry } from '../native-free-core/plugins/locks/shared-locks.js'
-import { SharedStateRegistryFactory } from '../native-free-core/plugins/state-registry/shared-state-registry.js'
-import { WorkerTable } from '../native-free-core/shared/worker-table.js'
+import type { SharedMemory } from '../native-free-core/cluster/in-process/shared-memory.js'
+import type { RiptideServer } from '../native-free-core/server/server.js'
+import { inProcessClusterPlugins } from '../native-free-core/cluster/in-process/in-process-plugins.js'
+import { WorkerTable } from '../native-free-core/cluster/in-process/worker-table.js'
 import { errorMessage, errorStack, wireError } from '../native-free-core/errors.js'
-import { NATIVE_BUILTINS } from './plugins/native-builtins.js'
-import { PiscinaTaskPool } from './tasks/task-pool.js'
-import { UwsHttpServer } from './http/uws-server.js'
-import { NodeHttpServer } from './http/node-server.js'
+import { startNativeServer } from '../native-adapters/native-server.js'
 
 export interface ServeTask {
   readonly index: number
@@ -46,18 +39,6 @@ export type WorkerReport =
 /** Messages the supervisor posts on a worker's control port. */
 export type SupervisorOrder = { type: 'stop' } | { type: 'crash' } | { type: 'reload-permissions' }
 
-function sharedBuiltins (task: ServeTask): BuiltinTable {
-  const { shared, index, base } = task
-  return {
-    ...NATIVE_BUILTINS,
-    clusterNode: { default: (_ref, context) => new WorkerClusterNode(shared, index, base, context.logger) },
-    // The registries take the cluster node from their context: the built-in one, or one the config names.
-    clusterRegistry: { default: (_ref, context) => new WorkerClusterRegistry(shared, index, base, context.clusterNode) },
-    locks: { default: (ref) => new SharedLockRegistry(shared, index, typeof ref.options.holdTimeout === 'number' ? ref.options.holdTimeout : 1000) },
-    clusterStates: { default: (_ref, context) => new SharedStateRegistryFactory(shared, index, context.clusterNode, base) },
-  }
-}
-
 /** What the task resolves to: nothing after a normal stop, the error when the server could not start. */
 export type ServeResult = { failed: { code: string, message: string } } | undefined
 
@@ -68,12 +49,10 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
   const config = { ...task.loaded.config, serverName: `${task.base}/${index}` }
   let server: RiptideServer
   try {
-    server = await RiptideServer.start({ ...task.loaded, config }, {
-      createHttpServer: (kind) => (kind === 'node' ? new NodeHttpServer() : new UwsHttpServer()),
-      builtins: sharedBuiltins(task),
+    server = await startNativeServer({ ...task.loaded, config }, {
+      builtins: inProcessClusterPlugins(task.shared, index, task.base),
       ownPort: task.ownPort ? { host: '127.0.0.1', port: 0 } : undefined,
       onConnectionCount: (count) => workers.setConnections(index, count),
-      tasks: new PiscinaTaskPool(),
     })
   } catch (error) {
     // A thrown error loses its code crossing the thread boundary: resolve with it instead.

@@ -15,7 +15,7 @@ import type { SubscriptionRegistry } from '../plugins/subscription-registry/subs
 import { subscriptionChannel } from '../plugins/subscription-registry/subscription-registry.js'
 import type { EncodedFrames } from '../plugins/cluster-node/cluster-node.js'
 import { ListenRegistry } from './listen-registry.js'
-import { RecordStore, RecordStoreError, SerialQueues } from '../records/record-store.js'
+import { RecordStoreError, SerialQueues, type RecordStore } from '../records/record-store.js'
 import type { StoredRecord } from '../plugins/cache/cache.js'
 import { InvalidPathError, setPath } from '../records/json-path.js'
 import { checkPermission, sendDenied } from './permission-check.js'
@@ -49,13 +49,12 @@ interface QueuedWrite {
 }
 
 export class RecordHandler implements TopicHandler {
-  readonly store: RecordStore
   private readonly subscriptions: SubscriptionRegistry
   private readonly listeners: ListenRegistry
   private readonly queues = new SerialQueues()
 
-  constructor (private readonly services: CoreServices) {
-    this.store = new RecordStore(services.cache, services.storage, services.config.record, services.locks, services.timeouts)
+  /** `store` is the server's: the handler reads and writes through it, the server closes it. */
+  constructor (private readonly services: CoreServices, private readonly store: RecordStore) {
     this.subscriptions = services.subscriptions.getSubscriptionRegistry('record')
     this.listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, this.subscriptions, (name, has) => {
       const action = has ? RECORD_ACTION.SUBSCRIPTION_HAS_PROVIDER : RECORD_ACTION.SUBSCRIPTION_HAS_NO_PROVIDER
@@ -63,7 +62,6 @@ export class RecordHandler implements TopicHandler {
     })
     this.subscriptions.setListener(this.listeners)
     services.clusterNode.subscribe(subscriptionChannel('record'), (message, _from, _receivedAt, frames) => this.fromCluster(message, frames))
-    services.permission.setRecordReader?.({ read: (name) => this.store.load(name) })
   }
 
   handle (socket: Socket, message: Message): void {
@@ -420,6 +418,5 @@ export class RecordHandler implements TopicHandler {
   async close (): Promise<void> {
     this.listeners.close()
     await this.queues.idle()
-    this.store.close()
   }
 }

@@ -18,7 +18,7 @@ import type { Socket } from '../connection/socket.js'
 import type { CoreServices, TopicHandler } from './services.js'
 import type { SubscriptionRegistry } from '../plugins/subscription-registry/subscription-registry.js'
 import { sendBulkAck, sendInvalid, withinLimit } from './bulk-subscriptions.js'
-import { Timeouts, type Timeout } from '../shared/timeouts.js'
+import { Timeouts, type Timeout } from '../timeouts.js'
 
 const REQUEST_CHANNEL = 'rpc/request'
 const REPLY_CHANNEL = 'rpc/reply'

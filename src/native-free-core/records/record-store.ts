@@ -10,7 +10,7 @@ import type { LockRegistry } from '../plugins/locks/locks.js'
 import type { JSONValue } from '../protocol/message.js'
 import type { RiptideConfig } from '../config/schema.js'
 import { RECORD_ACTION } from '../protocol/constants.js'
-import { Timeouts } from '../shared/timeouts.js'
+import { Timeouts } from '../timeouts.js'
 import { RiptideError } from '../errors.js'
 import type { RuntimeTimeouts } from '../config/runtime-timeouts.js'
 

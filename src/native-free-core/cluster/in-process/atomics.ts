@@ -2,7 +2,7 @@
  * The few Atomics operations the shared structures use. No other module
  * calls Atomics on their arrays, and every wait here is bounded.
  */
-import { RiptideError } from '../errors.js'
+import { RiptideError } from '../../errors.js'
 
 
 /** Thrown when a shared lock cannot be taken in time: its holder is stuck or dead. */

@@ -20,7 +20,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { RiptideError, errorMessage } from '../../../native-free-core/errors.js'
+import { RiptideError, errorMessage } from '../../native-free-core/errors.js'
 
 export const DATA_FILE = 'records.mdb'
 

@@ -1,7 +1,7 @@
 /**
  * The in-process cluster node: the worker threads of one riptide process
  * exchange FlatBuffers envelopes through per-worker rings in shared memory
- * (shared/ring.ts), woken with Atomics.notify and waited on with
+ * (ring.ts), woken with Atomics.notify and waited on with
  * Atomics.waitAsync, so no thread blocks its event loop.
  *
  * Order: messages from one sender to one receiver arrive in send order.
@@ -9,14 +9,14 @@
  * in a queue for that receiver and retries as the receiver frees room;
  * nothing is dropped. A queue is dropped only when its receiver dies.
  */
-import type { ClusterMessageHandler, ClusterNode, EncodedFrames } from './cluster-node.js'
+import type { ClusterMessageHandler, ClusterNode, EncodedFrames } from '../../plugins/cluster-node/cluster-node.js'
 import type { Message } from '../../protocol/message.js'
-import type { Logger } from '../logger/logger.js'
-import { Ring } from '../../shared/ring.js'
-import { WorkerTable } from '../../shared/worker-table.js'
-import type { SharedMemory } from '../../shared/shared-memory.js'
-import { ownerOf } from '../../shared/shared-memory.js'
-import { decodeEnvelope, encodeEnvelope, SUPERVISOR } from '../../cluster/envelope-codec.js'
+import type { Logger } from '../../plugins/logger/logger.js'
+import { Ring } from './ring.js'
+import { WorkerTable } from './worker-table.js'
+import type { SharedMemory } from './shared-memory.js'
+import { ownerOf } from './shared-memory.js'
+import { decodeEnvelope, encodeEnvelope, SUPERVISOR } from '../envelope-codec.js'
 import { frameClock } from '../../protocol/frame-clock.js'
 import { errorStack } from '../../errors.js'
 

@@ -5,11 +5,11 @@
  * out, or an owner the worker table says is dead, loses the lock to the
  * next taker, and the supervisor frees a dead worker's locks at once.
  */
-import type { LockRegistry } from './locks.js'
-import { SharedNameTable } from '../../shared/name-table.js'
-import { WorkerTable } from '../../shared/worker-table.js'
-import type { SharedMemory } from '../../shared/shared-memory.js'
-import { ownerOf } from '../../shared/shared-memory.js'
+import type { LockRegistry } from '../../plugins/locks/locks.js'
+import { SharedNameTable } from './name-table.js'
+import { WorkerTable } from './worker-table.js'
+import type { SharedMemory } from './shared-memory.js'
+import { ownerOf } from './shared-memory.js'
 
 export class SharedLockRegistry implements LockRegistry {
   readonly description: string

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
-/** The repository (package) root: this file is src/workers, or dist/src/workers. */
+/** The repository (package) root: this file is src/native-adapters, or dist/src/native-adapters. */
 export const PACKAGE_ROOT = resolve(here, here.includes(`${sep}dist${sep}`) ? '../../..' : '../..')
 
 /** The file URL of a compiled module, by its path under src/ (e.g. `workers/serve-thread.js`). */

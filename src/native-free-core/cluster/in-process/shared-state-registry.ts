@@ -10,14 +10,14 @@
  * onAdd / onRemove on a real change, so notices from two workers that arrive
  * out of order can neither duplicate nor invert an event.
  */
-import type { StateListener, StateRegistry, StateRegistryFactory } from './state-registry.js'
-import type { ClusterNode } from '../cluster-node/cluster-node.js'
-import { workerName } from '../cluster-node/worker-cluster-node.js'
-import { SharedNameTable } from '../../shared/name-table.js'
-import { RefCounts } from './ref-counts.js'
-import type { SharedMemory } from '../../shared/shared-memory.js'
-import { ownerOf } from '../../shared/shared-memory.js'
-import { controlMessage, readControl } from '../../cluster/control.js'
+import type { StateListener, StateRegistry, StateRegistryFactory } from '../../plugins/state-registry/state-registry.js'
+import type { ClusterNode } from '../../plugins/cluster-node/cluster-node.js'
+import { workerName } from './worker-cluster-node.js'
+import { SharedNameTable } from './name-table.js'
+import { RefCounts } from '../../plugins/state-registry/ref-counts.js'
+import type { SharedMemory } from './shared-memory.js'
+import { ownerOf } from './shared-memory.js'
+import { controlMessage, readControl } from '../control.js'
 import type { Message } from '../../protocol/message.js'
 
 /** The cluster channel of state notices. */

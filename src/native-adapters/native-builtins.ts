@@ -3,9 +3,9 @@
  * start-up (the core itself imports no native package).
  */
 import { resolve } from 'node:path'
-import type { BuiltinTable } from '../../native-free-core/builtins.js'
-import type { PluginRef } from '../../native-free-core/config/schema.js'
-import { ConfigError } from '../../native-free-core/errors.js'
+import type { BuiltinTable } from '../native-free-core/builtins.js'
+import type { PluginRef } from '../native-free-core/config/schema.js'
+import { ConfigError } from '../native-free-core/errors.js'
 import { LmdbRecords } from './lmdb/lmdb-records.js'
 
 function lmdbPath (ref: PluginRef | PluginRef[]): string | null {

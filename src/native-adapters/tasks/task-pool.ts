@@ -13,7 +13,7 @@ export class PiscinaTaskPool implements TaskPool {
   constructor (private readonly maxThreads = 1) {}
 
   async pbkdf2 (password: string, salt: string, iterations: number, keyLength: number, digest: string): Promise<Buffer> {
-    this.pool ??= new Piscina({ filename: compiledModule('workers/tasks/pbkdf2-task.js').href, minThreads: 0, maxThreads: this.maxThreads, idleTimeout: 30_000 })
+    this.pool ??= new Piscina({ filename: compiledModule('native-adapters/tasks/pbkdf2-task.js').href, minThreads: 0, maxThreads: this.maxThreads, idleTimeout: 30_000 })
     const key = await this.pool.run({ password, salt, iterations, keyLength, digest }) as Uint8Array
     return Buffer.from(key)
   }

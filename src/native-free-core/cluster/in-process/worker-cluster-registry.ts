@@ -3,12 +3,12 @@
  * worker table, the lowest live index leads, and the supervisor announces
  * started and dead workers on the `cluster` channel.
  */
-import type { ClusterRegistry, ServerListener } from './cluster-registry.js'
-import type { ClusterNode } from '../cluster-node/cluster-node.js'
-import { workerName } from '../cluster-node/worker-cluster-node.js'
-import { WorkerTable } from '../../shared/worker-table.js'
-import type { SharedMemory } from '../../shared/shared-memory.js'
-import { readControl } from '../../cluster/control.js'
+import type { ClusterRegistry, ServerListener } from '../../plugins/cluster-registry/cluster-registry.js'
+import type { ClusterNode } from '../../plugins/cluster-node/cluster-node.js'
+import { workerName } from './worker-cluster-node.js'
+import { WorkerTable } from './worker-table.js'
+import type { SharedMemory } from './shared-memory.js'
+import { readControl } from '../control.js'
 
 /** The channel of the supervisor's node notices (a worker started or died). */
 export const CLUSTER_CHANNEL = 'cluster'
