@@ -5,8 +5,8 @@
  */
 import { CONNECTION_ACTION, PARSER_ACTION, TOPIC } from '../protocol/constants.js'
 import type { Message } from '../protocol/message.js'
-import type { ClientSocket } from './client-socket.js'
-import type { Socket } from './socket.js'
+import type { ClientSocket } from '../connection/client-socket.js'
+import type { Socket } from '../connection/socket.js'
 import type { CoreServices, TopicHandler } from '../handlers/services.js'
 import { ruleTypeFor } from '../plugins/permission/rule-types.js'
 import { checkPermission, sendDenied, type Verdict } from '../handlers/permission-check.js'
