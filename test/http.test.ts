@@ -93,3 +93,28 @@ describe.each(KINDS)('http and ws-json over %s', (kind) => {
     socket.close()
   })
 })
+
+describe.each(KINDS)('a JIF request past its requestTimeout, over %s', (kind) => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({ connectionEndpoints: [{ type: 'ws-binary' }, { type: 'http', options: { requestTimeout: 300 } }] }, kind)
+  })
+  afterEach(() => closeClients())
+  afterAll(async () => { await server.close() })
+
+  it('answers the item still waiting and every item after it with the timeout, and the next request is served', async () => {
+    const post = async (...body: unknown[]): Promise<any> => {
+      const response = await fetch(`http://127.0.0.1:${server.port}/api`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body }) })
+      return JSON.parse(await response.text())
+    }
+    const provider = await connect(server)
+    provider.rpc.provide('jif/never', () => {}) // accepted by the client, never answered
+    provider.rpc.provide('jif/ping', (_data: unknown, response: { send: (v: unknown) => void }) => response.send('pong'))
+    // Both are provided once a JIF call reaches the second, provided after the first.
+    await eventually(async () => expect((await post({ topic: 'rpc', action: 'make', rpcName: 'jif/ping' })).result).toBe('SUCCESS'))
+    const timedOut = { success: false, errorTopic: 'connection', errorEvent: 'HTTP_REQUEST_TIMEOUT' }
+    const answer = await post({ topic: 'rpc', action: 'make', rpcName: 'jif/never' }, { topic: 'rpc', action: 'make', rpcName: 'jif/ping' })
+    expect(answer).toMatchObject({ result: 'FAILURE', body: [timedOut, timedOut] })
+    expect(await post({ topic: 'rpc', action: 'make', rpcName: 'jif/ping' })).toMatchObject({ result: 'SUCCESS', body: [{ success: true, data: 'pong' }] })
+  })
+})

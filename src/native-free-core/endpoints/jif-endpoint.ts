@@ -15,6 +15,7 @@ import type { MessageProcessor } from './message-processor.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
 import { answerFor, EMIT_DENIED, TIMED_OUT, type JifAnswer } from './jif-answers.js'
 import { jifMessage, parseJifItem, type JifItem } from './jif-items.js'
+import { Timeouts } from '../timeouts.js'
 
 /** deepstream's HTTP server ends every answer, text or JSON, with a blank line. */
 const END = '\r\n\r\n'
@@ -22,6 +23,8 @@ const badRequest = (text: string): HttpResponse => ({ status: 400, body: `${text
 
 export class JifEndpoint {
   private nextId = 1
+  /** One deadline per request, all of one duration: one timer serves them all. */
+  private readonly deadlines = new Timeouts()
 
   constructor (
     private readonly options: HttpEndpointOptions,
@@ -34,6 +37,9 @@ export class JifEndpoint {
     routes.post(this.options.postPath, (request) => this.onPost(request))
     routes.get(this.options.getPath, () => badRequest('Reading messages through GET is not supported.'))
   }
+
+  /** Stops the deadline timer; requests still running are answered by the closing server, or not at all. */
+  close (): void { this.deadlines.close() }
 
   private async onPost (request: HttpRequest): Promise<HttpResponse> {
     let raw: unknown
@@ -60,9 +66,15 @@ export class JifEndpoint {
       items.push(parsed.item)
     }
     const user: UserSession = { id: auth.id ?? 'open', clientData: auth.clientData ?? null, serverData: auth.serverData ?? null }
-    const deadline = Date.now() + this.options.requestTimeout
+    // Items run one after another under one deadline: once it passes, the rest time out at once.
+    let deadline: ReturnType<Timeouts['set']> | null = null
+    const timedOut = new Promise<JifAnswer>((resolve) => { deadline = this.deadlines.set(this.options.requestTimeout, () => resolve(TIMED_OUT)) })
     const answers: JifAnswer[] = []
-    for (const item of items) answers.push(await this.run(user, item, deadline))
+    try {
+      for (const item of items) answers.push(await this.run(user, item, timedOut))
+    } finally {
+      this.deadlines.clear(deadline)
+    }
     const ok = answers.filter((answer) => answer.success).length
     const result = ok === answers.length ? 'SUCCESS' : ok === 0 ? 'FAILURE' : 'PARTIAL_SUCCESS'
     return { status: 200, body: `${JSON.stringify({ result, body: answers })}${END}`, headers: { 'content-type': 'application/json' } }
@@ -83,21 +95,18 @@ export class JifEndpoint {
     return {}
   }
 
-  private async run (user: UserSession, item: JifItem, deadline: number): Promise<JifAnswer> {
+  private async run (user: UserSession, item: JifItem, timedOut: Promise<JifAnswer>): Promise<JifAnswer> {
     const { message, immediate } = jifMessage(item, `jif-${this.nextId++}`)
     const socket = new ReplySocket<JifAnswer>('http', user, answerFor)
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<JifAnswer>((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now())) })
     try {
       const pending = this.processor.step(socket, message)
       if (immediate) {
         // An emit is done once its permission check has run: denied if it drew an error.
-        await Promise.race([pending, timeout])
+        await Promise.race([pending, timedOut])
         return socket.result === null ? { success: true } : EMIT_DENIED
       }
-      return await Promise.race([socket.settled, timeout])
+      return await Promise.race([socket.settled, timedOut])
     } finally {
-      clearTimeout(timer)
       socket.close()
     }
   }

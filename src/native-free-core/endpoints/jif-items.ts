@@ -3,34 +3,66 @@
  * object or array, versions integers from -1), the reason deepstream gives for an invalid one, and
  * the protocol message each valid item becomes.
  */
-import { z } from 'zod'
-import { jsonValueSchema } from '../protocol/json-schema.js'
 import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../protocol/constants.js'
-import type { Message } from '../protocol/message.js'
+import type { JSONObject, JSONValue, Message } from '../protocol/message.js'
 
-const json = jsonValueSchema
-const name = z.string().min(1)
-const version = z.number().int().min(-1).optional()
-const container = z.union([z.record(z.string(), json), z.array(json)])
+export type JifItem =
+  | { topic: 'event', action: 'emit', eventName: string, data?: JSONValue }
+  | { topic: 'rpc', action: 'make', rpcName: string, data?: JSONValue }
+  | { topic: 'record', action: 'read' | 'head' | 'delete', recordName: string }
+  | { topic: 'record', action: 'write', recordName: string, data: JSONObject | JSONValue[], version?: number }
+  | { topic: 'record', action: 'write', recordName: string, path: string, data: JSONValue, version?: number }
+  | { topic: 'record', action: 'notify', recordNames: string[] }
+  | { topic: 'list', action: 'read' | 'delete', listName: string }
+  | { topic: 'list', action: 'write', listName: string, data: string[], version?: number }
+  | { topic: 'presence', action: 'query', names?: string[] }
 
-const jifItem = z.union([
-  z.object({ topic: z.literal('event'), action: z.literal('emit'), eventName: name, data: json.optional() }).strict(),
-  z.object({ topic: z.literal('rpc'), action: z.literal('make'), rpcName: name, data: json.optional() }).strict(),
-  z.object({ topic: z.literal('record'), action: z.enum(['read', 'head', 'delete']), recordName: name }).strict(),
-  z.object({ topic: z.literal('record'), action: z.literal('write'), recordName: name, data: container, version }).strict(),
-  z.object({ topic: z.literal('record'), action: z.literal('write'), recordName: name, path: z.string(), data: json, version }).strict(),
-  z.object({ topic: z.literal('record'), action: z.literal('notify'), recordNames: z.array(z.string()) }).strict(),
-  z.object({ topic: z.literal('list'), action: z.enum(['read', 'delete']), listName: name }).strict(),
-  z.object({ topic: z.literal('list'), action: z.literal('write'), listName: name, data: z.array(z.string()), version }).strict(),
-  z.object({ topic: z.literal('presence'), action: z.literal('query'), names: z.array(z.string()).optional() }).strict(),
-])
+type Fields = Record<string, unknown>
+/** A check of one field's value; `undefined` means the key is absent. */
+type Check = (value: unknown) => boolean
 
-export type JifItem = z.infer<typeof jifItem>
+const name: Check = (v) => typeof v === 'string' && v.length > 0
+const anyString: Check = (v) => typeof v === 'string'
+const strings: Check = (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')
+const json: Check = (v) => v !== undefined
+const container: Check = (v) => typeof v === 'object' && v !== null
+const optional = (check: Check): Check => (v) => v === undefined || check(v)
+const version: Check = optional((v) => Number.isSafeInteger(v) && (v as number) >= -1)
 
-/** The item, or the reason it is refused (null when deepstream gives none). */
+/**
+ * The item shapes, in deepstream's order: each names its topic and actions and every key it
+ * allows, with the key's check. Values come from JSON.parse, so any present value is JSON.
+ */
+const SHAPES: ReadonlyArray<{ topic: string, actions: readonly string[], fields: Readonly<Record<string, Check>> }> = [
+  { topic: 'event', actions: ['emit'], fields: { eventName: name, data: optional(json) } },
+  { topic: 'rpc', actions: ['make'], fields: { rpcName: name, data: optional(json) } },
+  { topic: 'record', actions: ['read', 'head', 'delete'], fields: { recordName: name } },
+  { topic: 'record', actions: ['write'], fields: { recordName: name, data: container, version } },
+  { topic: 'record', actions: ['write'], fields: { recordName: name, path: anyString, data: json, version } },
+  { topic: 'record', actions: ['notify'], fields: { recordNames: strings } },
+  { topic: 'list', actions: ['read', 'delete'], fields: { listName: name } },
+  { topic: 'list', actions: ['write'], fields: { listName: name, data: strings, version } },
+  { topic: 'presence', actions: ['query'], fields: { names: optional(strings) } },
+]
+
+function fits (item: Fields, shape: typeof SHAPES[number]): boolean {
+  if (item.topic !== shape.topic || !shape.actions.includes(item.action as string)) return false
+  for (const key of Object.keys(item)) {
+    if (key !== 'topic' && key !== 'action' && !Object.hasOwn(shape.fields, key)) return false
+  }
+  for (const [key, check] of Object.entries(shape.fields)) {
+    if (!check(Object.hasOwn(item, key) ? item[key] : undefined)) return false
+  }
+  return true
+}
+
+/** The item, or the reason it is refused (null when deepstream gives none). `raw` comes from JSON.parse. */
 export function parseJifItem (raw: unknown): { item: JifItem } | { reason: string | null } {
-  const parsed = jifItem.safeParse(raw)
-  return parsed.success ? { item: parsed.data } : { reason: refusalReason(raw) }
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    const item = raw as Fields
+    if (SHAPES.some((shape) => fits(item, shape))) return { item: item as JifItem }
+  }
+  return { reason: refusalReason(raw) }
 }
 
 /**

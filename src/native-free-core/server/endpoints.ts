@@ -41,7 +41,7 @@ function ownCodec (codec: Codec): Codec {
 export interface Endpoints {
   readonly routes: HttpRoutes
   readonly websockets: WebSocketRoute[]
-  /** Closes the socket endpoints (their sessions); the adapter closes the sockets themselves. */
+  /** Closes the endpoints (sessions, JIF deadlines); the adapter closes the sockets themselves. */
   close (): void
 }
 
@@ -60,6 +60,7 @@ export async function startEndpoints (config: RiptideConfig, deps: EndpointDeps)
   const routes = new HttpRoutes(config.httpServer.options)
   const websockets: WebSocketRoute[] = []
   const socketEndpoints: SocketEndpoint[] = []
+  const jifEndpoints: JifEndpoint[] = []
   const counted = connectionCounter(deps.onConnectionCount)
   const host: EndpointHost = {
     routes,
@@ -70,7 +71,10 @@ export async function startEndpoints (config: RiptideConfig, deps: EndpointDeps)
       return endpoint
     },
   }
-  const close = (): void => { for (const endpoint of socketEndpoints) endpoint.close() }
+  const close = (): void => {
+    for (const endpoint of socketEndpoints) endpoint.close()
+    for (const endpoint of jifEndpoints) endpoint.close()
+  }
   try {
     for (const entry of config.connectionEndpoints) {
       if (entry === null) continue
@@ -78,7 +82,9 @@ export async function startEndpoints (config: RiptideConfig, deps: EndpointDeps)
         const custom = await deps.lifecycle.start('connectionEndpoint', await deps.plugins.create<ConnectionEndpoint>('plugin', entry as PluginRef))
         custom.attach(host)
       } else if (entry.type === 'http') {
-        new JifEndpoint(entry.options, authentication, deps.processor, services.monitoring).register(routes)
+        const jif = new JifEndpoint(entry.options, authentication, deps.processor, services.monitoring)
+        jif.register(routes)
+        jifEndpoints.push(jif)
       } else {
         host.addWebSocketRoute(host.createSocketRoute(entry.type, SOCKET_CODECS[entry.type], entry.options))
       }
