@@ -149,7 +149,17 @@ export class Connection {
     const socket = new WebSocketClass(this.url)
     this.socket = socket
     socket.binaryType = 'arraybuffer'
+    /** Once per socket, by whichever comes first: its close event, or an error (see below). */
+    const dropped = (code: number, reason: string): void => {
+      if (this.socket !== socket) return
+      this.socket = null
+      this.onDropped(code, reason, WebSocketClass)
+    }
     socket.onopen = () => {
+      if (this.socket !== socket) {
+        socket.close(1000, 'abandoned')
+        return
+      }
       this.lastReceived = Date.now()
       // CHALLENGE and the AUTH request go out in one frame, saving a round trip; the
       // server takes them in order (and ignores the request if it rejects the challenge).
@@ -158,13 +168,11 @@ export class Connection {
       this.setState('authenticating')
       this.startHeartbeat()
     }
-    socket.onmessage = (event) => this.onFrame(event.data)
-    socket.onerror = () => {} // a close event follows; reconnection starts there
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return
-      this.socket = null
-      this.onDropped(event.code, event.reason, WebSocketClass)
-    }
+    socket.onmessage = (event) => { if (this.socket === socket) this.onFrame(event.data) }
+    // A close event should follow an error, but Node 22's global WebSocket (undici) reports a refused
+    // connection with an error alone: treat the error as the drop, and ignore a close that may follow.
+    socket.onerror = () => dropped(1006, 'connection failed')
+    socket.onclose = (event) => dropped(event.code, event.reason)
   }
 
   private onFrame (data: unknown): void {
