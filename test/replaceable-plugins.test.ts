@@ -168,6 +168,8 @@ plugins:
       const client = await open(path)
       client.ws.send(wrap(path, { topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: path }))
       client.ws.send(wrap(path, { topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: '{"username":"u"}' }))
+      // As a client must: messages sent before the auth answer are not served.
+      await eventually(() => expect(client.frames).toContain(wrap(path, { topic: TOPIC.AUTH, action: AUTH_ACTION.AUTH_SUCCESSFUL })))
       client.ws.send(wrap(path, { topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['both'], correlationId: '0' }))
       await eventually(() => expect(client.frames).toContain(wrap(path, { topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, correlationId: '0', isAck: true })))
       return { path, ...client }
