@@ -163,7 +163,7 @@ describe('http authentication', () => {
 
   it('reports the address a proxy forwarded, for WebSocket logins and JIF requests, on both HTTP servers', async () => {
     const forwarded = '203.0.113.7, 10.0.0.1'
-    for (const kind of ['uws', 'node'] as const) {
+    for (const kind of KINDS) {
       const other = await startTestServer({ auth: [{ type: 'http', options: { endpointUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/auth` } }] }, kind)
       try {
         const raw = await RawClient.login(other, { username: `ws-${kind}` }, { 'x-forwarded-for': forwarded })

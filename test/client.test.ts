@@ -7,7 +7,7 @@ import { RiptideClient, VersionConflictError, type ClientOptions } from '../src/
 import { validateConfig } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
-import { closeClients, connect, eventually, KINDS, makeTempDir, removeTempDirs, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
+import { closeClients, connect, DEFAULT_KIND, eventually, KINDS, makeTempDir, removeTempDirs, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
 import { freePort } from '../src/main/free-port.js'
 
 const natives: RiptideClient[] = []
@@ -256,7 +256,7 @@ describe('riptide/client under Valve permissions', () => {
     server = await startTestServer({
       auth: [{ type: 'file', options: { path: 'users.yml' } }],
       permission: { type: 'config', options: { path: 'permissions.yml' } },
-    }, 'uws', fileURLToPath(new URL('./fixtures/', import.meta.url)))
+    }, DEFAULT_KIND, fileURLToPath(new URL('./fixtures/', import.meta.url)))
   })
   afterEach(() => closeNatives())
   afterAll(async () => { await server.close() })
@@ -277,7 +277,7 @@ describe('riptide/client under Valve permissions', () => {
 async function startOnPort (port: number, dataDir: string): Promise<Supervisor> {
   const { config, warnings } = validateConfig({
     logLevel: 'OFF',
-    httpServer: { type: 'uws', options: { host: '127.0.0.1', port } },
+    httpServer: { type: 'default', options: { host: '127.0.0.1', port } },
     cache: { type: 'lmdb', options: { path: dataDir } },
     storage: { type: 'none' },
   }, 'test config')

@@ -2,10 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DeepstreamClient } from '@deepstream/client'
 import { loadConfigFile, startServer, validateConfig, type RiptideServer } from '../src/index.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
+import { nodeHasReusePort } from '../src/native-adapters/http/node-server.js'
+import { killChildren, makeTempDir, removeTempDirs, spawnServer } from './helpers.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const silent = (): PinoLogger => new PinoLogger({ level: 'off' })
@@ -13,11 +17,41 @@ let server: RiptideServer | null = null
 afterEach(async () => { await server?.close(); server = null })
 
 describe('start-up', () => {
-  it('refuses to serve on the uWebSockets.js JS fallback, naming the error', () => {
+  afterEach(async () => {
+    await killChildren()
+    removeTempDirs()
+  })
+
+  it('refuses to serve on the uWebSockets.js JS fallback when httpServer.type is uws, naming the error', () => {
+    const dir = makeTempDir()
+    const file = join(dir, 'config.yml')
+    writeFileSync(file, 'httpServer:\n  type: uws\n')
     const cli = fileURLToPath(new URL('../dist/src/main/cli.js', import.meta.url))
-    const result = spawnSync(process.execPath, [cli, 'start', '--host', '127.0.0.1', '--port', '0'], { env: { ...process.env, UWS_USE_FALLBACK: '1' }, encoding: 'utf8', timeout: 15000 })
+    const result = spawnSync(process.execPath, [cli, 'start', '--config', file, '--host', '127.0.0.1', '--port', '0'], { env: { ...process.env, UWS_USE_FALLBACK: '1' }, encoding: 'utf8', timeout: 15000 })
     expect(result.status).toBe(1)
     expect(result.stderr).toContain('RT_UWS_FALLBACK')
+    expect(result.stderr).toContain(`Node ${process.versions.node}`)
+  })
+
+  it('serves on Node http + ws where uWS has no native binary, on every worker where Node can share the port, and says so', async () => {
+    const dir = makeTempDir()
+    const file = join(dir, 'config.yml')
+    writeFileSync(file, `storage:\n  type: none\ncache:\n  type: lmdb\n  options:\n    path: ${JSON.stringify(join(dir, 'data'))}\n`)
+    // The npm build's own switch: it loads its JS fallback as it does on a Node it has no binary for.
+    const server = await spawnServer(file, ['--workers', 'auto'], dir, { ...process.env, UWS_USE_FALLBACK: '1' })
+    expect(server.startOutput).toContain('UWS_UNAVAILABLE')
+    expect(server.startOutput).toContain('(node http + ws)')
+    const workers = Number(/ready: (\d+) workers?/.exec(server.startOutput)?.[1])
+    expect(workers).toBe(nodeHasReusePort() ? availableParallelism() : 1)
+    if (!nodeHasReusePort()) expect(server.startOutput).toContain('ONE_WORKER')
+    const client = new DeepstreamClient(`ws://127.0.0.1:${server.port}/deepstream`)
+    try {
+      await client.login({})
+      await client.record.setDataWithAck('fallback/a', { ok: true })
+      expect(await client.record.snapshot('fallback/a')).toEqual({ ok: true })
+    } finally {
+      client.close()
+    }
   })
 })
 

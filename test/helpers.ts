@@ -6,13 +6,22 @@ import { spawnServer as spawnChild, stopServer, type ChildServer } from '../benc
 import { startServer, validateConfig, type RiptideServer, type HttpServerKind } from '../src/index.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
 import { Supervisor } from '../src/main/supervisor.js'
+import { chooseHttpServer } from '../src/native-adapters/native-server.js'
+import { nodeHasReusePort } from '../src/native-adapters/http/node-server.js'
 
-export const KINDS: HttpServerKind[] = ['uws', 'node']
+/** Whether uWebSockets.js's native binary loads on this Node (the npm build has Node 20's only). */
+export const NATIVE_UWS = chooseHttpServer('default').kind === 'uws'
+/** The HTTP servers the endpoint tests run on: both on Node 20, Node http + ws elsewhere. */
+export const KINDS: HttpServerKind[] = NATIVE_UWS ? ['uws', 'node'] : ['node']
+/** The server of tests that are not about the HTTP server: the one `httpServer.type: default` gets. */
+export const DEFAULT_KIND: HttpServerKind = KINDS[0]
+/** Whether Node http + ws can serve several workers on one port here (Node 22.12 and later). */
+const NODE_SHARES_PORT = nodeHasReusePort()
 
 /**
  * How tests run the server: `RIPTIDE_TEST_WORKERS=N` (default 1) starts the
- * real supervisor with N worker threads (1 for the `node` kind, which cannot
- * share a port); `0` runs it in the test's own thread.
+ * real supervisor with N worker threads (1 for the `node` kind on Node 20,
+ * which cannot share a port); `0` runs it in the test's own thread.
  */
 export const TEST_WORKERS = Number(process.env.RIPTIDE_TEST_WORKERS ?? 1)
 
@@ -34,22 +43,22 @@ function testConfig (config: Record<string, unknown>, kind: HttpServerKind): Rec
 }
 
 /** Starts a real server in this thread on 127.0.0.1, port 0: for tests that look inside it (`services`). */
-export async function startInProcessServer (config: Record<string, unknown> = {}, kind: HttpServerKind = 'uws', configDir = process.cwd()): Promise<RiptideServer> {
+export async function startInProcessServer (config: Record<string, unknown> = {}, kind: HttpServerKind = DEFAULT_KIND, configDir = process.cwd()): Promise<RiptideServer> {
   const { config: parsed, warnings } = validateConfig(testConfig(config, kind), 'test config')
   return startServer({ config: parsed, file: null, configDir, warnings }, { logger: new PinoLogger({ level: 'off' }) })
 }
 
 /** Starts a real server on 127.0.0.1, port 0, with the given config on top of the defaults, as TEST_WORKERS says. */
-export async function startTestServer (config: Record<string, unknown> = {}, kind: HttpServerKind = 'uws', configDir = process.cwd(), workers = TEST_WORKERS): Promise<TestServer> {
+export async function startTestServer (config: Record<string, unknown> = {}, kind: HttpServerKind = DEFAULT_KIND, configDir = process.cwd(), workers = TEST_WORKERS): Promise<TestServer> {
   if (workers === 0) {
     const server = await startInProcessServer(config, kind, configDir)
     return { port: server.port, supervisor: null, close: () => server.close() }
   }
   const { config: parsed, warnings } = validateConfig(testConfig(config, kind), 'test config')
   const supervisor = await Supervisor.start({ config: parsed, file: null, configDir, warnings }, {
-    workers: kind === 'node' ? 1 : workers,
+    workers: kind === 'node' && !NODE_SHARES_PORT ? 1 : workers,
     logger: new PinoLogger({ level: process.env.RIPTIDE_TEST_LOG === '1' ? 'error' : 'off' }),
-    ownPorts: kind !== 'node',
+    ownPorts: true,
   })
   return { port: supervisor.port, supervisor, close: () => supervisor.close() }
 }
@@ -183,8 +192,8 @@ export class RawClient {
 const children: ChildServer[] = []
 
 /** `riptide start --config <file>` (none when null) in a child process (see bench/lib/child-server.ts); killed by killChildren(). */
-export async function spawnServer (configFile: string | null, args: string[] = [], cwd = process.cwd()): Promise<ChildServer> {
-  const child = await spawnChild(configFile, args, cwd)
+export async function spawnServer (configFile: string | null, args: string[] = [], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
+  const child = await spawnChild(configFile, args, cwd, [], env)
   children.push(child)
   return child
 }

@@ -4,13 +4,13 @@
  * headless Chromium.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumMissing, closeClients, connect, eventually, launchChromium, startInProcessServer, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { chromiumMissing, closeClients, connect, DEFAULT_KIND, eventually, launchChromium, startInProcessServer, startTestServer, workerPort, type TestServer } from './helpers.js'
 
 const KEY = { 'deepstream-password': 'a-secret-of-this-test' }
 
 describe('http monitoring across workers', () => {
   let server: TestServer
-  beforeAll(async () => { server = await startTestServer({ monitoring: { type: 'http', options: { headerValue: 'a-secret-of-this-test' } } }, 'uws', process.cwd(), 2) })
+  beforeAll(async () => { server = await startTestServer({ monitoring: { type: 'http', options: { headerValue: 'a-secret-of-this-test' } } }, DEFAULT_KIND, process.cwd(), 2) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { closeClients, eventually, killChildren, makeTempDir, RawClient, removeTempDirs, sleep, spawnServer, startTestServer, workerPort, type Reachable } from './helpers.js'
+import { closeClients, DEFAULT_KIND, eventually, killChildren, makeTempDir, RawClient, removeTempDirs, sleep, spawnServer, startTestServer, workerPort, type Reachable } from './helpers.js'
 import { EVENT_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 const ALLOW = 'event:\n  "*":\n    publish: true\n    subscribe: true\n'
@@ -66,7 +66,7 @@ describe('permission reload', () => {
     const dir = makeTempDir()
     const rules = join(dir, 'permissions.yml')
     writeFileSync(rules, ALLOW)
-    const server = await startTestServer({ admin: { token: TOKEN }, permission: { type: 'config', options: { path: 'permissions.yml' } } }, 'uws', dir, 2)
+    const server = await startTestServer({ admin: { token: TOKEN }, permission: { type: 'config', options: { path: 'permissions.yml' } } }, DEFAULT_KIND, dir, 2)
     try {
       // A publisher on each worker, each with a listener on the other, so the emits cross workers.
       const places: Reachable[] = server.supervisor === null ? [server, server] : [workerPort(server, 0), workerPort(server, 1)]

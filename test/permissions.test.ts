@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
-import { closeClients, connect, eventually, RawClient, startInProcessServer, startTestServer } from './helpers.js'
+import { closeClients, connect, DEFAULT_KIND, eventually, RawClient, startInProcessServer, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -13,7 +13,7 @@ describe('valve permissions', () => {
     server = await startTestServer({
       auth: [{ type: 'file', options: { path: 'users.yml' } }],
       permission: { type: 'config', options: { path: 'permissions.yml' } },
-    }, 'uws', fixtures)
+    }, DEFAULT_KIND, fixtures)
   })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { DeepstreamClient } from '@deepstream/client'
-import { closeClients, connect, eventually, makeTempDir, RawClient, removeTempDirs, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { closeClients, connect, DEFAULT_KIND, eventually, makeTempDir, RawClient, removeTempDirs, startTestServer, workerPort, type TestServer } from './helpers.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 const dist = resolve('dist/examples')
@@ -40,7 +40,7 @@ async function liveSubscription (listener: DeepstreamClient, probe: DeepstreamCl
 
 describe('session announcer example', () => {
   it('emits every login and logout, with the remote address, to subscribers on any worker', async () => {
-    server = await startTestServer({ plugins: { announcer: { path: join(dist, 'session-announcer-plugin.js'), options: { event: 'who' } } } }, 'uws', process.cwd(), 2)
+    server = await startTestServer({ plugins: { announcer: { path: join(dist, 'session-announcer-plugin.js'), options: { event: 'who' } } } }, DEFAULT_KIND, process.cwd(), 2)
     const listener = await connect(workerPort(server, 0), { username: 'ada' }, OPTIONS)
     const probe = await connect(workerPort(server, 0), { username: 'probe' }, OPTIONS)
     const heard: unknown[] = []
@@ -64,7 +64,7 @@ describe('operator example', () => {
     server = await startTestServer({
       permission: { type: 'config', options: { path: rules } },
       plugins: { ops: { path: join(dist, 'admin-plugin.js'), options: { token: TOKEN } } },
-    }, 'uws', process.cwd(), 2)
+    }, DEFAULT_KIND, process.cwd(), 2)
     const listener = await connect(workerPort(server, 0), { username: 'ada' }, OPTIONS)
     const publisher = await connect(workerPort(server, 1), { username: 'bob' }, OPTIONS)
     const errors: string[] = []
@@ -92,7 +92,7 @@ describe('operator example', () => {
   })
 
   it('changes an RPC timeout at run time on every worker, and writes a record that subscribers see', async () => {
-    server = await startTestServer({ plugins: { ops: { path: join(dist, 'admin-plugin.js'), options: { token: TOKEN } } } }, 'uws', process.cwd(), 2)
+    server = await startTestServer({ plugins: { ops: { path: join(dist, 'admin-plugin.js'), options: { token: TOKEN } } } }, DEFAULT_KIND, process.cwd(), 2)
     const provider = await connect(workerPort(server, 0), { username: 'ada' }, OPTIONS)
     const caller = await connect(workerPort(server, 1), { username: 'bob' }, OPTIONS)
     provider.rpc.provide('slow', (_data: unknown, response: { send: (v: unknown) => void }) => { setTimeout(() => response.send('late'), 300) })
@@ -115,7 +115,7 @@ describe('operator example', () => {
       plugins: { ops: { path: join(dist, 'admin-plugin.js'), options: { token: TOKEN } } },
       storage: { path: resolve('test/fixtures/plugins/map-storage.mjs') },
       record: { storageRetrievalTimeout: 20_000 },
-    }, 'uws', process.cwd(), 2)
+    }, DEFAULT_KIND, process.cwd(), 2)
     expect(await (await post('/ops/timeouts', { key: 'record.storageRetrievalTimeout', ms: 150 })).json()).toEqual({ 'record.storageRetrievalTimeout': 150 })
     for (const index of [0, 1]) {
       const reader = await RawClient.login(workerPort(server, index))

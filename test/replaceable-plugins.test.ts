@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto'
 import { DeepstreamClient } from '@deepstream/client'
 import WebSocket from 'ws'
 import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, TOPIC } from '../src/index.js'
-import { closeClients, connect, eventually, killChildren, makeTempDir, removeTempDirs, spawnServer, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { closeClients, connect, DEFAULT_KIND, eventually, killChildren, makeTempDir, removeTempDirs, spawnServer, startTestServer, workerPort, type TestServer } from './helpers.js'
 
 const fixtures = resolve('test/fixtures/plugins')
 let server: TestServer | null = null
@@ -148,14 +148,14 @@ plugins:
   it('runs events, RPC and presence between two workers over the user\'s own cluster node', async () => {
     server = await startTestServer({
       clusterNode: { path: join(fixtures, 'broadcast-cluster-node.mjs'), options: { channel: randomUUID() } },
-    }, 'uws', process.cwd(), 2)
+    }, DEFAULT_KIND, process.cwd(), 2)
     await acrossWorkers(server, 'across')
   })
 
   it('serves a user\'s own connection endpoint beside ws-json, each subscriber getting its own encoding', async () => {
     server = await startTestServer({
       connectionEndpoints: [{ type: 'ws-binary' }, { type: 'ws-json' }, { path: join(fixtures, 'envelope-endpoint.mjs'), options: { path: '/envelope' } }],
-    }, 'uws', process.cwd(), 2)
+    }, DEFAULT_KIND, process.cwd(), 2)
     const open = async (path: string): Promise<{ ws: WebSocket, frames: string[] }> => {
       const ws = new WebSocket(`ws://127.0.0.1:${workerPort(server as TestServer, 0).port}${path}`)
       const frames: string[] = []
@@ -188,7 +188,7 @@ plugins:
       clusterRegistry: { path: join(fixtures, 'gossip-cluster-registry.mjs') },
       clusterStates: { path: join(fixtures, 'gossip-state-registry.mjs') },
       subscriptions: { path: join(fixtures, 'counting-subscriptions.mjs'), options: { file: log } },
-    }, 'uws', process.cwd(), 2)
+    }, DEFAULT_KIND, process.cwd(), 2)
     await acrossWorkers(server, 'gossip')
     expect(readFileSync(log, 'utf8')).toContain('subscribe event gossip')
   })

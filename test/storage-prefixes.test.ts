@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { closeClients, connect, makeTempDir, RawClient, removeTempDirs, startInProcessServer } from './helpers.js'
+import { closeClients, connect, DEFAULT_KIND, makeTempDir, RawClient, removeTempDirs, startInProcessServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
@@ -64,7 +64,7 @@ describe('plugins by npm name', () => {
         async head (name) { return (await this.get(name))?.version ?? -1 }
         async headBulk (names) { const versions = {}; const missing = []; for (const n of names) { const v = await this.head(n); if (v === -1) missing.push(n); else versions[n] = v } return { versions, missing } }
       }`)
-    const server = await startInProcessServer({ cache: { name: 'counting', options: { label: 'x' } } }, 'uws', dir)
+    const server = await startInProcessServer({ cache: { name: 'counting', options: { label: 'x' } } }, DEFAULT_KIND, dir)
     expect(server.services.cache.description).toBe('counting cache x')
     const client = await connect(server)
     await client.record.setDataWithAck('named', { ok: true })

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
 import { compilePermissions } from '../src/native-free-core/plugins/permission/valve/compiler.js'
-import { closeClients, connect, eventually, RawClient, startTestServer, type TestServer } from './helpers.js'
+import { closeClients, connect, DEFAULT_KIND, eventually, RawClient, startTestServer, type TestServer } from './helpers.js'
 import { EVENT_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -57,7 +57,7 @@ describe('cross-record rules with _()', () => {
     server = await startTestServer({
       auth: [{ type: 'file', options: { path: 'users.yml' } }],
       permission: { type: 'config', options: { path: 'permissions.yml', maxRuleIterations: 3 } },
-    }, 'uws', fixtures)
+    }, DEFAULT_KIND, fixtures)
   })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })

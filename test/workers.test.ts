@@ -5,13 +5,13 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DeepstreamClient } from '@deepstream/client'
-import { closeClients, connect, eventually, RawClient, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { closeClients, connect, DEFAULT_KIND, eventually, RawClient, startTestServer, workerPort, type TestServer } from './helpers.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { Message } from '../src/index.js'
 
 describe('two workers', () => {
   let server: TestServer
-  beforeAll(async () => { server = await startTestServer({}, 'uws', process.cwd(), 2) })
+  beforeAll(async () => { server = await startTestServer({}, DEFAULT_KIND, process.cwd(), 2) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })
 
@@ -151,7 +151,7 @@ describe('two workers', () => {
 
 describe('a worker that dies', () => {
   let server: TestServer
-  beforeAll(async () => { server = await startTestServer({}, 'uws', process.cwd(), 2) })
+  beforeAll(async () => { server = await startTestServer({}, DEFAULT_KIND, process.cwd(), 2) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })
 

@@ -19,11 +19,12 @@ export interface ChildServer {
 
 /**
  * Runs `riptide start --config <file>` (no `--config` when `configFile` is null) on 127.0.0.1,
- * port 0, and resolves once it listens. `nodeArgs` go to node itself (e.g. `--cpu-prof`).
+ * port 0, and resolves once it listens. `nodeArgs` go to node itself (e.g. `--cpu-prof`); `env` replaces
+ * the environment.
  */
-export async function spawnServer (configFile: string | null, args: string[] = [], cwd = process.cwd(), nodeArgs: string[] = []): Promise<ChildServer> {
+export async function spawnServer (configFile: string | null, args: string[] = [], cwd = process.cwd(), nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
   const configArgs = configFile === null ? [] : ['--config', configFile]
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', ...configArgs, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd })
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', ...configArgs, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd, env })
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
   let output = ''
   const port = await new Promise<number>((resolve, reject) => {

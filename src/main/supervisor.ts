@@ -25,6 +25,8 @@ import { splitStateKey, stateNotice, STATE_CHANNEL } from '../native-free-core/c
 import { CLUSTER_CHANNEL } from '../native-free-core/cluster/in-process/worker-cluster-registry.js'
 import { controlMessage } from '../native-free-core/cluster/control.js'
 import { workerName } from '../native-free-core/cluster/in-process/worker-cluster-node.js'
+import { chooseHttpServer } from '../native-adapters/native-server.js'
+import { nodeHasReusePort } from '../native-adapters/http/node-server.js'
 import { resolveServerName } from '../native-free-core/builtins.js'
 import { compiledModule } from '../native-adapters/compiled-module.js'
 import type { ServeResult, ServeTask, SupervisorOrder, WorkerReport } from '../workers/serve.js'
@@ -123,12 +125,18 @@ export class Supervisor {
 
   /** Starts every worker; on failure stops what started and throws the first worker's error. */
   static async start (input: LoadedConfig, options: SupervisorOptions): Promise<Supervisor> {
-    const count = resolveWorkerCount(options.workers)
     const config = structuredClone(input.config)
-    const kind = config.httpServer.type
-    if (count > 1 && (kind === 'node' || kind === 'ws')) {
-      throw new ConfigError(`httpServer.type: "${kind}" cannot share a port between ${count} workers (Node 20 has no SO_REUSEPORT); use uws, or workers: 1`)
+    // Decided once here, so that every worker serves on the same kind and the reason is said once.
+    const { kind, fallback } = chooseHttpServer(config.httpServer.type)
+    let count = resolveWorkerCount(options.workers)
+    if (count > 1 && kind === 'node' && !nodeHasReusePort()) {
+      const why = `${fallback ?? `httpServer.type is "${config.httpServer.type}"`}, and Node ${process.versions.node} cannot share a port between workers with Node http (reusePort needs Node 22.12 or later)`
+      if (options.workers !== 'auto') throw new ConfigError(`workers: ${why}; use workers: 1 or "auto", or uWebSockets.js on Node 20`)
+      options.logger.warn('ONE_WORKER', `${why}: serving from one worker`)
+      count = 1
     }
+    if (fallback !== null) options.logger.warn('UWS_UNAVAILABLE', `${fallback}: serving on Node http + ws on ${count === 1 ? 'one worker' : `all ${count} workers (reusePort)`}, slower than uWS (see the README)`)
+    config.httpServer.type = kind
     // A memory cache or storage per thread would disagree between workers: give them one
     // throw-away LMDB file instead, removed at close. Same lifetime, one truth.
     let scratchDir: string | null = null

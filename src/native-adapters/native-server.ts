@@ -9,12 +9,28 @@ import type { Logger } from '../native-free-core/plugins/logger/logger.js'
 import type { BuiltinTable } from '../native-free-core/builtins.js'
 import type { HttpServerAdapter } from '../native-free-core/http/http-routes.js'
 import { RiptideServer, type HttpServerKind } from '../native-free-core/server/server.js'
+import type { RiptideConfig } from '../native-free-core/config/schema.js'
 import { UwsHttpServer } from './http/uws-server.js'
 import { NodeHttpServer } from './http/node-server.js'
+import { probeNativeUws } from './http/uws-native.js'
 import { NATIVE_BUILTINS } from './native-builtins.js'
 import { PiscinaTaskPool } from './tasks/task-pool.js'
 
-export function createHttpServer (kind: HttpServerKind): HttpServerAdapter {
+/** `httpServer.type` as configured: `default` is uWS where its native binary loads, Node http + ws elsewhere. */
+export type HttpServerType = RiptideConfig['httpServer']['type']
+
+/** The server a configured type gets on this Node; `fallback` says why `default` did not get uWS. */
+export function chooseHttpServer (type: HttpServerType): { kind: HttpServerKind, fallback: string | null } {
+  if (type === 'node' || type === 'ws') return { kind: 'node', fallback: null }
+  if (type === 'uws') return { kind: 'uws', fallback: null }
+  const probe = probeNativeUws()
+  return 'uws' in probe ? { kind: 'uws', fallback: null } : { kind: 'node', fallback: probe.reason }
+}
+
+/** The HTTP server adapter for a configured type (`uws` refuses to start on uWS's JS fallback). */
+export function createHttpServer (type: HttpServerType, logger?: Logger): HttpServerAdapter {
+  const { kind, fallback } = chooseHttpServer(type)
+  if (fallback !== null) logger?.warn('UWS_UNAVAILABLE', `${fallback}: serving on Node http + ws`)
   return kind === 'node' ? new NodeHttpServer() : new UwsHttpServer()
 }
 

@@ -1,7 +1,8 @@
 /**
  * The HTTP server adapter on Node's http module and the `ws` library, for
- * machines where the uWebSockets.js binary cannot load. Same routes, same
- * behaviour, slower.
+ * Node lines where the uWebSockets.js binary cannot load. Same routes, same
+ * behaviour, slower. Several workers share one port with SO_REUSEPORT where
+ * Node offers it (`reusePort`, Node 22.12 and later).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -18,35 +19,57 @@ function headersOf (request: IncomingMessage): Record<string, string> {
   return headers
 }
 
+/** Whether this Node can share a listening port between threads (`listen({ reusePort })`, Node 22.12 and 23.1 on). */
+export function nodeHasReusePort (version = process.versions.node): boolean {
+  const [major, minor] = version.split('.').map(Number)
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)
+}
+
+type ListenOptions = Parameters<HttpServerAdapter['listen']>[0]
+
 export class NodeHttpServer implements HttpServerAdapter {
   readonly description = 'node http + ws'
-  private server: Server | null = null
+  private readonly httpServers: Server[] = []
+  private options: ListenOptions | null = null
+  private byPath = new Map<string, { route: WebSocketRoute, wss: WebSocketServer }>()
   private readonly servers: WebSocketServer[] = []
   private readonly clients = new Set<WebSocket>()
 
-  listen (options: Parameters<HttpServerAdapter['listen']>[0]): Promise<number> {
-    const byPath = new Map<string, { route: WebSocketRoute, wss: WebSocketServer }>()
+  listen (options: ListenOptions): Promise<number> {
+    this.options = options
     for (const route of options.websockets) {
       const wss = new WebSocketServer({ noServer: true, maxPayload: route.maxMessageSize, perMessageDeflate: false })
       this.servers.push(wss)
-      byPath.set(route.path, { route, wss })
+      this.byPath.set(route.path, { route, wss })
     }
+    return this.listenOn(options.host, options.port)
+  }
+
+  listenAlso (host: string, port: number): Promise<number> {
+    return this.listenOn(host, port)
+  }
+
+  private listenOn (host: string, port: number): Promise<number> {
+    const options = this.options
+    if (options === null) return Promise.reject(new RiptideError('RT_SERVER_STATE', 'listen() must come first'))
     const server = createServer((req, res) => { this.onRequest(req, res, options) })
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (request.url ?? '').split('?')[0]
-      const target = byPath.get(path)
+      const target = this.byPath.get(path)
       if (target === undefined) {
-        socket.destroy()
+        // As uWS answers an upgrade to a path with no WebSocket route.
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
         return
       }
       target.wss.handleUpgrade(request, socket, head, (ws) => this.onSocket(ws, request, target.route, options.headers))
     })
-    this.server = server
+    this.httpServers.push(server)
     return new Promise((resolve, reject) => {
-      server.once('error', (error) => reject(new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}: ${error.message}`, { cause: error })))
-      server.listen(options.port, options.host, () => {
+      server.once('error', (error) => reject(new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${error.message}`, { cause: error })))
+      // reusePort: every worker listens on the shared port, and the kernel spreads connections.
+      server.listen({ port, host, ...(nodeHasReusePort() ? { reusePort: true } : {}) }, () => {
         const address = server.address()
-        resolve(typeof address === 'object' && address !== null ? address.port : options.port)
+        resolve(typeof address === 'object' && address !== null ? address.port : port)
       })
     })
   }
@@ -127,13 +150,12 @@ export class NodeHttpServer implements HttpServerAdapter {
   async close (): Promise<void> {
     for (const ws of this.clients) ws.close(1001, 'server shutting down')
     for (const wss of this.servers) wss.close()
-    const server = this.server
-    this.server = null
-    if (server === null) return
-    await new Promise<void>((resolve) => {
+    const closed = this.httpServers.splice(0).map((server) => new Promise<void>((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()
-      for (const ws of this.clients) ws.terminate()
-    })
+    }))
+    // Upgraded sockets still hold their server open: end them too.
+    for (const ws of this.clients) ws.terminate()
+    await Promise.all(closed)
   }
 }

@@ -6,6 +6,7 @@
  * module needs no native package: src/native-adapters/native-server.ts is where they are chosen.
  */
 import type { LoadedConfig } from '../config/loader.js'
+import type { RiptideConfig } from '../config/schema.js'
 import type { TaskPool } from '../plugins/plugin.js'
 import type { Logger } from '../plugins/logger/logger.js'
 import type { CustomPluginClass } from '../plugins/custom/custom-plugin.js'
@@ -28,11 +29,12 @@ import { startCorePlugins } from './core-plugins.js'
 import { startEndpoints, type Endpoints } from './endpoints.js'
 import { adminRoute, permissionReloading } from './admin.js'
 
+/** The HTTP servers riptide has: uWebSockets.js, or Node's http module with the ws library. */
 export type HttpServerKind = 'uws' | 'node'
 
 export interface ServerOptions {
-  /** Creates the HTTP server adapter of the configured kind. */
-  createHttpServer (kind: HttpServerKind, logger: Logger): HttpServerAdapter | Promise<HttpServerAdapter>
+  /** Creates the HTTP server adapter for the configured `httpServer.type`. */
+  createHttpServer (type: RiptideConfig['httpServer']['type'], logger: Logger): HttpServerAdapter | Promise<HttpServerAdapter>
   /** Replaces the configured logger (tests use a silent one). */
   logger?: Logger
   /** Built-in plugins on native packages (LMDB) and of the in-process cluster, which the core does not choose. */
@@ -127,8 +129,7 @@ export class RiptideServer {
       if (config.admin.token !== undefined) {
         routes.post(`${config.admin.path}/permissions/reload`, adminRoute(config.admin.token, reloading.everywhere))
       }
-      const kind: HttpServerKind = config.httpServer.type === 'node' || config.httpServer.type === 'ws' ? 'node' : 'uws'
-      adapter = await options.createHttpServer(kind, logger)
+      adapter = await options.createHttpServer(config.httpServer.type, logger)
       const port = await adapter.listen({
         host: httpOptions.host,
         port: httpOptions.port,
