@@ -60,6 +60,11 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
     return { failed: wireError(error) }
   }
 
+  // Soak hook (bench/soak.ts): under --expose-gc, a full collection every RIPTIDE_FORCE_GC_MS ms.
+  const gc = (globalThis as { gc?: () => void }).gc
+  const gcEvery = Number(process.env.RIPTIDE_FORCE_GC_MS ?? 0)
+  const collector = gc !== undefined && gcEvery > 0 ? setInterval(gc, gcEvery) : null
+
   let crashing = false
   const crash = (error: unknown): void => {
     if (crashing) return
@@ -86,6 +91,7 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
   })
   process.off('uncaughtException', crash)
   process.off('unhandledRejection', crash)
+  if (collector !== null) clearInterval(collector)
   await server.close()
   report({ type: 'stopped' })
   control.close()
