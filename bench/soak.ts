@@ -1,6 +1,6 @@
 /**
  * Soak of the connection workers' runner (docs/workers.md): the server in a child process through
- * the CLI, on plain worker threads or on a Piscina pool (`RIPTIDE_PISCINA=1`), under connection
+ * the CLI, on a Piscina pool or on plain worker threads (`workerRunner` in the config), under connection
  * churn: rounds of 3 clients that log in, subscribe (waiting for the ack), publish, and close.
  * With `--gc-ms N` the server runs with `--expose-gc` and every worker forces a full collection
  * every N ms (`RIPTIDE_FORCE_GC_MS`), so that a native object reachable only from a collected
@@ -55,8 +55,8 @@ function withDeadline<T> (promise: Promise<T>, ms: number): Promise<T | 'timeout
 
 async function soakOnce (runner: string, work: string): Promise<{ outcome: Outcome, rounds: number, detail: string }> {
   const config = join(work, 'config.yml')
-  writeFileSync(config, `logLevel: WARN\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'data'))} } }\nstorage: { type: none }\n`)
-  const env = { ...process.env, RIPTIDE_PISCINA: runner === 'piscina' ? '1' : '0', RIPTIDE_FORCE_GC_MS: String(GC_MS) }
+  writeFileSync(config, `logLevel: WARN\nworkerRunner: ${runner}\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'data'))} } }\nstorage: { type: none }\n`)
+  const env = { ...process.env, RIPTIDE_FORCE_GC_MS: String(GC_MS) }
   const server: ChildServer = await spawnServer(config, ['--workers', String(args.workers), '--log-level', 'info'], work, GC_MS > 0 ? ['--expose-gc'] : [], env)
   let output = ''
   server.process.stderr?.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-2000) })

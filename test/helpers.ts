@@ -37,6 +37,8 @@ function testConfig (config: Record<string, unknown>, kind: HttpServerKind): Rec
   const httpServer = (config.httpServer ?? {}) as Record<string, unknown>
   return {
     logLevel: process.env.RIPTIDE_TEST_LOG === '1' ? 'ERROR' : 'OFF',
+    // RIPTIDE_TEST_RUNNER=threads runs the suite on plain worker threads instead of Piscina.
+    ...(process.env.RIPTIDE_TEST_RUNNER === undefined ? {} : { workerRunner: process.env.RIPTIDE_TEST_RUNNER }),
     ...config,
     httpServer: { ...httpServer, type: kind === 'node' ? 'node' : 'uws', options: { ...(httpServer.options as object ?? {}), host: '127.0.0.1', port: 0 } },
   }

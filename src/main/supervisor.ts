@@ -1,7 +1,8 @@
 /**
  * The main thread of a multi-worker server. It serves nothing itself: it
- * creates the shared memory, starts one long-lived serve task per worker on
- * a Piscina pool, replaces a worker that dies (after removing the dead
+ * creates the shared memory, starts one long-lived serve task per worker (on
+ * a Piscina pool, or on plain worker threads with `workerRunner: threads`),
+ * replaces a worker that dies (after removing the dead
  * worker's subscriptions, presence, providers and locks from the shared
  * registries and telling the others), and stops them all on close.
  */
@@ -149,7 +150,7 @@ export class Supervisor {
     // Port 0 with several workers: pick one port for all of them to share.
     if (config.httpServer.options.port === 0 && count > 1) config.httpServer.options.port = await freePort(host === '0.0.0.0' ? '127.0.0.1' : host)
     const loaded: LoadedConfig = { ...input, config }
-    const pool: TaskRunner = process.env.RIPTIDE_PISCINA === '1' ? piscinaRunner(count) : threadRunner()
+    const pool: TaskRunner = config.workerRunner === 'threads' ? threadRunner() : piscinaRunner(count)
     const supervisor = new Supervisor(loaded, createSharedMemory(count, options.ringBytes ?? 4 << 20), pool, resolveServerName(config.serverName), options, scratchDir)
     try {
       // The first worker alone, so a bad config fails once, with its own error.

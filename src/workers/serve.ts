@@ -1,5 +1,6 @@
 /**
- * The long-lived Piscina task of one connection worker: it builds a full
+ * The long-lived serve task of one connection worker (a Piscina task, or the
+ * one task of a plain thread through serve-thread.ts): it builds a full
  * riptide server in this thread on the shared registries, listens on the
  * shared port (SO_REUSEPORT: the kernel spreads connections), and serves
  * until the supervisor says stop. The task's promise settles only then.

@@ -116,6 +116,8 @@ export const configSchema = z.object({
   }).strict().default({ path: '/admin' }),
   /** Connection worker threads: `auto` (one per core) or 1 to 32. Read by `riptide start`. */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(32)]).default('auto'),
+  /** What runs the connection workers: long-lived tasks of a Piscina pool, or plain worker threads. */
+  workerRunner: z.enum(['piscina', 'threads']).default('piscina'),
   httpServer: httpServerSchema.default(httpServerSchema.parse({})),
   connectionEndpoints: z.array(endpointSchema.nullable()).default([
     { type: 'ws-binary', options: socketEndpointOptions.parse({}) },
