@@ -35,7 +35,9 @@ export interface Target {
  */
 export async function startRiptide (work: string, workers?: number, nodeArgs: string[] = []): Promise<Target> {
   const config = join(work, 'riptide.yml')
-  writeFileSync(config, `logLevel: INFO\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'riptide-data'))} } }\nstorage: { type: none }\n`)
+  // RIPTIDE_BENCH_RUNNER=threads|piscina picks the connection workers' runner (the config's default otherwise).
+  const runner = process.env.RIPTIDE_BENCH_RUNNER === undefined ? '' : `workerRunner: ${process.env.RIPTIDE_BENCH_RUNNER}\n`
+  writeFileSync(config, `logLevel: INFO\n${runner}cache: { type: lmdb, options: { path: ${JSON.stringify(join(work, 'riptide-data'))} } }\nstorage: { type: none }\n`)
   const server = await spawnServer(config, ['--log-level', 'info', ...(workers === undefined ? [] : ['--workers', String(workers)])], work, nodeArgs)
   return { name: workers === undefined ? 'riptide' : `riptide, ${workers} worker${workers === 1 ? '' : 's'}`, port: server.port, pid: server.process.pid ?? 0, stop: () => stopServer(server) }
 }
