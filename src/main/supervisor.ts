@@ -65,9 +65,13 @@ interface TaskRunner {
 }
 
 function piscinaRunner (count: number): TaskRunner {
-  const pool = new Piscina({ filename: compiledModule('workers/serve.js').href, minThreads: count, maxThreads: count, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'disabled' })
+  // The module is named per task, not as the pool's default: Piscina loads a default module in every
+  // thread as the pool starts, and a pool destroyed meanwhile (a worker that failed to start) would end
+  // threads in the middle of loading LMDB's native addon, which aborts the process.
+  const filename = compiledModule('workers/serve.js').href
+  const pool = new Piscina({ minThreads: count, maxThreads: count, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, atomics: 'disabled' })
   return {
-    run: (task, transferList) => pool.run(task, { transferList }) as Promise<ServeResult>,
+    run: (task, transferList) => pool.run(task, { filename, transferList }) as Promise<ServeResult>,
     destroy: () => pool.destroy(),
   }
 }
@@ -155,7 +159,10 @@ export class Supervisor {
     try {
       // The first worker alone, so a bad config fails once, with its own error.
       supervisor.port = await supervisor.startWorker(0)
-      await Promise.all(Array.from({ length: count - 1 }, (_, i) => supervisor.startWorker(i + 1)))
+      // Every start settles before a failure closes the rest: no thread is ended while it loads.
+      const started = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => supervisor.startWorker(i + 1)))
+      const failed = started.find((result) => result.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
     } catch (error) {
       await supervisor.close()
       throw error
