@@ -8,16 +8,12 @@ import type { LoadedConfig } from '../native-free-core/config/loader.js'
 import type { Logger } from '../native-free-core/plugins/logger/logger.js'
 import type { BuiltinTable } from '../native-free-core/builtins.js'
 import type { HttpServerAdapter } from '../native-free-core/http/http-routes.js'
-import { RiptideServer, type HttpServerKind } from '../native-free-core/server/server.js'
-import type { RiptideConfig } from '../native-free-core/config/schema.js'
+import { RiptideServer, type HttpServerKind, type HttpServerType } from '../native-free-core/server/server.js'
 import { UwsHttpServer } from './http/uws-server.js'
 import { NodeHttpServer } from './http/node-server.js'
 import { probeNativeUws } from './http/uws-native.js'
 import { NATIVE_BUILTINS } from './native-builtins.js'
 import { PiscinaTaskPool } from './tasks/task-pool.js'
-
-/** `httpServer.type` as configured: `default` is uWS where its native binary loads, Node http + ws elsewhere. */
-export type HttpServerType = RiptideConfig['httpServer']['type']
 
 /** The server a configured type gets on this Node; `fallback` says why `default` did not get uWS. */
 export function chooseHttpServer (type: HttpServerType): { kind: HttpServerKind, fallback: string | null } {

@@ -31,7 +31,7 @@ export class NodeHttpServer implements HttpServerAdapter {
   readonly description = 'node http + ws'
   private readonly httpServers: Server[] = []
   private options: ListenOptions | null = null
-  private byPath = new Map<string, { route: WebSocketRoute, wss: WebSocketServer }>()
+  private readonly byPath = new Map<string, { route: WebSocketRoute, wss: WebSocketServer }>()
   private readonly servers: WebSocketServer[] = []
   private readonly clients = new Set<WebSocket>()
 
@@ -118,7 +118,7 @@ export class NodeHttpServer implements HttpServerAdapter {
     })
   }
 
-  private onRequest (req: IncomingMessage, res: ServerResponse, options: Parameters<HttpServerAdapter['listen']>[0]): void {
+  private onRequest (req: IncomingMessage, res: ServerResponse, options: ListenOptions): void {
     const chunks: Buffer[] = []
     let size = 0
     let tooLarge = false

@@ -15,7 +15,7 @@ import type { MessageProcessor } from './message-processor.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
 import { answerFor, EMIT_DENIED, TIMED_OUT, type JifAnswer } from './jif-answers.js'
 import { jifMessage, parseJifItem, type JifItem } from './jif-items.js'
-import { Timeouts } from '../timeouts.js'
+import { Timeouts, type Timeout } from '../timeouts.js'
 
 /** deepstream's HTTP server ends every answer, text or JSON, with a blank line. */
 const END = '\r\n\r\n'
@@ -67,7 +67,7 @@ export class JifEndpoint {
     }
     const user: UserSession = { id: auth.id ?? 'open', clientData: auth.clientData ?? null, serverData: auth.serverData ?? null }
     // Items run one after another under one deadline: once it passes, the rest time out at once.
-    let deadline: ReturnType<Timeouts['set']> | null = null
+    let deadline: Timeout | null = null
     const timedOut = new Promise<JifAnswer>((resolve) => { deadline = this.deadlines.set(this.options.requestTimeout, () => resolve(TIMED_OUT)) })
     const answers: JifAnswer[] = []
     try {

@@ -31,10 +31,12 @@ import { adminRoute, permissionReloading } from './admin.js'
 
 /** The HTTP servers riptide has: uWebSockets.js, or Node's http module with the ws library. */
 export type HttpServerKind = 'uws' | 'node'
+/** `httpServer.type` as configured: `default` is uWS where its native binary loads, Node http + ws elsewhere. */
+export type HttpServerType = RiptideConfig['httpServer']['type']
 
 export interface ServerOptions {
   /** Creates the HTTP server adapter for the configured `httpServer.type`. */
-  createHttpServer (type: RiptideConfig['httpServer']['type'], logger: Logger): HttpServerAdapter | Promise<HttpServerAdapter>
+  createHttpServer (type: HttpServerType, logger: Logger): HttpServerAdapter | Promise<HttpServerAdapter>
   /** Replaces the configured logger (tests use a silent one). */
   logger?: Logger
   /** Built-in plugins on native packages (LMDB) and of the in-process cluster, which the core does not choose. */
@@ -88,11 +90,11 @@ export class RiptideServer {
       const { logger, monitoring, permission, clusterNode } = services
 
       // Records are read through one store: by the record handler, and by permission rules that look at records.
-      store = new RecordStore(services.cache, services.storage, config.record, services.locks, services.timeouts)
-      const records = store
+      const records = new RecordStore(services.cache, services.storage, config.record, services.locks, services.timeouts)
+      store = records
       permission.setRecordReader?.({ read: (name) => records.load(name) })
       const features = config.enabledFeatures
-      if (features.record) handlers.set(TOPIC.RECORD, new RecordHandler(services, store))
+      if (features.record) handlers.set(TOPIC.RECORD, new RecordHandler(services, records))
       if (features.event) handlers.set(TOPIC.EVENT, new EventHandler(services))
       if (features.rpc) handlers.set(TOPIC.RPC, new RpcHandler(services))
       if (features.presence) handlers.set(TOPIC.PRESENCE, new PresenceHandler(services))
@@ -107,16 +109,16 @@ export class RiptideServer {
       })
       const { routes } = endpoints
 
-      queries = new ClusterQueries(clusterNode, services.clusterRegistry)
-      const cluster = queries
+      const cluster = new ClusterQueries(clusterNode, services.clusterRegistry)
+      queries = cluster
       monitoring.attach?.({
         get: (prefix, handler) => routes.get(prefix, handler),
         ask: (channel, message) => cluster.ask(channel, message),
         answer: (channel, answer) => cluster.answer(channel, answer),
         serverName: clusterNode.serverName,
       })
-      const reloading = permissionReloading(loaded, permission, logger, queries)
-      const api = createPluginApi({ services, routes, configDir, queries, processor, reloadPermissions: reloading.everywhere })
+      const reloading = permissionReloading(loaded, permission, logger, cluster)
+      const api = createPluginApi({ services, routes, configDir, queries: cluster, processor, reloadPermissions: reloading.everywhere })
       for (const [key, ref] of Object.entries(config.plugins)) {
         if (ref === null) continue
         const Class = await loadPluginClass('plugin', ref, configDir)
