@@ -8,7 +8,7 @@ import { validateConfig } from '../src/index.js'
 import { Supervisor } from '../src/main/supervisor.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
 import { closeClients, connect, DEFAULT_KIND, eventually, KINDS, makeTempDir, removeTempDirs, startTestServer, TEST_WORKERS, url, type Reachable, type TestServer } from './helpers.js'
-import { freePort } from '../src/main/free-port.js'
+import { freePort } from '../src/native-adapters/http/free-port.js'
 
 const natives: RiptideClient[] = []
 

@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chownSync, existsSync, readdirSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from '../src/main/free-port.js'
+import { freePort } from '../src/native-adapters/http/free-port.js'
 import { makeTempDir } from './helpers.js'
 
 export interface Service { readonly port: number, stop (): Promise<void> }

@@ -14,7 +14,7 @@ import { cpuSeconds } from './load.js'
 import type { LoadProtocol } from './load-worker.js'
 
 import { PACKAGE_ROOT as ROOT } from '../../src/native-adapters/compiled-module.js'
-import { freePort } from '../../src/main/free-port.js'
+import { freePort } from '../../src/native-adapters/http/free-port.js'
 
 export { ROOT }
 

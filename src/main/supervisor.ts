@@ -31,7 +31,6 @@ import { nodeHasReusePort } from '../native-adapters/http/node-server.js'
 import { resolveServerName } from '../native-free-core/builtins.js'
 import { compiledModule } from '../native-adapters/compiled-module.js'
 import type { ServeResult, ServeTask, SupervisorOrder, WorkerReport } from '../workers/serve.js'
-import { freePort } from './free-port.js'
 
 export interface SupervisorOptions {
   /** `auto` (available cores) or a count, 1 to 32. */
@@ -151,14 +150,16 @@ export class Supervisor {
       if (!Array.isArray(config.storage) && config.storage.type === 'memory') config.storage = { type: 'lmdb', options: { path: join(scratchDir, 'storage'), sync: false } }
     }
     const host = config.httpServer.options.host
-    // Port 0 with several workers: pick one port for all of them to share.
-    if (config.httpServer.options.port === 0 && count > 1) config.httpServer.options.port = await freePort(host === '0.0.0.0' ? '127.0.0.1' : host)
     const loaded: LoadedConfig = { ...input, config }
     const pool: TaskRunner = config.workerRunner === 'threads' ? threadRunner() : piscinaRunner(count)
     const supervisor = new Supervisor(loaded, createSharedMemory(count, options.ringBytes ?? 4 << 20), pool, resolveServerName(config.serverName), options, scratchDir)
     try {
       // The first worker alone, so a bad config fails once, with its own error.
       supervisor.port = await supervisor.startWorker(0)
+      // Port 0: the OS gave worker 0 a port nobody else holds, and the others (and restarts) join it.
+      // A port picked and released beforehand could be taken meanwhile by another server, which
+      // SO_REUSEPORT would then let share it, each answering part of the connections.
+      config.httpServer.options.port = supervisor.port
       // Every start settles before a failure closes the rest: no thread is ended while it loads.
       const started = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => supervisor.startWorker(i + 1)))
       const failed = started.find((result) => result.status === 'rejected')

@@ -11,10 +11,14 @@ import { DEFAULT_MAX_SEND_BUFFER, type TopicHub, type Transport, type TransportS
 import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
 import { RiptideError } from '../../native-free-core/errors.js'
 import { loadNativeUws, type UwsModule } from './uws-native.js'
+import { freePort } from './free-port.js'
 
 interface SocketData { handshake: HandshakeData, session: TransportSession | null, open: boolean }
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' }
+
+/** How many just-freed ports port 0 tries before giving up. */
+const PORT_ATTEMPTS = 5
 
 function text (buffer: ArrayBuffer): string { return Buffer.from(buffer).toString('utf8') }
 
@@ -167,13 +171,27 @@ export class UwsHttpServer implements HttpServerAdapter {
     return this.listenOn(host, port)
   }
 
-  private listenOn (host: string, port: number): Promise<number> {
+  /**
+   * uSockets sets SO_REUSEPORT only on a port given by number, so port 0 becomes a port the OS
+   * has just called free: other workers can then share it. Picked at the last moment, and
+   * picked again if another server took it meanwhile.
+   */
+  private async listenOn (host: string, port: number): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const listening = await this.listenOnce(host, port === 0 ? await freePort(host) : port)
+      if (listening !== null) return listening
+      if (port !== 0 || attempt === PORT_ATTEMPTS) throw new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${host}:${port}`)
+    }
+  }
+
+  /** Listens on `port`; resolves the port, or null if it is taken. */
+  private listenOnce (host: string, port: number): Promise<number | null> {
     const app = this.app
     if (app === null) return Promise.reject(new RiptideError('RT_SERVER_STATE', 'listen() must come first'))
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       app.listen(host, port, (listenSocket) => {
         if (listenSocket === false) {
-          reject(new RiptideError('RT_LISTEN_FAILED', `cannot listen on ${host}:${port}`))
+          resolve(null)
           return
         }
         this.listenSockets.push(listenSocket)
