@@ -39,14 +39,15 @@ function waitForLine (child: ChildProcess, pattern: RegExp, what: string): Promi
  * redis-server with `appendonly yes` and `appendfsync always`: a write is acknowledged once it is
  * on disk, as riptide's durable setting would ask of it.
  */
-export async function startRedis (): Promise<Service> {
-  const port = await freePort()
-  const dir = makeTempDir('riptide-redis-')
+export async function startRedis (again?: { port: number, dir: string }): Promise<Service & { dir: string, stop (signal?: NodeJS.Signals): Promise<void> }> {
+  // `again`: a restart on the same port and append-only file (what was acknowledged must be there).
+  const port = again?.port ?? await freePort()
+  const dir = again?.dir ?? makeTempDir('riptide-redis-')
   const child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   await waitForLine(child, /Ready to accept connections/, 'redis-server')
   child.stdout?.resume()
-  return { port, stop: async () => { child.kill('SIGTERM'); await exited } }
+  return { port, dir, stop: async (signal: NodeJS.Signals = 'SIGTERM') => { child.kill(signal); await exited } }
 }
 
 /** Runs a PostgreSQL tool, as the postgres user when this process is root. */

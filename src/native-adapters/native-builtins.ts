@@ -7,6 +7,7 @@ import type { BuiltinTable } from '../native-free-core/builtins.js'
 import type { PluginRef } from '../native-free-core/config/schema.js'
 import { ConfigError } from '../native-free-core/errors.js'
 import { LmdbRecords } from './lmdb/lmdb-records.js'
+import { RedisCache } from './redis/redis-cache.js'
 
 function lmdbPath (ref: PluginRef | PluginRef[]): string | null {
   if (Array.isArray(ref) || ref.type !== 'lmdb') return null
@@ -14,7 +15,10 @@ function lmdbPath (ref: PluginRef | PluginRef[]): string | null {
 }
 
 export const NATIVE_BUILTINS: BuiltinTable = {
-  cache: { lmdb: (ref) => new LmdbRecords(ref.options, 'cache') },
+  cache: {
+    lmdb: (ref) => new LmdbRecords(ref.options, 'cache'),
+    redis: (ref, context) => new RedisCache(ref.options, context.logger),
+  },
   storage: {
     lmdb: (ref, context) => {
       const path = lmdbPath(ref)

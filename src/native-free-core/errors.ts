@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   RT_RECORD_STORE: 'a record read or write failed or timed out in the cache or storage (the client gets the matching record error action)',
   RT_RECORD_PATH: 'a record path is refused: a malformed or empty segment, a prototype segment, or an array index too far past the end',
   RT_PERMISSION_RULE_FAILED: 'a permission rule failed while it ran (a property of undefined, more record reads than maxRuleIterations); the request is refused',
+  RT_REDIS_UNAVAILABLE: 'a Redis plugin could not reach Redis at start-up (the message says where and why)',
   RT_PLUGIN_API: 'a custom plugin asked the server for something it refused: an invalid argument, or a record read or write that failed',
 } as const
 

@@ -60,6 +60,8 @@ const HASH = { hash: 'md5', iterations: 100, keyLength: 32 }
 export interface PeerSettings {
   /** ws-binary's unauthenticatedClientTimeout, ms (default deepstream's 180000). */
   readonly unauthenticatedClientTimeout?: number
+  /** YAML appended to config.yml: top-level keys the base config does not set (`cache: …`). */
+  readonly extraConfig?: string
 }
 
 /**
@@ -93,6 +95,7 @@ auth:
 permission:
   type: config
   options: { permissions: fileLoad(permissions.yml) }
+${settings.extraConfig ?? ''}
 `)
   return join(dir, 'config.yml')
 }

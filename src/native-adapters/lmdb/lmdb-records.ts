@@ -24,6 +24,7 @@ import type { Cache, StoredRecord } from '../../native-free-core/plugins/cache/c
 import type { JSONValue } from '../../native-free-core/protocol/message.js'
 import { ConfigError, RiptideError, errorMessage } from '../../native-free-core/errors.js'
 import { prepareDataDirectory } from './data-dir.js'
+import { parsePluginOptions } from '../../native-free-core/config/plugin-options.js'
 
 /** Bumped when the layout of the databases changes. */
 export const DATA_FORMAT = 1
@@ -48,14 +49,9 @@ export class LmdbRecords implements Cache {
 
   /** `role` names the config section in errors: `cache` or `storage`. */
   constructor (options: unknown, readonly role: 'cache' | 'storage' = 'cache') {
-    const parsed = optionsSchema.safeParse(options ?? {})
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      const key = [role, 'options', ...(issue.path.length > 0 ? issue.path : (issue as { keys?: string[] }).keys ?? [])].join('.')
-      throw new ConfigError(`${key}: ${issue.message}`)
-    }
-    this.path = parsed.data.path
-    this.sync = parsed.data.sync
+    const parsed = parsePluginOptions(optionsSchema, options, `${role}.options`)
+    this.path = parsed.path
+    this.sync = parsed.sync
     this.description = `lmdb ${role} at ${this.path}`
   }
 

@@ -13,6 +13,7 @@ import type { Authentication, AuthResult, HandshakeData } from './authentication
 import type { PluginOptions } from '../plugin.js'
 import type { JSONObject, JSONValue } from '../../protocol/message.js'
 import type { Logger } from '../logger/logger.js'
+import { parsePluginOptions } from '../../config/plugin-options.js'
 import { ConfigError, errorMessage } from '../../errors.js'
 
 const optionsSchema = z.object({
@@ -33,12 +34,7 @@ export class HttpAuthentication implements Authentication {
   private readonly options: Options
 
   constructor (options: PluginOptions, private readonly logger: Logger) {
-    const parsed = optionsSchema.safeParse(options)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new ConfigError(`auth http options.${issue.path.join('.')}: ${issue.message}`)
-    }
-    this.options = parsed.data
+    this.options = parsePluginOptions(optionsSchema, options, 'auth http options')
     this.description = `http authentication (${new URL(this.options.endpointUrl).origin})`
   }
 

@@ -11,6 +11,7 @@ import type { Authentication, AuthResult } from './authentication.js'
 import type { PluginOptions } from '../plugin.js'
 import type { JSONObject } from '../../protocol/message.js'
 import { ConfigError } from '../../errors.js'
+import { parsePluginOptions } from '../../config/plugin-options.js'
 
 const tokenSchema = z.object({
   id: z.string().min(1),
@@ -34,16 +35,12 @@ export class TokenAuthentication implements Authentication {
   private readonly reportInvalid: boolean
 
   constructor (options: PluginOptions) {
-    const parsed = optionsSchema.safeParse(options)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new ConfigError(`auth token options.${issue.path.join('.')}: ${issue.message}`)
-    }
-    for (const token of Object.keys(parsed.data.tokens)) {
+    const parsed = parsePluginOptions(optionsSchema, options, 'auth token options')
+    for (const token of Object.keys(parsed.tokens)) {
       if (token.length < 16) throw new ConfigError(`auth token options.tokens.${token}: a token must be at least 16 characters`)
     }
-    this.tokens = Object.entries(parsed.data.tokens).map(([token, user]) => ({ digest: digest(token), user }))
-    this.reportInvalid = parsed.data.reportInvalidParameters
+    this.tokens = Object.entries(parsed.tokens).map(([token, user]) => ({ digest: digest(token), user }))
+    this.reportInvalid = parsed.reportInvalidParameters
   }
 
   async whenReady (): Promise<void> {}

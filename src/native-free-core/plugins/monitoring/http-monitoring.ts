@@ -19,6 +19,7 @@ import type { Message } from '../../protocol/message.js'
 import type { LogLevel } from '../logger/logger.js'
 import type { HttpRequest, HttpResponse } from '../../http/http-routes.js'
 import { ConfigError } from '../../errors.js'
+import { parsePluginOptions } from '../../config/plugin-options.js'
 import { TOPIC, topicName } from '../../protocol/constants.js'
 import { merge, percentiles, WorkerStats, type MergedStats, type StatsSnapshot } from './stats.js'
 import { livePage } from './live-page.js'
@@ -50,12 +51,7 @@ export class HttpMonitoring implements Monitoring {
   private host: MonitoringHost | null = null
 
   constructor (options: unknown) {
-    const parsed = optionsSchema.safeParse(options ?? {})
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new ConfigError(`monitoring http options.${[...issue.path, ...((issue as { keys?: string[] }).keys ?? [])].join('.')}: ${issue.message}`)
-    }
-    this.options = parsed.data
+    this.options = parsePluginOptions(optionsSchema, options, 'monitoring http options')
   }
 
   async whenReady (): Promise<void> {}
