@@ -199,10 +199,12 @@ describe('cluster envelope codec', () => {
     ]
     for (const message of messages) {
       const decoded = decodeEnvelope(encodeEnvelope('channel', 3, message).slice())
-      expect(decoded).toEqual({ channel: 'channel', fromWorker: 3, message, receivedAt: 0, frames: null })
+      expect(decoded).toEqual({ channel: 'channel', fromWorker: 3, message, receivedAt: 0, frames: null, fromHost: null })
     }
     const stamped = decodeEnvelope(encodeEnvelope('channel', 1, messages[0], 1795860000123.456).slice())
     expect(stamped.receivedAt).toBe(1795860000123.456)
+    // Between hosts (the Redis cluster node) an envelope names its host.
+    expect(decodeEnvelope(encodeEnvelope('channel', 1, messages[0], 0, undefined, 'host-b').slice()).fromHost).toBe('host-b')
   })
 
   it('writes and reads every control kind, and reads nothing from a client message or damaged bytes', () => {

@@ -28,6 +28,13 @@ export function parseRedisOptions (options: unknown, section: string): RedisOpti
   return parsePluginOptions(redisOptionsSchema, options, section)
 }
 
+/** Where the options connect, without the password. */
+export function redisAddress (options: RedisOptions): string {
+  if (options.url === undefined) return `redis://${options.host}:${options.port}/${options.db}`
+  const url = new URL(options.url)
+  return `${url.protocol}//${url.host}${url.pathname}`
+}
+
 export class RedisConnection {
   readonly client: Redis
   /** Where it connects, without the password. */
@@ -47,14 +54,10 @@ export class RedisConnection {
       enableAutoPipelining: true,
       retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
     }
-    if (options.url !== undefined) {
-      const url = new URL(options.url)
-      this.address = `${url.protocol}//${url.host}${url.pathname}`
-      this.client = new Redis(options.url, shared)
-    } else {
-      this.address = `redis://${options.host}:${options.port}/${options.db}`
-      this.client = new Redis({ ...shared, host: options.host, port: options.port, password: options.password, db: options.db })
-    }
+    this.address = redisAddress(options)
+    this.client = options.url !== undefined
+      ? new Redis(options.url, shared)
+      : new Redis({ ...shared, host: options.host, port: options.port, password: options.password, db: options.db })
     // ioredis emits 'error' on every failed attempt: keep the reason, and say once that Redis went.
     this.client.on('error', (error: Error) => { this.lastError = error.message })
     this.client.on('close', () => {

@@ -22,6 +22,8 @@ export interface DecodedEnvelope {
   receivedAt: number
   /** Frames by codec index, viewing `bytes` (see schemas/cluster.fbs); null when the sender sent none. */
   frames: EncodedFrames | null
+  /** The sending host, on envelopes between hosts; null between the workers of one host. */
+  fromHost: string | null
 }
 
 const builder = new flatbuffers.Builder(1024)
@@ -37,19 +39,21 @@ function buildFrames (frames: EncodedFrames | undefined): flatbuffers.Offset {
   return tables.length === 0 ? 0 : Envelope.createFramesVector(builder, tables)
 }
 
-export function encodeEnvelope (channel: string, fromWorker: number, message: Message, receivedAt = 0, frames?: EncodedFrames): Uint8Array {
+export function encodeEnvelope (channel: string, fromWorker: number, message: Message, receivedAt = 0, frames?: EncodedFrames, fromHost?: string): Uint8Array {
   builder.clear()
   // See wire-message.ts: present fields equal to their default must still be written.
   builder.forceDefaults(true)
   const body = buildMessage(builder, message)
   const channelOffset = builder.createString(channel)
   const framesOffset = buildFrames(frames)
+  const hostOffset = fromHost === undefined ? 0 : builder.createString(fromHost)
   Envelope.startEnvelope(builder)
   Envelope.addChannel(builder, channelOffset)
   Envelope.addFromWorker(builder, fromWorker)
   Envelope.addMessage(builder, body)
   if (receivedAt !== 0) Envelope.addReceivedAt(builder, receivedAt)
   if (framesOffset !== 0) Envelope.addFrames(builder, framesOffset)
+  if (hostOffset !== 0) Envelope.addFromHost(builder, hostOffset)
   builder.finish(Envelope.endEnvelope(builder))
   return builder.asUint8Array()
 }
@@ -60,7 +64,7 @@ export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
   if (body === null) throw new Error('cluster envelope without a message')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const message = readMessageTable(bytes, view, body.bb_pos, 0, bytes.byteLength)
-  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message, receivedAt: envelope.receivedAt(), frames: readFrames(envelope) }
+  return { channel: envelope.channel() ?? '', fromWorker: envelope.fromWorker(), message, receivedAt: envelope.receivedAt(), frames: readFrames(envelope), fromHost: envelope.fromHost() }
 }
 
 function readFrames (envelope: Envelope): EncodedFrames | null {

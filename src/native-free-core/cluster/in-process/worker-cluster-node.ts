@@ -42,7 +42,7 @@ export class WorkerClusterNode implements ClusterNode {
   readonly serverName: string
   private readonly rings: Ring[]
   private readonly workers: WorkerTable
-  private readonly handlers = new Map<string, ClusterMessageHandler>()
+  protected readonly handlers = new Map<string, ClusterMessageHandler>()
   /** Bytes held back per receiver while its ring is full. */
   private readonly backlog = new Map<number, Uint8Array[]>()
   private closed = false
@@ -52,13 +52,13 @@ export class WorkerClusterNode implements ClusterNode {
   /** Receivers written to this iteration and not yet signalled: one signal each at its end. */
   private readonly unsignalled = new Set<number>()
 
-  constructor (shared: SharedMemory, private readonly index: number, private readonly base: string, private readonly logger: Logger) {
+  constructor (shared: SharedMemory, protected readonly index: number, protected readonly base: string, protected readonly logger: Logger, description?: string) {
     const owner = ownerOf(index)
     this.rings = shared.rings.map((buffer) => Ring.attach(buffer, owner))
     this.workers = WorkerTable.attach(shared.workers)
     this.serverName = workerName(base, index)
     this.names = this.rings.map((_ring, worker) => workerName(base, worker))
-    this.description = `in-process cluster node, worker ${index} of ${this.rings.length}`
+    this.description = description ?? `in-process cluster node, worker ${index} of ${this.rings.length}`
   }
 
   async whenReady (): Promise<void> {

@@ -42,6 +42,18 @@ export interface ClusterNode extends Plugin {
    * another worker, before this worker's version 2.
    */
   deliverPending? (): void
+  /**
+   * Cluster nodes that span hosts (the Redis node): this node has local subscribers of `name` on
+   * the subscription channel `channel` (`watching`), or no longer has any. While it watches, what
+   * other hosts publish about `name` on `channel` reaches this node's handler of `channel`.
+   */
+  watch? (channel: string, name: string, watching: boolean): void
+  /**
+   * Cluster nodes that span hosts: hands a message about `name` on the subscription channel
+   * `channel` to the nodes of other hosts that watch it (the nodes of this host get it by `send`
+   * or `sendToWorkers`); `frames` as for sendTo.
+   */
+  publishToHosts? (channel: string, name: string, message: Message, frames?: EncodedFrames): void
   /** Registers the handler of a channel. One handler per channel. */
   subscribe (channel: string, handler: ClusterMessageHandler): void
 }

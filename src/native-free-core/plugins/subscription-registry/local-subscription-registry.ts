@@ -77,7 +77,10 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
       this.bySocket.set(socket, names)
     }
     names.add(name)
-    if (subscribers.all.size === 1) this.state.add(name)
+    if (subscribers.all.size === 1) {
+      this.state.add(name)
+      this.cluster.watch?.(this.channel, name, true)
+    }
     return true
   }
 
@@ -99,6 +102,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     if (subscribers.all.size === 0) {
       this.byName.delete(name)
       this.state.remove(name)
+      this.cluster.watch?.(this.channel, name, false)
     }
     return true
   }
@@ -125,6 +129,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
       const count = this.deliverLocally(name, message, sender)
       // Receivers pass the frames encoded here on to their subscribers instead of encoding again.
       this.sendToNodesWith(name, message)
+      this.cluster.publishToHosts?.(this.channel, name, message, this.frames)
       return count
     } finally {
       this.frames.fill(undefined)

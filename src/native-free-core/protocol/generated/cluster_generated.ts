@@ -194,8 +194,19 @@ framesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * The sending host's server name, on envelopes that travel between hosts (the Redis cluster
+ * node); absent between the workers of one host.
+ */
+fromHost():string|null
+fromHost(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+fromHost(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startEnvelope(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addChannel(builder:flatbuffers.Builder, channelOffset:flatbuffers.Offset) {
@@ -228,6 +239,10 @@ static createFramesVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]
 
 static startFramesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
+}
+
+static addFromHost(builder:flatbuffers.Builder, fromHostOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, fromHostOffset, 0);
 }
 
 static endEnvelope(builder:flatbuffers.Builder):flatbuffers.Offset {

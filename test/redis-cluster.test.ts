@@ -1,0 +1,121 @@
+/**
+ * Hosts joined on Redis (`clusterNode: { type: redis }`): riptide servers that share nothing but a
+ * real redis-server, each on 2 workers, as hosts behind a load balancer would. Stock
+ * `@deepstream/client`s on different hosts and workers get each event once, record updates made
+ * on another host, and a host listens to a name's Redis channel only while it has subscribers.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import type { DeepstreamClient } from '@deepstream/client'
+import { redisChannel } from '../src/native-adapters/redis/redis-cluster-node.js'
+import { subscriptionChannel } from '../src/native-free-core/plugins/subscription-registry/subscription-registry.js'
+import { closeClients, connect, DEFAULT_KIND, eventually, removeTempDirs, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { servicesMissing, startRedis } from './services.js'
+
+let redis: Awaited<ReturnType<typeof startRedis>>
+let direct: Redis
+const hosts: TestServer[] = []
+
+async function host (): Promise<TestServer> {
+  const url = `redis://127.0.0.1:${redis.port}`
+  const server = await startTestServer({ clusterNode: { type: 'redis', options: { url } }, cache: { type: 'redis', options: { url } }, storage: { type: 'none' } }, DEFAULT_KIND, process.cwd(), 2)
+  hosts.push(server)
+  return server
+}
+
+/** How many workers, over every host, listen to `name`'s events on Redis. */
+async function listeners (topic: string, name: string): Promise<number> {
+  const [, count] = await direct.pubsub('NUMSUB', redisChannel(subscriptionChannel(topic), name)) as [string, number]
+  return count
+}
+
+/** Collects what `client` receives on event `name`. */
+function collect (client: DeepstreamClient, name: string): unknown[] {
+  const received: unknown[] = []
+  client.event.subscribe(name, (data: unknown) => received.push(data))
+  return received
+}
+
+describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on Redis${servicesMissing}`, () => {
+  beforeAll(async () => {
+    redis = await startRedis()
+    direct = new Redis({ port: redis.port, lazyConnect: true })
+    await direct.connect()
+  }, 30_000)
+  afterEach(async () => {
+    closeClients()
+    await Promise.all(hosts.splice(0).map((server) => server.close()))
+  })
+  afterAll(async () => {
+    direct.disconnect()
+    await redis.stop()
+    removeTempDirs()
+  })
+
+  it('delivers each event once to subscribers on every worker of every host', async () => {
+    const [a, b] = await Promise.all([host(), host()])
+    const onA0 = await connect(workerPort(a, 0))
+    const onA1 = await connect(workerPort(a, 1))
+    const onB1 = await connect(workerPort(b, 1))
+    const publisher = await connect(workerPort(b, 0))
+    const got = [collect(onA0, 'news'), collect(onA1, 'news'), collect(onB1, 'news'), collect(publisher, 'news')]
+    // Live: each of the four workers with a subscriber listens on Redis.
+    await eventually(async () => expect(await listeners('event', 'news')).toBe(4))
+    for (let n = 0; n < 20; n++) publisher.event.emit('news', n)
+    onA0.event.emit('news', 'last')
+    // @deepstream/client hands an emit to its own subscribers too: everyone ends with the 21 once.
+    const expected = [...Array.from({ length: 20 }, (_, n) => n), 'last'].sort()
+    await eventually(() => {
+      for (const received of got) expect([...received].sort()).toEqual(expected)
+    })
+    // Nothing more is on its way: 'end' from the same publisher comes after any copy of its 20.
+    publisher.event.emit('news', 'end')
+    await eventually(() => {
+      for (const received of got) expect(received).toContain('end')
+    })
+    for (const received of got) expect(received).toHaveLength(22)
+  })
+
+  it('listens to a name on Redis only while a worker has subscribers of it', async () => {
+    const [a] = await Promise.all([host(), host()])
+    const client = await connect(workerPort(a, 1))
+    expect(await listeners('event', 'quiet')).toBe(0)
+    const handler = (): void => {}
+    client.event.subscribe('quiet', handler)
+    await eventually(async () => expect(await listeners('event', 'quiet')).toBe(1))
+    client.event.unsubscribe('quiet', handler)
+    await eventually(async () => expect(await listeners('event', 'quiet')).toBe(0))
+  })
+
+  it('sends record updates made on one host to subscribers on the other, versions decided once', async () => {
+    const [a, b] = await Promise.all([host(), host()])
+    const reader = await connect(workerPort(a, 1))
+    const record = reader.record.getRecord('shared/doc')
+    await record.whenReady()
+    await eventually(async () => expect(await listeners('record', 'shared/doc')).toBe(1))
+    const writer = await connect(workerPort(b, 0))
+    const written = writer.record.getRecord('shared/doc')
+    await written.whenReady()
+    await written.setWithAck({ title: 'from b' })
+    await eventually(() => expect(record.get()).toEqual({ title: 'from b' }))
+    expect(record.version).toBe(1)
+    await record.setWithAck('by', 'a')
+    await eventually(() => expect(written.get()).toEqual({ title: 'from b', by: 'a' }))
+    expect(written.version).toBe(2)
+  })
+
+  it('recovers by itself when Redis restarts: each host listens again, and events flow between hosts', async () => {
+    const [a, b] = await Promise.all([host(), host()])
+    const subscriber = await connect(workerPort(a, 0))
+    const got = collect(subscriber, 'after-restart')
+    await eventually(async () => expect(await listeners('event', 'after-restart')).toBe(1))
+    await redis.stop('SIGKILL')
+    redis = await startRedis({ port: redis.port, dir: redis.dir })
+    const publisher = await connect(workerPort(b, 1))
+    await eventually(async () => expect(await listeners('event', 'after-restart')).toBe(1), 10_000)
+    await eventually(() => {
+      publisher.event.emit('after-restart', 'ping')
+      expect(got).toContain('ping')
+    }, 10_000)
+  })
+})
