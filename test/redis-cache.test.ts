@@ -4,31 +4,14 @@
  * script across hosts (two riptide servers sharing nothing but Redis), records shared both ways
  * with deepstream 7.0.2 running `@deepstream/cache-redis`, and a Redis that dies and comes back.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
 import { DeepstreamClient } from '@deepstream/client'
 import { cacheSuite } from '../src/conformance/index.js'
 import { RedisCache } from '../src/native-adapters/redis/redis-cache.js'
 import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.js'
-import { startDeepstream, ADA, type Peer } from './differential/peers.js'
-import { closeClients, connect, eventually, makeTempDir, removeTempDirs, startTestServer, type Reachable, type TestServer } from './helpers.js'
-import { servicesMissing, startRedis } from './services.js'
-
-type RedisService = Awaited<ReturnType<typeof startRedis>>
-
-let redis: RedisService
-let direct: Redis
-const servers: Array<TestServer | Peer> = []
-
-function redisCacheConfig (db = 0): Record<string, unknown> {
-  return { cache: { type: 'redis', options: { url: `redis://127.0.0.1:${redis.port}/${db}` } }, storage: { type: 'none' } }
-}
-
-async function host (config: Record<string, unknown> = redisCacheConfig()): Promise<TestServer> {
-  const server = await startTestServer(config)
-  servers.push(server)
-  return server
-}
+import { startDeepstream, ADA } from './differential/peers.js'
+import { connect, eventually, makeTempDir, startTestServer, type Reachable, type TestServer } from './helpers.js'
+import { servicesMissing, useRedis } from './services.js'
 
 /** One JIF request to `server`; the body of its answer. */
 async function jif (server: Reachable, body: unknown[]): Promise<{ result: string, body: Array<Record<string, unknown>> }> {
@@ -37,27 +20,20 @@ async function jif (server: Reachable, body: unknown[]): Promise<{ result: strin
 }
 
 describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`the redis cache${servicesMissing}`, () => {
-  beforeAll(async () => {
-    redis = await startRedis()
-    direct = new Redis({ port: redis.port, lazyConnect: true })
-    await direct.connect()
-  }, 30_000)
-  afterEach(async () => {
-    closeClients()
-    await Promise.all(servers.splice(0).map((server) => server.close()))
-  })
-  afterAll(async () => {
-    direct.disconnect()
-    await redis.stop()
-    removeTempDirs()
-  })
+  const redis = useRedis()
+
+  async function host (): Promise<TestServer> {
+    const server = await startTestServer({ cache: { type: 'redis', options: { url: redis.url() } }, storage: { type: 'none' } })
+    redis.servers.push(server)
+    return server
+  }
 
   // The plugin alone, on a database of its own that each test starts empty.
   cacheSuite('redis', async () => {
-    await direct.select(3)
-    await direct.flushdb()
-    await direct.select(0)
-    return new RedisCache({ url: `redis://127.0.0.1:${redis.port}/3` }, new PinoLogger({ level: 'off' }))
+    await redis.client.select(3)
+    await redis.client.flushdb()
+    await redis.client.select(0)
+    return new RedisCache({ url: redis.url(3) }, new PinoLogger({ level: 'off' }))
   })
 
   it('keeps records in deepstream\'s layout, <name>_v and <name>_d, and serves them to another host', async () => {
@@ -66,8 +42,8 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`the redis 
     const record = writer.record.getRecord('layout/one')
     await record.whenReady()
     await record.setWithAck({ city: 'London', tags: ['a'] })
-    expect(await direct.get('layout/one_v')).toBe('1')
-    expect(JSON.parse(await direct.get('layout/one_d') ?? 'null')).toEqual({ city: 'London', tags: ['a'] })
+    expect(await redis.client.get('layout/one_v')).toBe('1')
+    expect(JSON.parse(await redis.client.get('layout/one_d') ?? 'null')).toEqual({ city: 'London', tags: ['a'] })
 
     const reader = await connect(b)
     expect(await reader.record.snapshot('layout/one')).toEqual({ city: 'London', tags: ['a'] })
@@ -77,7 +53,7 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`the redis 
     const gone = reader.record.getRecord('layout/one')
     await gone.whenReady()
     await gone.delete()
-    await eventually(async () => expect(await direct.exists('layout/one_v', 'layout/one_d')).toBe(0))
+    await eventually(async () => expect(await redis.client.exists('layout/one_v', 'layout/one_d')).toBe(0))
   })
 
   it('decides each version once when two hosts race to write it', async () => {
@@ -93,14 +69,14 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`the redis 
       const loser = wins[0] === true ? fromB.body[i] : fromA.body[i]
       // deepstream's JIF answer to a version conflict: VERSION_EXISTS's number and what won.
       expect(loser, name).toMatchObject({ success: false, errorEvent: 102, currentVersion: 1, currentData: { by: winner } })
-      expect(JSON.parse(await direct.get(`${name}_d`) ?? 'null')).toEqual({ by: winner })
-      expect(await direct.get(`${name}_v`)).toBe('1')
+      expect(JSON.parse(await redis.client.get(`${name}_d`) ?? 'null')).toEqual({ by: winner })
+      expect(await redis.client.get(`${name}_v`)).toBe('1')
     }
   })
 
   it('reads and updates what deepstream 7.0.2 wrote with @deepstream/cache-redis on the same Redis, and the other way round', async () => {
-    const deepstream = await startDeepstream(makeTempDir(), { extraConfig: `cache: { name: redis, options: { host: 127.0.0.1, port: ${redis.port} } }` })
-    servers.push(deepstream)
+    const deepstream = await startDeepstream(makeTempDir(), { extraConfig: `cache: { name: redis, options: { host: 127.0.0.1, port: ${redis.server.port} } }` })
+    redis.servers.push(deepstream)
     const riptide = await host()
     const viaDeepstream = async (): Promise<DeepstreamClient> => {
       const client = new DeepstreamClient(`ws://127.0.0.1:${deepstream.port}/deepstream`, { offlineEnabled: false, maxReconnectAttempts: 0, recordDiscardTimeout: 0 })
@@ -119,7 +95,7 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`the redis 
     expect(seen.get()).toEqual({ from: 'deepstream' })
     expect(seen.version).toBe(1)
     await seen.setWithAck('then', 'riptide')
-    expect(await direct.get('interop/by-deepstream_v')).toBe('2')
+    expect(await redis.client.get('interop/by-deepstream_v')).toBe('2')
 
     const fromRiptide = rt.record.getRecord('interop/by-riptide')
     await fromRiptide.whenReady()
@@ -143,13 +119,13 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`the redis 
     await Promise.all(acknowledged.map((name) => client.record.setDataWithAck(name, { n: name })))
 
     // SIGKILL: Redis gets no chance to flush; appendfsync always has put each acknowledged write on disk.
-    await redis.stop('SIGKILL')
+    await redis.server.stop('SIGKILL')
     const refused = await client.record.setDataWithAck('outage/while-down', { n: 1 }).then(() => null, (error: unknown) => error)
     expect(refused).toBe('RECORD_UPDATE_ERROR')
     const unread = await client.record.snapshot('outage/never-written').then(() => null, (error: unknown) => error)
     expect(unread).toBe('RECORD_LOAD_ERROR')
 
-    redis = await startRedis({ port: redis.port, dir: redis.dir })
+    await redis.restart()
     await eventually(async () => {
       await client.record.setDataWithAck('outage/after', { back: true })
     }, 10_000)

@@ -4,30 +4,12 @@
  * `@deepstream/client`s on different hosts and workers get each event once, record updates made
  * on another host, and a host listens to a name's Redis channel only while it has subscribers.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
 import type { DeepstreamClient } from '@deepstream/client'
 import { redisChannel } from '../src/native-adapters/redis/redis-cluster-node.js'
 import { subscriptionChannel } from '../src/native-free-core/plugins/subscription-registry/subscription-registry.js'
-import { closeClients, connect, DEFAULT_KIND, eventually, removeTempDirs, startTestServer, workerPort, type TestServer } from './helpers.js'
-import { servicesMissing, startRedis } from './services.js'
-
-let redis: Awaited<ReturnType<typeof startRedis>>
-let direct: Redis
-const hosts: TestServer[] = []
-
-async function host (): Promise<TestServer> {
-  const url = `redis://127.0.0.1:${redis.port}`
-  const server = await startTestServer({ clusterNode: { type: 'redis', options: { url } }, cache: { type: 'redis', options: { url } }, storage: { type: 'none' } }, DEFAULT_KIND, process.cwd(), 2)
-  hosts.push(server)
-  return server
-}
-
-/** How many workers, over every host, listen to `name`'s events on Redis. */
-async function listeners (topic: string, name: string): Promise<number> {
-  const [, count] = await direct.pubsub('NUMSUB', redisChannel(subscriptionChannel(topic), name)) as [string, number]
-  return count
-}
+import { connect, DEFAULT_KIND, eventually, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { servicesMissing, useRedis } from './services.js'
 
 /** Collects what `client` receives on event `name`. */
 function collect (client: DeepstreamClient, name: string): unknown[] {
@@ -37,20 +19,21 @@ function collect (client: DeepstreamClient, name: string): unknown[] {
 }
 
 describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on Redis${servicesMissing}`, () => {
-  beforeAll(async () => {
-    redis = await startRedis()
-    direct = new Redis({ port: redis.port, lazyConnect: true })
-    await direct.connect()
-  }, 30_000)
-  afterEach(async () => {
-    closeClients()
-    await Promise.all(hosts.splice(0).map((server) => server.close()))
-  })
-  afterAll(async () => {
-    direct.disconnect()
-    await redis.stop()
-    removeTempDirs()
-  })
+  const redis = useRedis()
+
+  /** A host: a riptide server of 2 workers whose cluster node and cache are on the shared Redis. */
+  async function host (): Promise<TestServer> {
+    const url = redis.url()
+    const server = await startTestServer({ clusterNode: { type: 'redis', options: { url } }, cache: { type: 'redis', options: { url } }, storage: { type: 'none' } }, DEFAULT_KIND, process.cwd(), 2)
+    redis.servers.push(server)
+    return server
+  }
+
+  /** How many workers, over every host, listen to `name`'s messages on `topic` on Redis. */
+  async function listeners (topic: string, name: string): Promise<number> {
+    const [, count] = await redis.client.pubsub('NUMSUB', redisChannel(subscriptionChannel(topic), name)) as [string, number]
+    return count
+  }
 
   it('delivers each event once to subscribers on every worker of every host', async () => {
     const [a, b] = await Promise.all([host(), host()])
@@ -109,8 +92,8 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
     const subscriber = await connect(workerPort(a, 0))
     const got = collect(subscriber, 'after-restart')
     await eventually(async () => expect(await listeners('event', 'after-restart')).toBe(1))
-    await redis.stop('SIGKILL')
-    redis = await startRedis({ port: redis.port, dir: redis.dir })
+    await redis.server.stop('SIGKILL')
+    await redis.restart()
     const publisher = await connect(workerPort(b, 1))
     await eventually(async () => expect(await listeners('event', 'after-restart')).toBe(1), 10_000)
     await eventually(() => {

@@ -4,50 +4,74 @@
  * of its own and is stopped by the test that started it. PostgreSQL refuses to run as root, so
  * when the tests run as root its tools run as the `postgres` user.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { chownSync, existsSync, readdirSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../src/native-adapters/http/free-port.js'
-import { makeTempDir } from './helpers.js'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { Redis } from 'ioredis'
+import { closeClients, makeTempDir, removeTempDirs } from './helpers.js'
+import { redisInstalled, startRedisServer, type RedisServer } from '../bench/lib/redis-server.js'
 
 export interface Service { readonly port: number, stop (): Promise<void> }
 
-const REDIS = '/usr/bin/redis-server'
 const PG_ROOT = '/usr/lib/postgresql'
 const pgBin = existsSync(PG_ROOT) ? readdirSync(PG_ROOT).map((version) => join(PG_ROOT, version, 'bin')).find((bin) => existsSync(join(bin, 'pg_ctl'))) : undefined
 
 /** Empty when both servers are installed; otherwise why a test that needs them is skipped, for its title. */
-export const servicesMissing = existsSync(REDIS) && pgBin !== undefined
+export const servicesMissing = redisInstalled() && pgBin !== undefined
   ? ''
   : ' (skipped: install Debian\'s redis-server and postgresql packages to run it; .ci/run does)'
 
-function waitForLine (child: ChildProcess, pattern: RegExp, what: string): Promise<void> {
-  let output = ''
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      if (pattern.test(output)) resolve()
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready:\n${output}`)))
-  })
+/** redis-server (bench/lib/redis-server.ts); `again` restarts it on the same port and append-only file. */
+export async function startRedis (again?: { port: number, dir: string }): Promise<RedisServer> {
+  return startRedisServer(again ?? { port: await freePort(), dir: makeTempDir('riptide-redis-') })
 }
 
 /**
- * redis-server with `appendonly yes` and `appendfsync always`: a write is acknowledged once it is
- * on disk, as riptide's durable setting would ask of it.
+ * A redis-server for the tests of one describe block (call `useRedis()` inside it), with a plain
+ * ioredis client to look inside it: started before the first test and stopped after the last.
+ * After each test, the clients and the servers the test registered in `servers` are closed.
  */
-export async function startRedis (again?: { port: number, dir: string }): Promise<Service & { dir: string, stop (signal?: NodeJS.Signals): Promise<void> }> {
-  // `again`: a restart on the same port and append-only file (what was acknowledged must be there).
-  const port = again?.port ?? await freePort()
-  const dir = again?.dir ?? makeTempDir('riptide-redis-')
-  const child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  await waitForLine(child, /Ready to accept connections/, 'redis-server')
-  child.stdout?.resume()
-  return { port, dir, stop: async (signal: NodeJS.Signals = 'SIGTERM') => { child.kill(signal); await exited } }
+export interface RedisFixture {
+  readonly server: RedisServer
+  readonly client: Redis
+  readonly servers: Array<{ close (): Promise<void> }>
+  url (db?: number): string
+  /** Starts Redis again on the same port and append-only file, after `server.stop()`. */
+  restart (): Promise<void>
+}
+
+export function useRedis (): RedisFixture {
+  let server: RedisServer | null = null
+  let client: Redis | null = null
+  const servers: Array<{ close (): Promise<void> }> = []
+  const started = (): RedisServer => {
+    if (server === null) throw new Error('Redis is not started: use the fixture inside a test')
+    return server
+  }
+  beforeAll(async () => {
+    server = await startRedis()
+    client = new Redis({ port: server.port, lazyConnect: true })
+    await client.connect()
+  }, 30_000)
+  afterEach(async () => {
+    closeClients()
+    await Promise.all(servers.splice(0).map((each) => each.close()))
+  })
+  afterAll(async () => {
+    client?.disconnect()
+    await server?.stop()
+    removeTempDirs()
+  })
+  return {
+    get server () { return started() },
+    get client () { return client as Redis },
+    servers,
+    url: (db = 0) => `redis://127.0.0.1:${started().port}/${db}`,
+    restart: async () => { server = await startRedis({ port: started().port, dir: started().dir }) },
+  }
 }
 
 /** Runs a PostgreSQL tool, as the postgres user when this process is root. */

@@ -10,7 +10,7 @@ import type { LoadJob, LoadReport } from './load-worker.js'
 
 export interface LoadRun {
   reports: LoadReport[]
-  /** CPU seconds the process `pid` used during the measured window (0 without a pid). */
+  /** CPU seconds the processes `pid` used during the measured window (0 without a pid). */
   cpuSeconds: number
   /** CPU seconds this process (the load generator's threads) used in the same window. */
   generatorCpuSeconds: number
@@ -27,8 +27,13 @@ export function cpuSeconds (pid: number): number {
   }
 }
 
-/** Runs the jobs; with `pid`, also measures that process's CPU over the jobs' measured window. */
-export async function runLoad (jobs: LoadJob[], pid = 0): Promise<LoadRun> {
+/**
+ * Runs the jobs; with `pid` (or several), also measures the CPU those processes use over the jobs'
+ * measured window, and calls `onWindow` as the window starts and ends (to read other counters).
+ */
+export async function runLoad (jobs: LoadJob[], pid: number | number[] = 0, onWindow?: (edge: 'start' | 'end') => Promise<void>): Promise<LoadRun> {
+  const pids = (Array.isArray(pid) ? pid : [pid]).filter((p) => p !== 0)
+  const cpuOfAll = (): number => pids.reduce((sum, p) => sum + cpuSeconds(p), 0)
   const workers = jobs.map((job) => new Worker(new URL('./load-worker.js', import.meta.url), { workerData: job }))
   const stage = (type: string): Promise<void[]> => Promise.all(workers.map((worker) => new Promise<void>((done, fail) => {
     const listen = (message: { type: string, error?: string }): void => {
@@ -50,15 +55,17 @@ export async function runLoad (jobs: LoadJob[], pid = 0): Promise<LoadRun> {
   })))
   let cpu = 0
   let generatorCpu = 0
-  if (pid !== 0) {
+  if (pids.length > 0 || onWindow !== undefined) {
     const { warmupMs, durationMs } = jobs[0]
     await sleep(warmupMs)
-    const before = cpuSeconds(pid)
+    await onWindow?.('start')
+    const before = cpuOfAll()
     const generatorBefore = process.cpuUsage()
     await sleep(durationMs)
-    cpu = cpuSeconds(pid) - before
+    cpu = cpuOfAll() - before
     const used = process.cpuUsage(generatorBefore)
     generatorCpu = (used.user + used.system) / 1e6
+    await onWindow?.('end')
   }
   const reports = await done
   await Promise.all(workers.map((worker) => worker.terminate()))
