@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { DeepstreamClient } from '@deepstream/client'
-import { redisChannel } from '../src/native-adapters/redis/redis-cluster-node.js'
+import { leaseKey, redisChannel } from '../src/native-adapters/redis/redis-cluster-node.js'
 import { subscriptionChannel } from '../src/native-free-core/plugins/subscription-registry/subscription-registry.js'
 import { connect, DEFAULT_KIND, eventually, startTestServer, workerPort, type TestServer } from './helpers.js'
 import { servicesMissing, useRedis } from './services.js'
@@ -22,9 +22,9 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
   const redis = useRedis()
 
   /** A host: a riptide server of 2 workers whose cluster node and cache are on the shared Redis. */
-  async function host (): Promise<TestServer> {
+  async function host (config: Record<string, unknown> = {}): Promise<TestServer> {
     const url = redis.url()
-    const server = await startTestServer({ clusterNode: { type: 'redis', options: { url } }, cache: { type: 'redis', options: { url } }, storage: { type: 'none' } }, DEFAULT_KIND, process.cwd(), 2)
+    const server = await startTestServer({ clusterNode: { type: 'redis', options: { url } }, cache: { type: 'redis', options: { url } }, storage: { type: 'none' }, ...config }, DEFAULT_KIND, process.cwd(), 2)
     redis.servers.push(server)
     return server
   }
@@ -100,5 +100,25 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
       publisher.event.emit('after-restart', 'ping')
       expect(got).toContain('ping')
     }, 10_000)
+  })
+
+  it('holds a lease on each worker\'s name while it runs, and refuses a second host with a server name in use', async () => {
+    const first = await host({ serverName: 'alpha' })
+    const leases = [leaseKey('alpha/0'), leaseKey('alpha/1')]
+    for (const lease of leases) expect(await redis.client.pttl(lease)).toBeGreaterThan(0)
+    await expect(host({ serverName: 'alpha' })).rejects.toMatchObject({ code: 'RT_CONFIG_INVALID', message: expect.stringMatching(/serverName: "alpha" is in use by another running host/) })
+    // Still renewed after the refused start waited the lease out.
+    for (const lease of leases) expect(await redis.client.pttl(lease)).toBeGreaterThan(0)
+    redis.servers.splice(redis.servers.indexOf(first), 1)
+    await first.close()
+    expect(await redis.client.exists(...leases)).toBe(0)
+    await host({ serverName: 'alpha' })
+  })
+
+  it('takes over the lease a dead host left under its name, once nobody renews it', async () => {
+    // What a host killed with SIGKILL leaves: a lease that still has seconds to live.
+    await redis.client.set(leaseKey('beta/0'), 'gone:7', 'PX', 3000)
+    await host({ serverName: 'beta' })
+    expect(await redis.client.get(leaseKey('beta/0'))).toMatch(/^[0-9a-f-]{36}:\d+$/)
   })
 })
