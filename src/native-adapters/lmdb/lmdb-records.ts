@@ -22,7 +22,7 @@ import { open, type Database, type RootDatabase } from 'lmdb'
 import { z } from 'zod'
 import type { Cache, StoredRecord } from '../../native-free-core/plugins/cache/cache.js'
 import type { JSONValue } from '../../native-free-core/protocol/message.js'
-import { ConfigError, RiptideError, errorMessage } from '../../native-free-core/errors.js'
+import { RiptideError, errorMessage } from '../../native-free-core/errors.js'
 import { prepareDataDirectory } from './data-dir.js'
 import { parsePluginOptions } from '../../native-free-core/config/plugin-options.js'
 

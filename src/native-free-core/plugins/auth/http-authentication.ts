@@ -14,7 +14,7 @@ import type { PluginOptions } from '../plugin.js'
 import type { JSONObject, JSONValue } from '../../protocol/message.js'
 import type { Logger } from '../logger/logger.js'
 import { parsePluginOptions } from '../../config/plugin-options.js'
-import { ConfigError, errorMessage } from '../../errors.js'
+import { errorMessage } from '../../errors.js'
 
 const optionsSchema = z.object({
   endpointUrl: z.url({ protocol: /^https?$/ }),
