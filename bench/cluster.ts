@@ -26,7 +26,7 @@ import { Redis } from 'ioredis'
 import { spawnServer, stopServer, type ChildServer } from './lib/child-server.js'
 import { merged, runLoad } from './lib/load.js'
 import type { LoadJob } from './lib/load-worker.js'
-import { ACKED_WRITES, fanOut100, type Workload } from './lib/workloads.js'
+import { ACKED_WRITES, fanOut100, type Job, type Workload } from './lib/workloads.js'
 import { startRedisServer, redisInstalled } from './lib/redis-server.js'
 import { progress, saveResults } from './lib/report.js'
 
@@ -35,35 +35,40 @@ const SECONDS = Number(args.seconds)
 const HOSTS = Number(args.hosts)
 if (!redisInstalled()) throw new Error('bench:cluster needs Debian\'s redis-server package (apt install redis-server)')
 
+/** A scenario's jobs, each with the host it connects to, and which of them count its messages. */
+interface Placed { readonly jobs: Array<Job & { port: number }>, readonly measured: readonly number[] }
+
 interface Scenario {
   readonly label: string
-  readonly workload: Workload
-  /** Which host each of the workload's jobs connects to, given the hosts' ports. */
-  readonly place: (jobs: number, ports: number[]) => number[]
+  /** The scenario's jobs over the hosts listening on `ports` (the first is host 1). */
+  readonly place: (name: string, ports: number[]) => Placed
 }
 
-/** Subscribers on the hosts after the first, the publisher (the last job) on the first. */
-const acrossHosts = (jobs: number, ports: number[]): number[] =>
-  Array.from({ length: jobs }, (_, i) => i === jobs - 1 || ports.length === 1 ? ports[0] : ports[1 + (i % (ports.length - 1))])
+/** The workload's publisher (its last job) on host 1, its subscribers on the other hosts. */
+function publisherApart (workload: Workload): Scenario['place'] {
+  return (name, ports) => {
+    const jobs = workload.jobs(name)
+    const others = ports.length === 1 ? ports : ports.slice(1)
+    return { jobs: jobs.map((job, i) => ({ ...job, port: i === jobs.length - 1 ? ports[0] : others[i % others.length] })), measured: workload.measured }
+  }
+}
+
+/** The workload's one job split over the hosts, its sockets shared out; every part counts. */
+function splitOverHosts (workload: Workload): Scenario['place'] {
+  return (name, ports) => {
+    const [job] = workload.jobs(name)
+    const jobs = ports.map((port, i) => ({ ...job, port, name: `${name}-${i}`, count: Math.floor(job.count / ports.length) + (i < job.count % ports.length ? 1 : 0) }))
+    return { jobs, measured: jobs.map((_, i) => i) }
+  }
+}
 
 const SCENARIOS: Scenario[] = [
-  { label: 'event fan-out to 100, max rate (deliveries)', workload: fanOut100(), place: acrossHosts },
-  { label: 'event fan-out to 100, 500 publishes/s (deliveries)', workload: fanOut100(500), place: acrossHosts },
-  { label: 'acked writes, 8 x 32 in flight (writes)', workload: ACKED_WRITES, place: (jobs, ports) => Array.from({ length: jobs }, (_, i) => ports[i % ports.length]) },
+  { label: 'event fan-out to 100, max rate (deliveries)', place: publisherApart(fanOut100()) },
+  { label: 'event fan-out to 100, 500 publishes/s (deliveries)', place: publisherApart(fanOut100(500)) },
+  { label: 'acked writes, 8 x 32 in flight (writes)', place: splitOverHosts(ACKED_WRITES) },
 ]
 
 interface Figures { perSecond: number, p50: number, p99: number, riptideCpuUs: number, redisCpuUs: number, redisCommands: number }
-
-/** Splits the acked writers over the hosts: one job per host, the sockets shared out. */
-function jobsOf (scenario: Scenario, name: string, ports: number[]): LoadJob[] {
-  let jobs = scenario.workload.jobs(name)
-  if (scenario.workload === ACKED_WRITES && ports.length > 1) {
-    const [writer] = jobs
-    jobs = ports.map((_, i) => ({ ...writer, count: Math.floor(writer.count / ports.length) + (i < writer.count % ports.length ? 1 : 0), name: `${name}-${i}` }))
-  }
-  const placed = scenario.place(jobs.length, ports)
-  return jobs.map((job, i) => ({ ...job, port: placed[i], warmupMs: 1000, durationMs: SECONDS * 1000, protocol: 'protobuf' }))
-}
 
 async function redisCounters (client: Redis): Promise<{ commands: number, cpu: number }> {
   const info = await client.info()
@@ -72,16 +77,15 @@ async function redisCounters (client: Redis): Promise<{ commands: number, cpu: n
 }
 
 async function measure (scenario: Scenario, hosts: ChildServer[], redis: Redis, run: string): Promise<Figures> {
-  const ports = hosts.map((host) => host.port)
-  const jobs = jobsOf(scenario, run, ports)
-  const measured = scenario.workload === ACKED_WRITES ? jobs.map((_, i) => i) : scenario.workload.measured
+  const placed = scenario.place(run, hosts.map((host) => host.port))
+  const jobs: LoadJob[] = placed.jobs.map((job) => ({ ...job, warmupMs: 1000, durationMs: SECONDS * 1000, protocol: 'protobuf' }))
   let before = { commands: 0, cpu: 0 }
   let after = before
   const result = await runLoad(jobs, hosts.map((host) => host.process.pid ?? 0), async (edge) => {
     if (edge === 'start') before = await redisCounters(redis)
     else after = await redisCounters(redis)
   })
-  const reports = measured.map((i) => result.reports[i])
+  const reports = placed.measured.map((i) => result.reports[i])
   const count = reports.reduce((sum, report) => sum + report.count, 0)
   const histogram = merged(reports)
   const perMessageUs = (seconds: number): number => count === 0 ? 0 : seconds * 1e6 / count
