@@ -12,60 +12,30 @@
  * through its ring, so it drops envelopes from its own host. Server names must therefore differ
  * between hosts (the default, `UUID`, does).
  *
+ * What is sent to one worker of another host by name (RPC requests and replies, the plugin API's
+ * questions) goes to that worker's own channel, `riptide/direct/<host>/<index>`; names of this
+ * host's workers go through the rings.
+ *
  * Each worker holds two connections: one publishes, one subscribes (Redis's rule). While Redis is
  * down, publishes to other hosts are dropped, as deepstream's Redis cluster node drops them; the
  * connections come back by themselves and the watched names are subscribed again.
  *
  * Each worker also holds a lease on its name, the key `riptide/node/<serverName>/<index>`, renewed
- * every second and expiring after three: a second host started with a server name that a running
+ * every second and expiring after three (redis-lease.ts): a second host started with a server name that a running
  * host uses is refused at start instead of dropping that host's messages as its own, and a host
  * restarted under its old name takes over the lease its previous run left.
  */
-import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
 import type { Message } from '../../native-free-core/protocol/message.js'
 import type { EncodedFrames } from '../../native-free-core/plugins/cluster-node/cluster-node.js'
 import type { Logger } from '../../native-free-core/plugins/logger/logger.js'
 import type { SharedMemory } from '../../native-free-core/cluster/in-process/shared-memory.js'
-import { WorkerClusterNode, workerName } from '../../native-free-core/cluster/in-process/worker-cluster-node.js'
+import { WorkerClusterNode, workerName, workerIndexOf } from '../../native-free-core/cluster/in-process/worker-cluster-node.js'
 import { decodeEnvelope, encodeEnvelope } from '../../native-free-core/cluster/envelope-codec.js'
 import { frameClock } from '../../native-free-core/protocol/frame-clock.js'
 import { ConfigError, errorMessage, errorStack } from '../../native-free-core/errors.js'
-import { parseRedisOptions, redisAddress, RedisConnection } from './redis-connection.js'
-
-/** How often a worker renews the lease on its name, and how long the lease lasts unrenewed. */
-const LEASE_RENEW_MS = 1000
-const LEASE_MS = 3000
-
-// A lease's value is `<token>:<renewals>`, so that another host can tell a renewed lease from an
-// abandoned one by its value alone.
-/** KEYS: lease key; ARGV: token, ms, renewals. Renews the lease if this token holds it; 1 if so. */
-const RENEW_LEASE = `
-local held = redis.call('GET', KEYS[1])
-if held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':' then
-  redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[3], 'PX', ARGV[2])
-  return 1
-end
-return 0
-`
-/** KEYS: lease key; ARGV: token. Deletes the lease if this token holds it. */
-const RELEASE_LEASE = `
-local held = redis.call('GET', KEYS[1])
-if held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':' then return redis.call('DEL', KEYS[1]) end
-return 0
-`
-/** KEYS: lease key; ARGV: the value seen before, new value, ms. Takes a lease nobody renewed (or that expired); 1 if taken. */
-const TAKE_OVER_LEASE = `
-local held = redis.call('GET', KEYS[1])
-if held ~= false and held ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
-`
-
-interface LeaseScripts {
-  riptideRenewLease (key: string, token: string, ms: number, renewals: number): Promise<number>
-  riptideReleaseLease (key: string, token: string): Promise<number>
-  riptideTakeOverLease (key: string, seen: string, value: string, ms: number): Promise<number>
-}
+import { parseRedisOptions, redisAddress, RedisConnection, type RedisOptions } from './redis-connection.js'
+import { defineLeaseScripts, Lease } from './redis-lease.js'
 
 /** The key of the lease a worker holds on its server name. */
 export function leaseKey (serverName: string): string {
@@ -77,68 +47,76 @@ export function redisChannel (channel: string, name: string): string {
   return `riptide/${channel}/${name}`
 }
 
+/** The Redis channel of what other hosts send one worker (`<host>/<index>`) by name. */
+export function directChannel (serverName: string): string {
+  return `riptide/direct/${serverName}`
+}
+
+/** A handler of a Redis channel that does not carry envelopes. */
+export type RedisMessageHandler = (payload: Buffer) => void
+
 export class RedisClusterNode extends WorkerClusterNode {
   private readonly publisher: RedisConnection
   private readonly subscriber: RedisConnection
-  /** The Redis channels this worker listens to: one per name it has subscribers of. */
+  /** The Redis channels of names this worker has subscribers of. */
   private readonly watched = new Set<string>()
+  /** Channels that other parts (state, cluster registry) listen to, with their handlers. */
+  private readonly raw = new Map<string, RedisMessageHandler[]>()
+  private readonly direct: string
   private dropping = false
-  private readonly lease: { key: string, token: string, timer: NodeJS.Timeout | null, lost: boolean, renewals: number }
-  private readonly leases: LeaseScripts
+  private readonly lease: Lease
+  /** The options, for parts that open connections of their own (blocking commands). */
+  readonly options: RedisOptions
 
   constructor (shared: SharedMemory, index: number, base: string, logger: Logger, options: unknown) {
     const parsed = parseRedisOptions(options, 'clusterNode.options')
     super(shared, index, base, logger, `redis cluster node at ${redisAddress(parsed)}, worker ${index}`)
+    this.options = parsed
     this.publisher = new RedisConnection(parsed, logger, `redis cluster node (worker ${index})`)
     this.subscriber = new RedisConnection(parsed, logger, `redis cluster node (worker ${index}, subscriber)`)
-    this.subscriber.client.on('messageBuffer', (_channel: Buffer, payload: Buffer) => this.fromOtherHost(payload))
-    // After a reconnection: names watched while Redis was away were never subscribed.
-    this.subscriber.client.on('ready', () => this.listenTo(...this.watched))
+    this.direct = directChannel(this.serverName)
+    this.subscriber.client.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.fromRedis(channel.toString(), payload))
+    // After a reconnection: what was listened to while Redis was away was never subscribed.
+    this.subscriber.client.on('ready', () => this.listenTo(this.direct, ...this.raw.keys(), ...this.watched))
     this.publisher.client.on('ready', () => { this.dropping = false })
-    this.publisher.client.defineCommand('riptideRenewLease', { numberOfKeys: 1, lua: RENEW_LEASE })
-    this.publisher.client.defineCommand('riptideReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE })
-    this.publisher.client.defineCommand('riptideTakeOverLease', { numberOfKeys: 1, lua: TAKE_OVER_LEASE })
-    this.leases = this.publisher.client as unknown as LeaseScripts
-    this.lease = { key: leaseKey(this.serverName), token: randomUUID(), timer: null, lost: false, renewals: 0 }
+    defineLeaseScripts(this.publisher.client)
+    this.lease = new Lease(this.publisher.client, leaseKey(this.serverName), () => {
+      this.logger.error('NODE_NAME_TAKEN', `worker ${this.index}: another host now holds ${leaseKey(this.serverName)}; messages between it and this host are mixed up until one of them stops`)
+    })
+  }
+
+  /** This worker's host: its server name without the worker index. */
+  get host (): string { return this.base }
+
+  /** This worker's index in its host. */
+  get workerIndex (): number { return this.index }
+
+  /** The connection that commands and publishes (not the subscriber's). */
+  get redis (): Redis { return this.publisher.client }
+
+  /** The subscriber connection, to be told when it is (again) ready. */
+  get subscriptions (): Redis { return this.subscriber.client }
+
+  /** Calls `handler` with what is published on `channel`, from now on and after reconnections. */
+  onRedisMessage (channel: string, handler: RedisMessageHandler): void {
+    const handlers = this.raw.get(channel)
+    if (handlers !== undefined) {
+      handlers.push(handler)
+      return
+    }
+    this.raw.set(channel, [handler])
+    this.listenTo(channel)
   }
 
   override async whenReady (): Promise<void> {
     await Promise.all([this.publisher.open(), this.subscriber.open()])
-    await this.takeLease()
+    // A lease left by a host that died is taken over once it has gone one renewal period unrenewed.
+    if (!await this.lease.take()) {
+      await Promise.all([this.publisher.close(), this.subscriber.close()])
+      throw new ConfigError(`serverName: "${this.base}" is in use by another running host on Redis at ${this.publisher.address} (it renews ${this.lease.key}): give each host its own serverName, or leave it UUID`)
+    }
+    await this.subscriber.client.subscribe(this.direct, ...this.raw.keys())
     await super.whenReady()
-  }
-
-  /**
-   * Takes the lease on this worker's name. One left by a host that died is taken over once it has
-   * gone one renewal period unrenewed; one that a running host renews refuses the start.
-   */
-  private async takeLease (): Promise<void> {
-    const { key, token } = this.lease
-    const redis = this.publisher.client
-    const value = `${token}:0`
-    if (await redis.set(key, value, 'PX', LEASE_MS, 'NX') !== 'OK') {
-      const seen = await redis.get(key) ?? ''
-      await new Promise((resolve) => setTimeout(resolve, LEASE_RENEW_MS + LEASE_RENEW_MS / 5))
-      if (await this.leases.riptideTakeOverLease(key, seen, value, LEASE_MS) !== 1) {
-        await Promise.all([this.publisher.close(), this.subscriber.close()])
-        throw new ConfigError(`serverName: "${this.base}" is in use by another running host on Redis at ${this.publisher.address} (it renews ${key}): give each host its own serverName, or leave it UUID`)
-      }
-    }
-    this.lease.timer = setInterval(() => { void this.renewLease() }, LEASE_RENEW_MS)
-  }
-
-  private async renewLease (): Promise<void> {
-    const { key, token } = this.lease
-    try {
-      const renewals = ++this.lease.renewals
-      // Lost while Redis was away for longer than the lease: take it again if nobody else has.
-      const held = await this.leases.riptideRenewLease(key, token, LEASE_MS, renewals) === 1 ||
-        await this.publisher.client.set(key, `${token}:${renewals}`, 'PX', LEASE_MS, 'NX') === 'OK'
-      if (!held && !this.lease.lost) this.logger.error('NODE_NAME_TAKEN', `worker ${this.index}: another host now holds ${key}; messages between it and this host are mixed up until one of them stops`)
-      this.lease.lost = !held
-    } catch {
-      // Redis is away: the connection says so, and the next renewal tries again.
-    }
   }
 
   watch (channel: string, name: string, watching: boolean): void {
@@ -153,6 +131,30 @@ export class RedisClusterNode extends WorkerClusterNode {
   }
 
   publishToHosts (channel: string, name: string, message: Message, frames?: EncodedFrames): void {
+    this.publishTo(redisChannel(channel, name), channel, message, frames)
+  }
+
+  /** Names of this host's workers go through the rings; names of other hosts' workers through their direct channels. */
+  override sendTo (serverNames: readonly string[], channel: string, message: Message, frames?: EncodedFrames): void {
+    const local: string[] = []
+    for (const name of serverNames) {
+      if (this.isLocal(name)) local.push(name)
+      else this.publishTo(directChannel(name), channel, message)
+    }
+    if (local.length > 0) super.sendTo(local, channel, message, frames)
+  }
+
+  override sendDirect (serverName: string, channel: string, message: Message): void {
+    if (this.isLocal(serverName)) super.sendTo([serverName], channel, message)
+    else this.publishTo(directChannel(serverName), channel, message)
+  }
+
+  private isLocal (serverName: string): boolean {
+    return serverName.length > this.base.length && serverName.startsWith(this.base) && serverName[this.base.length] === '/' &&
+      workerIndexOf(serverName) >= 0 && serverName.indexOf('/', this.base.length + 1) === -1
+  }
+
+  private publishTo (redisChannelName: string, channel: string, message: Message, frames?: EncodedFrames): void {
     if (this.publisher.client.status !== 'ready') {
       if (!this.dropping) this.logger.warn('CLUSTER_MESSAGE_DROPPED', `worker ${this.index}: Redis is away; messages to other hosts are dropped until it is back`)
       this.dropping = true
@@ -160,7 +162,7 @@ export class RedisClusterNode extends WorkerClusterNode {
     }
     // Buffer.from copies: the envelope views a builder that the next encode reuses.
     const payload = Buffer.from(encodeEnvelope(channel, this.index, message, frameClock.receivedAt, frames, this.base))
-    this.publisher.client.publish(redisChannel(channel, name), payload).catch(() => {})
+    this.publisher.client.publish(redisChannelName, payload).catch(() => {})
   }
 
   private listenTo (...keys: string[]): void {
@@ -170,8 +172,13 @@ export class RedisClusterNode extends WorkerClusterNode {
     })
   }
 
-  private fromOtherHost (payload: Buffer): void {
+  private fromRedis (redisChannelName: string, payload: Buffer): void {
     try {
+      const handlers = this.raw.get(redisChannelName)
+      if (handlers !== undefined) {
+        for (const handler of handlers) handler(payload)
+        return
+      }
       const { channel, fromWorker, fromHost, message, receivedAt, frames } = decodeEnvelope(payload)
       if (fromHost === null || fromHost === this.base) return
       this.handlers.get(channel)?.(message, workerName(fromHost, fromWorker), receivedAt, frames ?? undefined)
@@ -181,9 +188,8 @@ export class RedisClusterNode extends WorkerClusterNode {
   }
 
   override async close (): Promise<void> {
-    if (this.lease.timer !== null) clearInterval(this.lease.timer)
     await super.close()
-    await this.leases.riptideReleaseLease(this.lease.key, this.lease.token).catch(() => {})
+    await this.lease.release()
     await Promise.all([this.publisher.close(), this.subscriber.close()])
   }
 }
