@@ -9,6 +9,10 @@
  * receiver compares the table with the names it believes present and fires
  * onAdd / onRemove on a real change, so notices from two workers that arrive
  * out of order can neither duplicate nor invert an event.
+ *
+ * Hosts joined in a cluster (the Redis cluster) add what they know of the other hosts' names
+ * (OtherHosts): a name is present when this host's table or another host has it, and the other
+ * hosts are told of every change of this worker's bit.
  */
 import type { StateListener, StateRegistry, StateRegistryFactory } from '../../plugins/state-registry/state-registry.js'
 import type { ClusterNode } from '../../plugins/cluster-node/cluster-node.js'
@@ -35,6 +39,20 @@ export function stateNotice (registry: string, name: string): Message {
   return controlMessage({ kind: 'state-notice', registry, name })
 }
 
+/** What this host knows of the names of other hosts, keyed as the table is (`<registry>\0<name>`). */
+export interface OtherHosts {
+  has (key: string): boolean
+  /** The keys other hosts hold that start with `prefix`. */
+  keys (prefix: string): Iterable<string>
+  /** The workers of other hosts that hold `key`, by server name. */
+  nodesWith (key: string): readonly string[]
+  /** This worker set or cleared its own bit of `key`. */
+  changed (key: string): void
+  /** Started and stopped with the registries. */
+  whenReady (): Promise<void>
+  close (): Promise<void>
+}
+
 export class SharedStateRegistry implements StateRegistry {
   private readonly counts = new RefCounts()
   private readonly known: Set<string>
@@ -48,6 +66,7 @@ export class SharedStateRegistry implements StateRegistry {
     private readonly index: number,
     private readonly cluster: ClusterNode,
     private readonly base: string,
+    private readonly otherHosts: OtherHosts | null,
   ) {
     this.prefix = topic + SEPARATOR
     this.known = new Set(this.getAll())
@@ -58,6 +77,7 @@ export class SharedStateRegistry implements StateRegistry {
     const bit = 1 << this.index
     const { before } = this.table.update(this.prefix + name, (mask) => ({ value: (mask | bit) >>> 0, aux: 0 }))
     if (before === 0) this.announce(name)
+    this.otherHosts?.changed(this.prefix + name)
     this.reconcile(name)
   }
 
@@ -66,15 +86,21 @@ export class SharedStateRegistry implements StateRegistry {
     const bit = 1 << this.index
     const { after } = this.table.update(this.prefix + name, (mask) => ({ value: (mask & ~bit) >>> 0, aux: 0 }))
     if (after === 0) this.announce(name)
+    this.otherHosts?.changed(this.prefix + name)
     this.reconcile(name)
   }
 
   has (name: string): boolean {
-    return this.table.get(this.prefix + name) !== null
+    const key = this.prefix + name
+    return this.table.get(key) !== null || this.otherHosts?.has(key) === true
   }
 
   getAll (): string[] {
-    return this.table.entries(this.prefix).map((entry) => entry.name.slice(this.prefix.length))
+    const names = this.table.entries(this.prefix).map((entry) => entry.name.slice(this.prefix.length))
+    if (this.otherHosts === null) return names
+    const all = new Set(names)
+    for (const key of this.otherHosts.keys(this.prefix)) all.add(key.slice(this.prefix.length))
+    return [...all]
   }
 
   workersWith (name: string): number {
@@ -83,10 +109,11 @@ export class SharedStateRegistry implements StateRegistry {
 
   nodesWith (name: string): readonly string[] {
     const mask = this.workersWith(name)
-    if (mask === 0) return []
+    const remote = this.otherHosts?.nodesWith(this.prefix + name) ?? []
+    if (mask === 0) return remote
     const nodes: string[] = []
     for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) nodes.push(workerName(this.base, i))
-    return nodes
+    return remote.length === 0 ? nodes : [...nodes, ...remote]
   }
 
   onAdd (listener: StateListener): void { this.added.push(listener) }
@@ -115,9 +142,16 @@ export class SharedStateRegistryFactory implements StateRegistryFactory {
   private readonly table: SharedNameTable
   private readonly registries = new Map<string, SharedStateRegistry>()
 
-  constructor (shared: SharedMemory, private readonly index: number, private readonly cluster: ClusterNode, private readonly base: string) {
+  constructor (
+    shared: SharedMemory,
+    private readonly index: number,
+    private readonly cluster: ClusterNode,
+    private readonly base: string,
+    private readonly otherHosts: OtherHosts | null = null,
+    description = `shared-memory state registries (worker ${index})`,
+  ) {
     this.table = SharedNameTable.attach(shared.states, ownerOf(index))
-    this.description = `shared-memory state registries (worker ${index})`
+    this.description = description
     cluster.subscribe(STATE_CHANNEL, (message) => {
       const notice = readControl(message)
       if (notice?.kind === 'state-notice') this.getStateRegistry(notice.registry).reconcile(notice.name)
@@ -127,12 +161,28 @@ export class SharedStateRegistryFactory implements StateRegistryFactory {
   getStateRegistry (topic: string): SharedStateRegistry {
     let registry = this.registries.get(topic)
     if (registry === undefined) {
-      registry = new SharedStateRegistry(topic, this.table, this.index, this.cluster, this.base)
+      registry = new SharedStateRegistry(topic, this.table, this.index, this.cluster, this.base, this.otherHosts)
       this.registries.set(topic, registry)
     }
     return registry
   }
 
-  async whenReady (): Promise<void> {}
-  async close (): Promise<void> {}
+  /** Fires the events of `key` (a table key) if its presence changed, as a state notice does. */
+  reconcileKey (key: string): void {
+    const { registry, name } = splitStateKey(key)
+    this.getStateRegistry(registry).reconcile(name)
+  }
+
+  /** The workers of this host that hold `key`, as a bitmask (0: none). */
+  localMask (key: string): number {
+    return this.table.get(key)?.value ?? 0
+  }
+
+  /** Every key this host holds, with its bitmask of workers. */
+  localEntries (): Array<{ key: string, mask: number }> {
+    return this.table.entries().map((entry) => ({ key: entry.name, mask: entry.value }))
+  }
+
+  async whenReady (): Promise<void> { await this.otherHosts?.whenReady() }
+  async close (): Promise<void> { await this.otherHosts?.close() }
 }
