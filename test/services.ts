@@ -59,6 +59,8 @@ export function useRedis (): RedisFixture {
   afterEach(async () => {
     closeClients()
     await Promise.all(servers.splice(0).map((each) => each.close()))
+    // Each test starts on an empty Redis: no hosts, names or records of the one before.
+    await client?.flushall()
   })
   afterAll(async () => {
     client?.disconnect()

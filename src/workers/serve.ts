@@ -18,8 +18,7 @@ import { inProcessClusterPlugins } from '../native-free-core/cluster/in-process/
 import { WorkerTable } from '../native-free-core/cluster/in-process/worker-table.js'
 import { errorMessage, errorStack, wireError } from '../native-free-core/errors.js'
 import { startNativeServer } from '../native-adapters/native-server.js'
-import { RedisClusterNode } from '../native-adapters/redis/redis-cluster-node.js'
-import type { BuiltinTable } from '../native-free-core/builtins.js'
+import { withRedisCluster } from '../native-adapters/redis/redis-cluster-plugins.js'
 
 export interface ServeTask {
   readonly index: number
@@ -45,11 +44,6 @@ export type SupervisorOrder = { type: 'stop' } | { type: 'crash' } | { type: 're
 /** What the task resolves to: nothing after a normal stop, the error when the server could not start. */
 export type ServeResult = { failed: { code: string, message: string } } | undefined
 
-/** Adds `clusterNode: { type: redis }`: the in-process node of this worker, joined to other hosts through Redis. */
-function withRedisClusterNode (table: BuiltinTable, shared: SharedMemory, index: number, base: string): BuiltinTable {
-  return { ...table, clusterNode: { ...table.clusterNode, redis: (ref, context) => new RedisClusterNode(shared, index, base, context.logger, ref.options) } }
-}
-
 export default async function serve (task: ServeTask): Promise<ServeResult> {
   const { control, index } = task
   const report = (message: WorkerReport): void => control.postMessage(message)
@@ -58,7 +52,7 @@ export default async function serve (task: ServeTask): Promise<ServeResult> {
   let server: RiptideServer
   try {
     server = await startNativeServer({ ...task.loaded, config }, {
-      builtins: withRedisClusterNode(inProcessClusterPlugins(task.shared, index, task.base), task.shared, index, task.base),
+      builtins: withRedisCluster(inProcessClusterPlugins(task.shared, index, task.base), task.shared, index, task.base),
       ownPort: task.ownPort ? { host: '127.0.0.1', port: 0 } : undefined,
       onConnectionCount: (count) => workers.setConnections(index, count),
     })
