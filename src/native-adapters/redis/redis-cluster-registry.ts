@@ -8,8 +8,8 @@
  *   say which workers live, as with one host.
  * - The leader: one server holds `riptide/leader`, a lease renewed every second (taken under
  *   SET NX, renewed only by its own host); a host's lowest live worker competes for it.
- * - Removal: every second the leader looks for listed hosts none of whose leases is renewed any
- *   more, and removes each by one script that checks the leases again, deletes the host's names
+ * - Removal: four times a second the leader looks for listed hosts none of whose leases is renewed
+ *   any more, and removes each by one script that checks the leases again, deletes the host's names
  *   and says so on `riptide/hosts/gone`. Every worker then drops the host's presence, providers,
  *   listen providers and subscriptions, and tells its handlers the host's servers are gone (RPCs
  *   routed there are routed again). Its locks expire with their own leases.
@@ -26,6 +26,8 @@ import { HOST_GONE_CHANNEL, HOSTS_KEY, hostSequenceKey, hostStateKey } from './r
 
 /** The key of the leader's lease; its value is the leading server's name. */
 export const LEADER_KEY = 'riptide/leader'
+/** How often the leader looks for hosts whose leases lapsed: a dead host goes within a lease and this. */
+const SWEEP_MS = 250
 /** How long a removed host's sequence number is kept, so that one that comes back continues it. */
 const SEQUENCE_KEPT_MS = 24 * 60 * 60 * 1000
 
@@ -68,6 +70,8 @@ export class RedisClusterRegistry implements ClusterRegistry {
   private readonly added: ServerListener[] = []
   private readonly removed: ServerListener[] = []
   private timer: NodeJS.Timeout | null = null
+  private sweeper: NodeJS.Timeout | null = null
+  private sweeping = false
   private closed = false
 
   constructor (private readonly node: RedisClusterNode, private readonly local: WorkerClusterRegistry, private readonly logger: Logger) {
@@ -84,6 +88,7 @@ export class RedisClusterRegistry implements ClusterRegistry {
     this.node.onRedisMessage(HOST_GONE_CHANNEL, (payload) => this.forget(payload.toString()))
     await this.tick()
     this.timer = setInterval(() => { void this.tick() }, LEASE_RENEW_MS)
+    this.sweeper = setInterval(() => { void this.sweep() }, SWEEP_MS)
   }
 
   isLeader (): boolean { return this.getLeader() === this.node.serverName }
@@ -100,7 +105,7 @@ export class RedisClusterRegistry implements ClusterRegistry {
   onServerAdded (listener: ServerListener): void { this.added.push(listener) }
   onServerRemoved (listener: ServerListener): void { this.removed.push(listener) }
 
-  /** Every second: the other hosts listed, the lead, and (as leader) the removal of dead hosts. */
+  /** Every second: the other hosts listed, and the lead. */
   private async tick (): Promise<void> {
     if (this.closed) return
     try {
@@ -111,10 +116,22 @@ export class RedisClusterRegistry implements ClusterRegistry {
       this.leader = this.local.isLeader()
         ? await this.scripts.riptideLead(LEADER_KEY, this.node.serverName, LEASE_MS, `${this.node.host}/`)
         : await this.redis.get(LEADER_KEY)
-      if (this.isLeader()) await this.removeDeadHosts()
     } catch (error) {
       this.leader = null
       if (this.redis.status === 'ready') this.logger.warn('CLUSTER_REGISTRY_FAILED', `worker ${this.node.workerIndex}: ${errorMessage(error)}`)
+    }
+  }
+
+  /** The leader, four times a second: removes the hosts none of whose leases is renewed any more. */
+  private async sweep (): Promise<void> {
+    if (this.closed || this.sweeping || !this.isLeader()) return
+    this.sweeping = true
+    try {
+      await this.removeDeadHosts()
+    } catch {
+      // Redis is away: the lead is looked at again in the next tick.
+    } finally {
+      this.sweeping = false
     }
   }
 
@@ -145,5 +162,6 @@ export class RedisClusterRegistry implements ClusterRegistry {
   async close (): Promise<void> {
     this.closed = true
     if (this.timer !== null) clearInterval(this.timer)
+    if (this.sweeper !== null) clearInterval(this.sweeper)
   }
 }
