@@ -8,8 +8,13 @@ import { describe, expect, it } from 'vitest'
 import type { DeepstreamClient } from '@deepstream/client'
 import { connect, DEFAULT_KIND, eventually, startTestServer, workerPort, type TestServer } from './helpers.js'
 import { servicesMissing, useRedis } from './services.js'
+import { Redis } from 'ioredis'
 import { HOSTS_KEY } from '../src/native-adapters/redis/redis-states.js'
 import { LEADER_KEY } from '../src/native-adapters/redis/redis-cluster-registry.js'
+import { RedisLockRegistry } from '../src/native-adapters/redis/redis-locks.js'
+import { redisChannel } from '../src/native-adapters/redis/redis-cluster-node.js'
+import { subscriptionChannel } from '../src/native-free-core/plugins/subscription-registry/subscription-registry.js'
+import { lockRegistrySuite } from '../src/conformance/index.js'
 
 interface ListenResponse { accept (): void, reject (): void, onStop (callback: () => void): void }
 interface RpcResponse { send (data: unknown): void, reject (): void }
@@ -30,6 +35,27 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
     await eventually(async () => expect(await redis.client.hlen(HOSTS_KEY)).toBe(2))
     return hosts
   }
+
+  lockRegistrySuite('redis', () => new RedisLockRegistry(redis.client, 'conformance', 50))
+
+  it('locks: one owner at a time across connections, released only by its owner, or by Redis when its lease runs out', async () => {
+    const connections = [new Redis(redis.url()), new Redis(redis.url())]
+    try {
+      const [first, second] = connections.map((connection, i) => new RedisLockRegistry(connection, `host${i}/0`, 300))
+      expect(await first.get('record/x')).toBe(true)
+      expect(await second.get('record/x')).toBe(false)
+      // Releasing a lock held by someone else does nothing (the release is one script comparing tokens).
+      second.release('record/x')
+      expect(await second.get('record/x')).toBe(false)
+      first.release('record/x')
+      await eventually(async () => expect(await second.get('record/x')).toBe(true))
+      // The owner never releases: Redis ends the lease.
+      expect(await first.get('record/x')).toBe(false)
+      await eventually(async () => expect(await first.get('record/x')).toBe(true), 2000)
+    } finally {
+      for (const connection of connections) connection.disconnect()
+    }
+  })
 
   it('refuses a Redis registry, lock or state registry without the Redis cluster node, naming the key', async () => {
     for (const kind of ['clusterRegistry', 'locks', 'clusterStates']) {
@@ -56,10 +82,11 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
     marker.close()
     await eventually(() => expect(events).toContain('marker:out'))
     expect(events).toEqual(['ann:in', 'marker:in', 'marker:out'])
-    expect(await asker.presence.getAll(['ann'])).toEqual({ ann: true })
+    await eventually(async () => expect(await asker.presence.getAll(['ann'])).toEqual({ ann: true }))
     onB.close()
     await eventually(() => expect(events).toEqual(['ann:in', 'marker:in', 'marker:out', 'ann:out']))
-    expect(await asker.presence.getAll()).toEqual([])
+    // Host A hears of it through Redis, a little after host B's own workers.
+    await eventually(async () => expect(await asker.presence.getAll()).toEqual([]))
   })
 
   it('sends requests to providers on other hosts, and reroutes a rejected one to another host', async () => {
@@ -118,6 +145,23 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
     await eventually(() => expect(record.hasProvider).toBe(true))
   })
 
+  it('keeps a list edited on two hosts', async () => {
+    const [a, b] = await twoHosts()
+    const onA = await connect(workerPort(a, 0))
+    const onB = await connect(workerPort(b, 1))
+    const listA = onA.record.getList('todo')
+    const listB = onB.record.getList('todo')
+    await Promise.all([listA.whenReady(), listB.whenReady()])
+    // Live on both hosts: each worker with a subscriber listens to the list's Redis channel.
+    await eventually(async () => expect((await redis.client.pubsub('NUMSUB', redisChannel(subscriptionChannel('record'), 'todo')))[1]).toBe(2))
+    listA.addEntry('one')
+    await eventually(() => expect(listB.getEntries()).toEqual(['one']))
+    listB.addEntry('two')
+    await eventually(() => expect(listA.getEntries()).toEqual(['one', 'two']))
+    listA.removeEntry('one')
+    await eventually(() => expect(listB.getEntries()).toEqual(['two']))
+  })
+
   it('answers JIF requests on any host from records written on another', async () => {
     const [a, b] = await twoHosts()
     const post = async (server: TestServer, body: unknown): Promise<any> => {
@@ -148,8 +192,8 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
     redis.servers.splice(redis.servers.indexOf(b), 1)
     await b.close()
     await eventually(async () => expect(await redis.client.hkeys(HOSTS_KEY)).toHaveLength(1), 5000)
-    expect(await onA.presence.getAll(['brief'])).toEqual({ brief: false })
-    expect(await onA.rpc.make('gone', null).catch((error: unknown) => error)).toBe('NO_RPC_PROVIDER')
+    await eventually(async () => expect(await onA.presence.getAll(['brief'])).toEqual({ brief: false }))
+    await eventually(async () => expect(await onA.rpc.make('gone', null).catch((error: unknown) => error)).toBe('NO_RPC_PROVIDER'))
     const [survivor] = await redis.client.hkeys(HOSTS_KEY)
     await eventually(async () => expect((await redis.client.get(LEADER_KEY))?.startsWith(`${survivor}/`)).toBe(true), 5000)
   })
