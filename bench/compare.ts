@@ -35,26 +35,17 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loginStorm, rssMiB, startDeepstream, startRiptide, startSocketIo, type Target } from './lib/targets.js'
 import { httpBench } from './http.js'
-import type { LoadReport } from './lib/load-worker.js'
-import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, recordUpdates, RPC, type Workload } from './lib/workloads.js'
-import { merged, runLoad } from './lib/load.js'
+import { ACKED_WRITES, FAN_OUT_1000, fanOut100, MANY_TOPICS, measure, RECORD_UPDATES, recordUpdates, RPC, type Measured, type Workload } from './lib/workloads.js'
+import { merged } from './lib/load.js'
 import { progress, ratio, saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
 
-/** One workload's figures: messages per second, the server's CPU µs per message, and the latency histogram. */
-interface Run { perSecond: number, serverMicros: number, reports: LoadReport[] }
-
 /** Runs a workload once, measuring the server process's CPU over the measured window. */
-async function run (target: Target, workload: Workload, name: string): Promise<Run> {
-  const loadRun = await runLoad(jobsFor(workload, `${name}-${Date.now()}`, target.port, SECONDS, target.protocol), target.pid)
-  const reports = measuredReports(workload, loadRun.reports)
-  const count = reports.reduce((sum, report) => sum + report.count, 0)
-  return { perSecond: count / SECONDS, serverMicros: count === 0 ? Number.NaN : (loadRun.cpuSeconds * 1e6) / count, reports }
-}
+const run = (target: Target, workload: Workload, name: string): Promise<Measured> => measure(target, workload, name, SECONDS)
 
-const percentile = (measured: Run, p: number): number => merged(measured.reports).getValueAtPercentile(p)
+const percentile = (measured: Measured, p: number): number => merged(measured.reports).getValueAtPercentile(p)
 
 async function storm (target: Target): Promise<{ loginsPerSecond: number, loginMicros: number, kibPerConnection: number }> {
   const before = rssMiB(target.pid)
@@ -76,7 +67,7 @@ const TARGETS: Array<(work: string) => Promise<Target>> = [
 /** Every scenario on one server: its row of figures. */
 async function scenarios (target: Target, baseline: Record<string, number> | undefined, step: (label: string) => void): Promise<Record<string, number>> {
   const row: Record<string, number> = {}
-  const record = (key: string, measured: Run): void => {
+  const record = (key: string, measured: Measured): void => {
     row[key] = measured.perSecond
     row[`${key}Micros`] = measured.serverMicros
   }

@@ -87,9 +87,9 @@ export async function loginStorm (target: Target): Promise<{ clients: ProtocolCl
   return { clients, seconds: (performance.now() - started) / 1000, serverCpuSeconds: cpuSeconds(target.pid) - cpuBefore }
 }
 
-/** Socket.IO 4.8 on uWebSockets.js in a process of its own (socketio-server.ts): the peer for event fan-out. */
-export async function startSocketIo (): Promise<Target> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'socketio-server.js')], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** A bench server script of this repository in a process of its own, which prints `listening <port>`. */
+async function startScript (script: string, name: string): Promise<Omit<Target, 'protocol' | 'eventsOnly'>> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', script)], { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise((done) => child.once('exit', done))
   let output = ''
   const port = await new Promise<number>((resolve, reject) => {
@@ -100,7 +100,17 @@ export async function startSocketIo (): Promise<Target> {
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
-    void exited.then(() => reject(new Error(`Socket.IO bench server exited:\n${output}`)))
+    void exited.then(() => reject(new Error(`${name} exited:\n${output}`)))
   })
-  return { name: 'Socket.IO 4.8 (uWS)', port, pid: child.pid ?? 0, protocol: 'socketio', eventsOnly: true, stop: async () => { child.kill('SIGTERM'); await exited } }
+  return { name, port, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await exited } }
+}
+
+/** Socket.IO 4.8 on uWebSockets.js in a process of its own (socketio-server.ts): the peer for event fan-out. */
+export async function startSocketIo (): Promise<Target> {
+  return { ...await startScript('socketio-server.js', 'Socket.IO 4.8 (uWS)'), protocol: 'socketio', eventsOnly: true }
+}
+
+/** The floor (floor-server.ts): the least JavaScript a deepstream-compatible server on uWS runs per message. */
+export async function startFloor (): Promise<Target> {
+  return startScript('floor-server.js', 'floor: bare uWS relay, 1 thread')
 }

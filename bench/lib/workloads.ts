@@ -4,6 +4,7 @@
  * against native) run the same ones, so their figures stay comparable.
  */
 import type { LoadJob, LoadProtocol, LoadReport } from './load-worker.js'
+import { runLoad } from './load.js'
 
 export type Job = Omit<LoadJob, 'port' | 'warmupMs' | 'durationMs' | 'protocol'>
 
@@ -89,4 +90,16 @@ export function jobsFor (workload: Workload, name: string, port: number, seconds
 /** The reports of the workload's measured jobs. */
 export function measuredReports (workload: Workload, reports: LoadReport[]): LoadReport[] {
   return workload.measured.map((i) => reports[i])
+}
+
+/** One workload's figures on one server: messages per second, CPU µs per message of the server and of the generator, and the reports. */
+export interface Measured { perSecond: number, serverMicros: number, generatorMicros: number, reports: LoadReport[] }
+
+/** Runs a workload once against a server (a process `pid` on `port`), measuring its CPU over the measured window. */
+export async function measure (target: { port: number, pid: number, protocol?: LoadProtocol }, workload: Workload, name: string, seconds: number): Promise<Measured> {
+  const run = await runLoad(jobsFor(workload, `${name}-${Date.now()}`, target.port, seconds, target.protocol), target.pid)
+  const reports = measuredReports(workload, run.reports)
+  const count = reports.reduce((sum, report) => sum + report.count, 0)
+  const per = (cpuSeconds: number): number => (count === 0 ? Number.NaN : (cpuSeconds * 1e6) / count)
+  return { perSecond: count / seconds, serverMicros: per(run.cpuSeconds), generatorMicros: per(run.generatorCpuSeconds), reports }
 }
