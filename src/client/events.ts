@@ -25,7 +25,8 @@ export class Events implements TopicModule {
     return unsubscribe
   }
 
-  private unsubscribe (name: string, callback: EventCallback): void {
+  /** Removes `callback`; the server hears of it when it was the name's last. */
+  unsubscribe (name: string, callback: EventCallback): void {
     if (!this.callbacks.remove(name, callback)) return
     this.connection.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.UNSUBSCRIBE, names: [name], correlationId: this.connection.correlationId() }, false)
   }
@@ -51,6 +52,9 @@ export class Events implements TopicModule {
     if (this.acks.settle(message)) return
     if (isErrorMessage(message)) this.onError(serverError(message))
   }
+
+  /** The names this client has subscribers of. */
+  names (): string[] { return this.callbacks.names() }
 
   restore (): void {
     const names = this.callbacks.names()
