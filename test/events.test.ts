@@ -1,10 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, RawClient, startTestServer } from './helpers.js'
+import { CLIENTS, closeClients, connectWith, eventually, KINDS, RawClient, startTestServer } from './helpers.js'
 import { EVENT_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 
-describe.each(KINDS)('events over %s', (kind) => {
+// Each server kind, with @deepstream/client and with riptide/client's DeepstreamClient.
+describe.each(KINDS.flatMap((kind) => CLIENTS.map((client) => [kind, client] as const)))('events over %s, %s client', (kind, clientKind) => {
+  const connect = (place: TestServer): ReturnType<typeof connectWith> => connectWith(clientKind, place)
   let server: TestServer
   beforeAll(async () => { server = await startTestServer({}, kind) })
   afterEach(() => closeClients())

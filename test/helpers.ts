@@ -8,6 +8,7 @@ import { PinoLogger } from '../src/native-free-core/plugins/logger/pino-logger.j
 import { Supervisor } from '../src/main/supervisor.js'
 import { chooseHttpServer } from '../src/native-adapters/native-server.js'
 import { nodeHasReusePort } from '../src/native-adapters/http/node-server.js'
+import { DeepstreamClient as CompatClient } from '../src/client/index.js'
 
 /** Whether uWebSockets.js's native binary loads on this Node (the npm build has Node 20's only). */
 export const NATIVE_UWS = chooseHttpServer('default').kind === 'uws'
@@ -101,6 +102,24 @@ export async function connect (server: Reachable, auth: Record<string, unknown> 
   clients.push(client)
   await client.login(auth)
   return client
+}
+
+/**
+ * The clients an app may use with riptide's API of @deepstream/client: `deepstream` is
+ * @deepstream/client 7 itself over protobuf (/deepstream), `compat` riptide/client's
+ * DeepstreamClient over the native protocol (/riptide). Tests of what both offer run with each.
+ */
+export const CLIENTS = ['deepstream', 'compat'] as const
+export type ClientKind = typeof CLIENTS[number]
+
+/** A logged-in client of `kind`, typed as @deepstream/client for the tests' shared code; closed by closeClients(). */
+export async function connectWith (kind: ClientKind, server: Reachable, auth: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Promise<DeepstreamClient> {
+  if (kind === 'deepstream') return connect(server, auth, options)
+  const client = new CompatClient(url(server, '/riptide'), { maxReconnectAttempts: 0, ...options })
+  client.on('error', () => {})
+  clients.push(client as unknown as DeepstreamClient)
+  await client.login(auth)
+  return client as unknown as DeepstreamClient
 }
 
 export function closeClients (): void {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, oneWorker, RawClient, startTestServer } from './helpers.js'
+import { CLIENTS, closeClients, connect, connectWith, eventually, KINDS, oneWorker, RawClient, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -44,7 +44,8 @@ describe.each(KINDS)('listening over %s', (kind) => {
     await eventually(() => expect(stopped).toEqual(['prices/eur']))
   })
 
-  it('tries the next provider after a reject, and hands over when a provider disconnects', async () => {
+  it.each(CLIENTS)('tries the next provider after a reject, and hands over when a provider disconnects (%s client)', async (clientKind) => {
+    const connect = (place: TestServer): ReturnType<typeof connectWith> => connectWith(clientKind, place)
     const rejecter = await connect(server)
     const acceptor = await connect(server)
     let rejectedOnce = 0

@@ -1,0 +1,97 @@
+/**
+ * riptide/client's DeepstreamClient: @deepstream/client 7's API over the native protocol. What the
+ * shared scenarios (events.test.ts, listening.test.ts with `compat`) do not cover: the login
+ * forms, the connection states and their event, a refused login answered as @deepstream/client
+ * answers it, reconnection, and `unsubscribe` without a callback.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { CONNECTION_STATE, DeepstreamClient } from '../src/client/index.js'
+import { closeClients, eventually, KINDS, startTestServer, url, type TestServer } from './helpers.js'
+
+const TOKEN = 'tok-compat-0123456789'
+
+describe.each(KINDS)('riptide/client DeepstreamClient over %s', (kind) => {
+  let server: TestServer
+  const opened: DeepstreamClient[] = []
+  const client = (options: Record<string, unknown> = {}): DeepstreamClient => {
+    const made = new DeepstreamClient(url(server, '/riptide'), { maxReconnectAttempts: 0, ...options })
+    made.on('error', () => {})
+    opened.push(made)
+    return made
+  }
+  beforeAll(async () => {
+    server = await startTestServer({ auth: [{ type: 'token', options: { tokens: { [TOKEN]: { id: 'tess', clientData: { plan: 'pro' } } } } }] }, kind)
+  })
+  afterEach(() => {
+    for (const each of opened.splice(0)) each.close()
+    closeClients()
+  })
+  afterAll(async () => { await server.close() })
+
+  it('logs in with a promise or a callback, and passes through the states of @deepstream/client', async () => {
+    const first = client()
+    const states: string[] = []
+    first.on('connectionStateChanged', (state: unknown) => states.push(String(state)))
+    expect(first.getConnectionState()).toBe(CONNECTION_STATE.AWAITING_AUTHENTICATION)
+    expect(await first.login({ token: TOKEN })).toEqual({ plan: 'pro' })
+    expect(first.getConnectionState()).toBe(CONNECTION_STATE.OPEN)
+    first.close()
+    expect(states).toEqual([CONNECTION_STATE.AWAITING_CONNECTION, CONNECTION_STATE.AUTHENTICATING, CONNECTION_STATE.OPEN, CONNECTION_STATE.CLOSED])
+
+    const second = client()
+    const answer = await new Promise<[boolean, unknown]>((resolve) => second.login({ token: TOKEN }, (success, data) => resolve([success, data])))
+    expect(answer).toEqual([true, { plan: 'pro' }])
+    expect(second.getUid()).not.toBe(second.getUid())
+  })
+
+  it('refuses a login as @deepstream/client does: the promise rejects, and the callback hears false, with the reason', async () => {
+    await expect(client().login({ token: 'not-the-token-0123456' })).rejects.toEqual({ reason: 'INVALID_AUTHENTICATION_DETAILS' })
+    const answer = await new Promise<[boolean, unknown]>((resolve) => client().login({ token: 'not-the-token-0123456' }, (success, data) => resolve([success, data])))
+    expect(answer).toEqual([false, { reason: 'INVALID_AUTHENTICATION_DETAILS' }])
+  })
+
+  it('unsubscribes every callback of a name when given none, and subscribes again after a reconnection', async () => {
+    const listener = client({ maxReconnectAttempts: 5, reconnectIntervalIncrement: 50 })
+    await listener.login({ token: TOKEN })
+    const emitter = client()
+    await emitter.login({ token: TOKEN })
+    const got: unknown[] = []
+    listener.event.subscribe('compat/news', (data) => got.push(data))
+    listener.event.subscribe('compat/news', (data) => got.push(`second ${String(data)}`))
+    expect(listener.event.eventNames()).toEqual(['compat/news'])
+    await eventually(() => {
+      emitter.event.emit('compat/news', 'warm')
+      expect(got).toContain('warm')
+    })
+    listener.event.unsubscribe('compat/news')
+    expect(listener.event.eventNames()).toEqual([])
+    // The reconnection test below needs a subscription again.
+    const after: unknown[] = []
+    listener.event.subscribe('compat/after', (data) => after.push(data))
+    await eventually(() => {
+      emitter.event.emit('compat/after', 1)
+      expect(after).toContain(1)
+    })
+    // Dropped by the server (a restart would do the same): the client reconnects and subscribes again.
+    const states: string[] = []
+    listener.on('connectionStateChanged', (state: unknown) => states.push(String(state)))
+    const raw = (listener as unknown as { connection: { socket: { close (): void } | null } }).connection.socket
+    raw?.close()
+    await eventually(() => expect(states).toContain(CONNECTION_STATE.RECONNECTING))
+    await eventually(() => expect(listener.getConnectionState()).toBe(CONNECTION_STATE.OPEN))
+    await eventually(() => {
+      emitter.event.emit('compat/after', 2)
+      expect(after).toContain(2)
+    })
+    // Nothing of 'compat/news' came after its unsubscribe: the emits of 'compat/after' overtook any.
+    expect(got.filter((data) => data !== 'warm' && data !== 'second warm')).toEqual([])
+  })
+})
+
+describe('riptide/client DeepstreamClient with no server', () => {
+  it('says so through the login promise', async () => {
+    const unreachable = new DeepstreamClient('ws://127.0.0.1:9/riptide', { maxReconnectAttempts: 0 })
+    await expect(unreachable.login()).rejects.toMatchObject({ code: 'CONNECTION_LOST' })
+    expect(unreachable.getConnectionState()).toBe(CONNECTION_STATE.CLOSED)
+  })
+})
