@@ -6,9 +6,10 @@
  *   const client = new DeepstreamClient('ws://localhost:6020/riptide')
  *
  * So far: the constructor and its reconnection options, `login` in its four forms, connection
- * states and the `connectionStateChanged` and `error` events, `close`, `getUid`, and `client.event`
- * (subscribe, unsubscribe, emit, listen, unlisten). Records, RPC and presence come next; until then
- * they are riptide/client's own (`RiptideClient`).
+ * states and the `connectionStateChanged` and `error` events, `close`, `getUid`, `client.event`
+ * (subscribe, unsubscribe, emit, listen, unlisten), `client.rpc` (provide with accept, reject, error
+ * and send; make) and `client.presence` (subscribe, unsubscribe, getAll). Records and lists come
+ * next; until then they are riptide/client's own (`RiptideClient`).
  *
  * Where it differs from @deepstream/client: the socket opens at `login`, not at construction
  * (before it, the state is AWAITING_AUTHENTICATION, as @deepstream/client's is once its socket is
@@ -18,6 +19,8 @@
 import { Connection, type ClientOptions, type ConnectionState } from '../connection.js'
 import { ClientError, LoginError } from '../errors.js'
 import { CompatEvents } from './events.js'
+import { CompatRpc } from './rpc.js'
+import { CompatPresence } from './presence.js'
 
 /** @deepstream/client's connection states (those this client passes through). */
 export const CONNECTION_STATE = {
@@ -57,6 +60,8 @@ type Listener = (...args: unknown[]) => void
 
 export class DeepstreamClient {
   readonly event: CompatEvents
+  readonly rpc: CompatRpc
+  readonly presence: CompatPresence
   private readonly connection: Connection
   private readonly listeners = new Map<string, Set<Listener>>()
 
@@ -71,7 +76,9 @@ export class DeepstreamClient {
     const onError = (error: Error): void => this.reportError(error)
     this.connection.reportError = onError
     this.event = new CompatEvents(this.connection, onError)
-    this.connection.register(this.event)
+    this.rpc = new CompatRpc(this.connection, onError)
+    this.presence = new CompatPresence(this.connection, onError)
+    for (const module of [this.event, this.rpc, this.presence]) this.connection.register(module)
     this.connection.onStateChange((state) => this.fire('connectionStateChanged', STATES[state]))
   }
 
@@ -133,6 +140,6 @@ export class DeepstreamClient {
       console.error(`riptide client: ${code}: ${error.message}`)
       return
     }
-    this.fire('error', error.message, code, 'EVENT')
+    this.fire('error', error.message, code)
   }
 }
