@@ -50,6 +50,21 @@ describe.each(KINDS)('riptide/client DeepstreamClient over %s', (kind) => {
     expect(answer).toEqual([false, { reason: 'INVALID_AUTHENTICATION_DETAILS' }])
   })
 
+  it('answers make and getAll through callbacks too, and unprovides', async () => {
+    const provider = client()
+    await provider.login({ token: TOKEN })
+    provider.rpc.provide('compat/echo', (data, response) => response.send(data))
+    expect(provider.rpc.providerNames()).toEqual(['compat/echo'])
+    const caller = client()
+    await caller.login({ token: TOKEN })
+    await eventually(async () => expect(await caller.rpc.make('compat/echo', { n: 1 })).toEqual({ n: 1 }))
+    expect(await new Promise((resolve) => caller.rpc.make('compat/echo', 'cb', (error, result) => resolve([error, result])))).toEqual([null, 'cb'])
+    // The provider's own user is online for the caller (the same token user on both: tess).
+    expect(await new Promise((resolve) => caller.presence.getAll(['tess'], (error, result) => resolve([error, result])))).toEqual([null, { tess: true }])
+    provider.rpc.unprovide('compat/echo')
+    await eventually(async () => expect(await caller.rpc.make('compat/echo', 1).catch((error: unknown) => error)).toBe('NO_RPC_PROVIDER'))
+  })
+
   it('unsubscribes every callback of a name when given none, and subscribes again after a reconnection', async () => {
     const listener = client({ maxReconnectAttempts: 5, reconnectIntervalIncrement: 50 })
     await listener.login({ token: TOKEN })

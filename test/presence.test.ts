@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, oneWorker, startTestServer } from './helpers.js'
-import type { TestServer } from './helpers.js'
+import { CLIENTS, closeClients, connectWith, eventually, KINDS, oneWorker, startTestServer } from './helpers.js'
+import type { Reachable, TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 
-describe.each(KINDS)('presence over %s', (kind) => {
+// Each server kind, with @deepstream/client and with riptide/client's DeepstreamClient.
+describe.each(KINDS.flatMap((kind) => CLIENTS.map((client) => [kind, client] as const)))('presence over %s, %s client', (kind, clientKind) => {
+  const connect = (place: Reachable, auth: Record<string, unknown> = {}, options: Record<string, unknown> = {}): ReturnType<typeof connectWith> => connectWith(clientKind, place, auth, options)
   let server: TestServer
   beforeAll(async () => { server = await startTestServer({}, kind) })
   afterEach(() => closeClients())

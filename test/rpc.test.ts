@@ -1,13 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, RawClient, startTestServer } from './helpers.js'
+import { CLIENTS, closeClients, connectWith, eventually, KINDS, RawClient, startTestServer } from './helpers.js'
 import { oneWorker } from './helpers.js'
-import type { TestServer } from './helpers.js'
+import type { Reachable, TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 interface RpcResponse { send (data: unknown): void, reject (): void, error (message: string): void, accept (): void, autoAck: boolean }
 
-describe.each(KINDS)('rpc over %s', (kind) => {
+// Each server kind, with @deepstream/client and with riptide/client's DeepstreamClient.
+describe.each(KINDS.flatMap((kind) => CLIENTS.map((client) => [kind, client] as const)))('rpc over %s, %s client', (kind, clientKind) => {
+  const connect = (place: Reachable, auth: Record<string, unknown> = {}, options: Record<string, unknown> = {}): ReturnType<typeof connectWith> => connectWith(clientKind, place, auth, options)
   let server: TestServer
   beforeAll(async () => { server = await startTestServer({ rpc: { ackTimeout: 300, responseTimeout: 800, provideRequestorName: true } }, kind) })
   afterEach(() => closeClients())
