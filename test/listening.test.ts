@@ -64,6 +64,25 @@ describe.each(KINDS)('listening over %s', (kind) => {
     await eventually(() => expect(handedOver).toEqual(['chat/room1']))
   })
 
+  it('asks a provider that listens while another is being asked, when that one refuses', async () => {
+    const place = oneWorker(server)
+    const first = await RawClient.login(place)
+    first.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.LISTEN, name: '^late/.*', correlationId: 'l1' })
+    await first.next((m) => m.isAck === true)
+    const subscriber = await RawClient.login(place)
+    subscriber.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['late/one'], correlationId: 's' })
+    // The first provider is being asked, and keeps the server waiting...
+    await first.next((m) => m.action === EVENT_ACTION.SUBSCRIPTION_FOR_PATTERN_FOUND)
+    // ...while a second one starts listening (its ack proves the server has its pattern)...
+    const second = await RawClient.login(place)
+    second.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.LISTEN, name: '^late/.*', correlationId: 'l2' })
+    await second.next((m) => m.isAck === true)
+    // ...then the first refuses: the second is asked.
+    first.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.LISTEN_REJECT, name: '^late/.*', subscription: 'late/one' })
+    expect(await second.next((m) => m.action === EVENT_ACTION.SUBSCRIPTION_FOR_PATTERN_FOUND)).toMatchObject({ name: '^late/.*', subscription: 'late/one' })
+    for (const raw of [first, subscriber, second]) raw.close()
+  })
+
   it('refuses a pattern that could backtrack without end, and keeps serving', async () => {
     const raw = await RawClient.login(server)
     for (const pattern of ['(a+)+$', '(a|aa)*$', '(x*)*y', '(.+)\\1']) {

@@ -87,7 +87,12 @@ export class ListenRegistry {
     mine.add(pattern)
     socket.send({ ...message, isAck: true })
     for (const name of this.subscriptions.getNames()) {
-      if (regex.test(name)) this.startMatch(name)
+      if (!regex.test(name)) continue
+      // A match in progress takes the new provider as its last candidate: it might otherwise end
+      // without a provider, with nothing left to start another.
+      const pending = this.pending.get(name)
+      if (pending !== undefined) pending.candidates.push({ socket, pattern })
+      else this.startMatch(name)
     }
   }
 
