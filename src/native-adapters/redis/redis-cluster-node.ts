@@ -34,7 +34,7 @@ import { WorkerClusterNode, workerName, workerIndexOf } from '../../native-free-
 import { decodeEnvelope, encodeEnvelope } from '../../native-free-core/cluster/envelope-codec.js'
 import { frameClock } from '../../native-free-core/protocol/frame-clock.js'
 import { ConfigError, errorMessage, errorStack } from '../../native-free-core/errors.js'
-import { parseRedisOptions, redisAddress, RedisConnection, type RedisOptions } from './redis-connection.js'
+import { parseRedisOptions, redisAddress, RedisConnection } from './redis-connection.js'
 import { defineLeaseScripts, Lease } from './redis-lease.js'
 
 /** The key of the lease a worker holds on its server name. */
@@ -65,13 +65,10 @@ export class RedisClusterNode extends WorkerClusterNode {
   private readonly direct: string
   private dropping = false
   private readonly lease: Lease
-  /** The options, for parts that open connections of their own (blocking commands). */
-  readonly options: RedisOptions
 
   constructor (shared: SharedMemory, index: number, base: string, logger: Logger, options: unknown) {
     const parsed = parseRedisOptions(options, 'clusterNode.options')
     super(shared, index, base, logger, `redis cluster node at ${redisAddress(parsed)}, worker ${index}`)
-    this.options = parsed
     this.publisher = new RedisConnection(parsed, logger, `redis cluster node (worker ${index})`)
     this.subscriber = new RedisConnection(parsed, logger, `redis cluster node (worker ${index}, subscriber)`)
     this.direct = directChannel(this.serverName)

@@ -20,9 +20,9 @@
 import type { Redis } from 'ioredis'
 import type { SharedMemory } from '../../native-free-core/cluster/in-process/shared-memory.js'
 import type { Logger } from '../../native-free-core/plugins/logger/logger.js'
-import { workerName } from '../../native-free-core/cluster/in-process/worker-cluster-node.js'
+import { workerName, workerNames } from '../../native-free-core/cluster/in-process/worker-cluster-node.js'
 import { WorkerTable } from '../../native-free-core/cluster/in-process/worker-table.js'
-import { SharedStateRegistryFactory, splitStateKey, stateNotice, type OtherHosts } from '../../native-free-core/cluster/in-process/shared-state-registry.js'
+import { SharedStateRegistryFactory, splitStateKey, stateKey, stateNotice, type OtherHosts } from '../../native-free-core/cluster/in-process/shared-state-registry.js'
 import { readControl } from '../../native-free-core/cluster/control.js'
 import { errorMessage } from '../../native-free-core/errors.js'
 import type { RedisClusterNode } from './redis-cluster-node.js'
@@ -101,7 +101,7 @@ export class RedisStates implements OtherHosts {
   async whenReady (): Promise<void> {
     this.node.subscribe(TO_WRITER_CHANNEL, (message) => {
       const notice = readControl(message)
-      if (notice?.kind === 'state-notice') this.changed(`${notice.registry}\u0000${notice.name}`)
+      if (notice?.kind === 'state-notice') this.changed(stateKey(notice.registry, notice.name))
     })
     this.node.onRedisMessage(STATE_CHANGES_CHANNEL, (payload) => this.onChange(payload.toString()))
     this.node.onRedisMessage(HOST_GONE_CHANNEL, (payload) => this.dropHost(payload.toString()))
@@ -126,9 +126,7 @@ export class RedisStates implements OtherHosts {
     const holders = this.byKey.get(key)
     if (holders === undefined) return []
     const nodes: string[] = []
-    for (const [host, mask] of holders) {
-      for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) nodes.push(workerName(host, i))
-    }
+    for (const [host, mask] of holders) nodes.push(...workerNames(host, mask))
     return nodes
   }
 

@@ -16,7 +16,7 @@
  */
 import type { StateListener, StateRegistry, StateRegistryFactory } from '../../plugins/state-registry/state-registry.js'
 import type { ClusterNode } from '../../plugins/cluster-node/cluster-node.js'
-import { workerName } from './worker-cluster-node.js'
+import { workerNames } from './worker-cluster-node.js'
 import { SharedNameTable } from './name-table.js'
 import { RefCounts } from '../../plugins/state-registry/ref-counts.js'
 import type { SharedMemory } from './shared-memory.js'
@@ -27,6 +27,11 @@ import type { Message } from '../../protocol/message.js'
 /** The cluster channel of state notices. */
 export const STATE_CHANNEL = 'state'
 const SEPARATOR = '\u0000'
+
+/** The table key of `name` in `registry`. */
+export function stateKey (registry: string, name: string): string {
+  return registry + SEPARATOR + name
+}
 
 /** Splits a table key into its registry and name. */
 export function splitStateKey (key: string): { registry: string, name: string } {
@@ -68,7 +73,7 @@ export class SharedStateRegistry implements StateRegistry {
     private readonly base: string,
     private readonly otherHosts: OtherHosts | null,
   ) {
-    this.prefix = topic + SEPARATOR
+    this.prefix = stateKey(topic, '')
     this.known = new Set(this.getAll())
   }
 
@@ -108,12 +113,9 @@ export class SharedStateRegistry implements StateRegistry {
   }
 
   nodesWith (name: string): readonly string[] {
-    const mask = this.workersWith(name)
+    const local = workerNames(this.base, this.workersWith(name))
     const remote = this.otherHosts?.nodesWith(this.prefix + name) ?? []
-    if (mask === 0) return remote
-    const nodes: string[] = []
-    for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) nodes.push(workerName(this.base, i))
-    return remote.length === 0 ? nodes : [...nodes, ...remote]
+    return remote.length === 0 ? local : [...local, ...remote]
   }
 
   onAdd (listener: StateListener): void { this.added.push(listener) }

@@ -25,6 +25,13 @@ export function workerName (base: string, index: number): string {
   return `${base}/${index}`
 }
 
+/** The names of the workers of server `base` whose bits are set in `mask` (bit i: worker i). */
+export function workerNames (base: string, mask: number): string[] {
+  const names: string[] = []
+  for (let i = 0; i < 32; i++) if ((mask & (1 << i)) !== 0) names.push(workerName(base, i))
+  return names
+}
+
 /** The index of a worker name, or -1. */
 export function workerIndexOf (name: string): number {
   const slash = name.lastIndexOf('/')
