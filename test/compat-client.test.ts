@@ -65,6 +65,26 @@ describe.each(KINDS)('riptide/client DeepstreamClient over %s', (kind) => {
     await eventually(async () => expect(await caller.rpc.make('compat/echo', 1).catch((error: unknown) => error)).toBe('NO_RPC_PROVIDER'))
   })
 
+  it('tells a listener that accepted when the last subscriber leaves (onStop)', async () => {
+    const provider = client()
+    await provider.login({ token: TOKEN })
+    const stopped: string[] = []
+    const found: string[] = []
+    provider.event.listen('^compat/stock/.*', (name, response) => {
+      found.push(name)
+      response.onStop((stoppedName) => stopped.push(stoppedName))
+      response.accept()
+    })
+    const subscriber = client()
+    await subscriber.login({ token: TOKEN })
+    const handler = (): void => {}
+    subscriber.event.subscribe('compat/stock/acme', handler)
+    await eventually(() => expect(found).toEqual(['compat/stock/acme']))
+    expect(stopped).toEqual([])
+    subscriber.event.unsubscribe('compat/stock/acme', handler)
+    await eventually(() => expect(stopped).toEqual(['compat/stock/acme']))
+  })
+
   it('unsubscribes every callback of a name when given none, and subscribes again after a reconnection', async () => {
     const listener = client({ maxReconnectAttempts: 5, reconnectIntervalIncrement: 50 })
     await listener.login({ token: TOKEN })

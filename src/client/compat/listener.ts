@@ -28,8 +28,8 @@ export interface ListenActionNumbers {
 
 export class Listener {
   private readonly callbacks = new Map<string, ListenCallback>()
-  /** Stop callbacks of the names this client accepted, by pattern and name. */
-  private readonly stops = new Map<string, Array<(name: string) => void>>()
+  /** Stop callbacks of the names this client accepted, by pattern, then name. */
+  private readonly stops = new Map<string, Map<string, Array<(name: string) => void>>>()
   private readonly handled: ReadonlySet<number>
 
   constructor (
@@ -55,7 +55,7 @@ export class Listener {
       this.onError(new ClientError('NOT_LISTENING', `not listening to ${pattern}`))
       return
     }
-    for (const key of [...this.stops.keys()]) if (key.startsWith(`${pattern}\u0000`)) this.stops.delete(key)
+    this.stops.delete(pattern)
     this.send(this.actions.UNLISTEN, pattern)
   }
 
@@ -69,20 +69,22 @@ export class Listener {
     if (message.action === actions.SUBSCRIPTION_FOR_PATTERN_FOUND) {
       const callback = this.callbacks.get(pattern)
       if (callback === undefined) return
-      const key = `${pattern}\u0000${name}`
       const stops: Array<(name: string) => void> = []
       callback(name, {
         accept: () => {
-          this.stops.set(key, stops)
+          let byName = this.stops.get(pattern)
+          if (byName === undefined) this.stops.set(pattern, byName = new Map())
+          byName.set(name, stops)
           this.connection.send({ topic: this.topic, action: actions.LISTEN_ACCEPT, name: pattern, subscription: name }, false)
         },
         reject: () => { this.connection.send({ topic: this.topic, action: actions.LISTEN_REJECT, name: pattern, subscription: name }, false) },
         onStop: (stop) => { stops.push(stop) },
       })
     } else if (message.action === actions.SUBSCRIPTION_FOR_PATTERN_REMOVED) {
-      const key = `${pattern}\u0000${name}`
-      const stops = this.stops.get(key)
-      this.stops.delete(key)
+      const byName = this.stops.get(pattern)
+      const stops = byName?.get(name)
+      byName?.delete(name)
+      if (byName?.size === 0) this.stops.delete(pattern)
       for (const stop of stops ?? []) stop(name)
     } else if (message.action === actions.INVALID_LISTEN_REGEX) {
       this.onError(new ClientError('INVALID_LISTEN_REGEX', `the server refused the listen pattern ${pattern}`))
@@ -97,9 +99,9 @@ export class Listener {
 
   /** The connection dropped: what this client provided is no longer its to provide. */
   onConnectionLost (): void {
-    const stopped = [...this.stops]
+    const stopped = [...this.stops.values()]
     this.stops.clear()
-    for (const [key, stops] of stopped) for (const stop of stops) stop(key.slice(key.indexOf('\u0000') + 1))
+    for (const byName of stopped) for (const [name, stops] of byName) for (const stop of stops) stop(name)
   }
 
   private send (action: number, pattern: string): void {
