@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import type { DeepstreamClient } from '@deepstream/client'
 import { leaseKey, redisChannel } from '../src/native-adapters/redis/redis-cluster-node.js'
 import { subscriptionChannel } from '../src/native-free-core/plugins/subscription-registry/subscription-registry.js'
-import { connect, DEFAULT_KIND, eventually, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { connect, eventually, workerPort } from './helpers.js'
 import { servicesMissing, useRedis } from './services.js'
 
 /** Collects what `client` receives on event `name`. */
@@ -21,13 +21,7 @@ function collect (client: DeepstreamClient, name: string): unknown[] {
 describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on Redis${servicesMissing}`, () => {
   const redis = useRedis()
 
-  /** A host: a riptide server of 2 workers whose cluster node and cache are on the shared Redis. */
-  async function host (config: Record<string, unknown> = {}): Promise<TestServer> {
-    const url = redis.url()
-    const server = await startTestServer({ clusterNode: { type: 'redis', options: { url } }, cache: { type: 'redis', options: { url } }, storage: { type: 'none' }, ...config }, DEFAULT_KIND, process.cwd(), 2)
-    redis.servers.push(server)
-    return server
-  }
+  const host = redis.host
 
   /** How many workers, over every host, listen to `name`'s messages on `topic` on Redis. */
   async function listeners (topic: string, name: string): Promise<number> {

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import type { DeepstreamClient } from '@deepstream/client'
-import { connect, DEFAULT_KIND, eventually, killChildren, makeTempDir, startTestServer, workerPort, spawnServer, type Reachable, type TestServer } from './helpers.js'
+import { connect, eventually, killChildren, makeTempDir, workerPort, spawnServer, type Reachable } from './helpers.js'
 import { servicesMissing, useRedis } from './services.js'
 import { HOSTS_KEY } from '../src/native-adapters/redis/redis-states.js'
 
@@ -156,13 +156,7 @@ describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on R
   })
 
   it('recovers by itself when Redis restarts under traffic: presence and providers on other hosts come back, and no acked write is lost', async () => {
-    const redisUrl = redis.url()
-    const host = async (): Promise<TestServer> => {
-      const server = await startTestServer({ clusterNode: { type: 'redis', options: { url: redisUrl } }, cache: { type: 'redis', options: { url: redisUrl } }, storage: { type: 'none' } }, DEFAULT_KIND, process.cwd(), 2)
-      redis.servers.push(server)
-      return server
-    }
-    const [a, b] = await Promise.all([host(), host()])
+    const [a, b] = await Promise.all([redis.host(), redis.host()])
     await connect(workerPort(a, 0), { username: 'steady' })
     const provider = await connect(workerPort(a, 1))
     provider.rpc.provide('steady/rpc', (_data: unknown, response: RpcResponse) => response.send('ok'))

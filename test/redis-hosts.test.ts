@@ -5,7 +5,6 @@
  * the Redis cache; stock `@deepstream/client`s sit on chosen workers of different hosts.
  */
 import { describe, expect, it } from 'vitest'
-import type { DeepstreamClient } from '@deepstream/client'
 import { connect, DEFAULT_KIND, eventually, startTestServer, workerPort, type TestServer } from './helpers.js'
 import { servicesMissing, useRedis } from './services.js'
 import { Redis } from 'ioredis'
@@ -22,16 +21,9 @@ interface RpcResponse { send (data: unknown): void, reject (): void }
 describe.skipIf(servicesMissing !== '' && process.env.CI !== 'true')(`hosts on Redis share state${servicesMissing}`, () => {
   const redis = useRedis()
 
-  async function host (config: Record<string, unknown> = {}): Promise<TestServer> {
-    const redisUrl = redis.url()
-    const server = await startTestServer({ clusterNode: { type: 'redis', options: { url: redisUrl } }, cache: { type: 'redis', options: { url: redisUrl } }, storage: { type: 'none' }, ...config }, DEFAULT_KIND, process.cwd(), 2)
-    redis.servers.push(server)
-    return server
-  }
-
   /** Two hosts that each list the other. */
   async function twoHosts (): Promise<[TestServer, TestServer]> {
-    const hosts = await Promise.all([host(), host()])
+    const hosts = await Promise.all([redis.host(), redis.host()])
     await eventually(async () => expect(await redis.client.hlen(HOSTS_KEY)).toBe(2))
     return hosts
   }

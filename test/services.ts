@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { freePort } from '../src/native-adapters/http/free-port.js'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { Redis } from 'ioredis'
-import { closeClients, makeTempDir, removeTempDirs } from './helpers.js'
+import { closeClients, DEFAULT_KIND, makeTempDir, removeTempDirs, startTestServer, type TestServer } from './helpers.js'
 import { redisInstalled, startRedisServer, type RedisServer } from '../bench/lib/redis-server.js'
 
 export interface Service { readonly port: number, stop (): Promise<void> }
@@ -39,6 +39,11 @@ export interface RedisFixture {
   readonly client: Redis
   readonly servers: Array<{ close (): Promise<void> }>
   url (db?: number): string
+  /**
+   * A host on this Redis: a riptide server of 2 workers whose cluster node and cache are on it
+   * (`config` on top), closed after the test.
+   */
+  host (config?: Record<string, unknown>): Promise<TestServer>
   /** Starts Redis again on the same port and append-only file, after `server.stop()`. */
   restart (): Promise<void>
 }
@@ -72,6 +77,12 @@ export function useRedis (): RedisFixture {
     get client () { return client as Redis },
     servers,
     url: (db = 0) => `redis://127.0.0.1:${started().port}/${db}`,
+    host: async (config = {}) => {
+      const url = `redis://127.0.0.1:${started().port}/0`
+      const server = await startTestServer({ clusterNode: { type: 'redis', options: { url } }, cache: { type: 'redis', options: { url } }, storage: { type: 'none' }, ...config }, DEFAULT_KIND, process.cwd(), 2)
+      servers.push(server)
+      return server
+    },
     restart: async () => { server = await startRedis({ port: started().port, dir: started().dir }) },
   }
 }
