@@ -56,6 +56,9 @@ export class Events implements TopicModule {
   /** The names this client has subscribers of. */
   names (): string[] { return this.callbacks.names() }
 
+  /** The callbacks subscribed to `name`. */
+  callbacksOf (name: string): EventCallback[] { return this.callbacks.get(name) }
+
   restore (): void {
     const names = this.callbacks.names()
     if (names.length > 0) this.acks.resend({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names })

@@ -11,8 +11,6 @@ export class CompatEvents implements TopicModule {
   readonly topic = TOPIC.EVENT
   private readonly events: Events
   private readonly listener: Listener
-  /** Each name's callbacks as the app passed them, for `unsubscribe(name)` without one. */
-  private readonly callbacks = new Map<string, Set<(data: EventData) => void>>()
 
   constructor (connection: Connection, private readonly onError: (error: Error) => void) {
     this.events = new Events(connection, onError)
@@ -24,21 +22,12 @@ export class CompatEvents implements TopicModule {
 
   /** Calls `callback` with every emit of `name`: by other clients, and by this one as it emits. */
   subscribe (name: string, callback: (data: EventData) => void): void {
-    let callbacks = this.callbacks.get(name)
-    if (callbacks === undefined) this.callbacks.set(name, callbacks = new Set())
-    callbacks.add(callback)
     this.events.subscribe(name, callback).catch((error: unknown) => this.onError(error as Error))
   }
 
   /** Removes `callback`, or every callback of `name` when none is given. */
   unsubscribe (name: string, callback?: (data: EventData) => void): void {
-    const callbacks = this.callbacks.get(name)
-    if (callbacks === undefined) return
-    for (const each of callback === undefined ? [...callbacks] : [callback]) {
-      if (!callbacks.delete(each)) continue
-      this.events.unsubscribe(name, each)
-    }
-    if (callbacks.size === 0) this.callbacks.delete(name)
+    for (const each of callback === undefined ? this.events.callbacksOf(name) : [callback]) this.events.unsubscribe(name, each)
   }
 
   emit (name: string, data?: EventData): void { this.events.emit(name, data) }
