@@ -41,7 +41,7 @@ describe.each(KINDS)('riptide/client over %s', (kind) => {
 
   it('is what the package exports as riptide/client (the build)', async () => {
     const exported = await import('riptide/client')
-    expect(Object.keys(exported).sort()).toEqual(['CONNECTION_STATE', 'ClientError', 'DeepstreamClient', 'LoginError', 'RiptideClient', 'VersionConflictError'])
+    expect(Object.keys(exported).sort()).toEqual(['CONNECTION_STATE', 'ClientError', 'DeepstreamClient', 'LOCAL_WINS', 'LoginError', 'MemoryRecordStore', 'REMOTE_WINS', 'RiptideClient', 'VersionConflictError', 'WebStorageRecordStore'])
   })
 
   describe('login', () => {

@@ -12,36 +12,36 @@ describe.each(KINDS)('listening over %s', (kind) => {
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })
 
-  it('asks a matching provider on first subscription, tells subscribers, and stops on the last unsubscribe', async () => {
+  it.each(CLIENTS)('asks a matching provider on first subscription, tells subscribers, and stops on the last unsubscribe (%s client)', async (clientKind) => {
     // One worker: the round trips below then order what the server did (workers.test.ts covers several).
     const place = oneWorker(server)
-    const provider = await connect(place)
+    const provider = await connectWith(clientKind, place)
     const found: string[] = []
     const stopped: string[] = []
-    provider.record.listen('^prices/.*', (name: string, response: ListenResponse) => {
+    provider.record.listen(`^${clientKind}/prices/.*`, (name: string, response: ListenResponse) => {
       found.push(name)
       response.onStop((stoppedName) => stopped.push(stoppedName))
       response.accept()
     })
     // A pattern registered after the subscription is matched against it then: no wait needed.
-    const viewer = await connect(place, {}, { subscriptionInterval: 0 })
-    const record = viewer.record.getRecord('prices/eur')
+    const viewer = await connectWith(clientKind, place, {}, { subscriptionInterval: 0 })
+    const record = viewer.record.getRecord(`${clientKind}/prices/eur`)
     await record.whenReady()
-    await eventually(() => expect(found).toEqual(['prices/eur']))
+    await eventually(() => expect(found).toEqual([`${clientKind}/prices/eur`]))
     await eventually(() => expect(record.hasProvider).toBe(true))
-    const other = await connect(place)
-    const second = other.record.getRecord('prices/eur')
+    const other = await connectWith(clientKind, place)
+    const second = other.record.getRecord(`${clientKind}/prices/eur`)
     await second.whenReady()
     await eventually(() => expect(second.hasProvider).toBe(true))
-    expect(found).toEqual(['prices/eur'])
+    expect(found).toEqual([`${clientKind}/prices/eur`])
     record.discard()
     // The unsubscribe went before this head and is handled; what the server sent the provider
     // before answering the provider's own head has reached it.
-    await viewer.record.head('prices/eur')
-    await provider.record.head('prices/eur')
+    await viewer.record.head(`${clientKind}/prices/eur`)
+    await provider.record.head(`${clientKind}/prices/eur`)
     expect(stopped).toEqual([])
     second.discard()
-    await eventually(() => expect(stopped).toEqual(['prices/eur']))
+    await eventually(() => expect(stopped).toEqual([`${clientKind}/prices/eur`]))
   })
 
   it.each(CLIENTS)('tries the next provider after a reject, and hands over when a provider disconnects (%s client)', async (clientKind) => {

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
-import { closeClients, connect, DEFAULT_KIND, eventually, RawClient, startInProcessServer, startTestServer } from './helpers.js'
+import { CLIENTS, closeClients, connect, connectWith, DEFAULT_KIND, eventually, RawClient, startInProcessServer, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { EVENT_ACTION, PRESENCE_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
-describe('valve permissions', () => {
+describe.each(CLIENTS)('valve permissions with the %s client', (clientKind) => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer({
@@ -19,13 +19,13 @@ describe('valve permissions', () => {
   afterAll(async () => { await server.close() })
 
   it('uses $variables and user: only the owner writes their profile', async () => {
-    const alice = await connect(server, { username: 'alice', password: 'wonderland' })
+    const alice = await connectWith(clientKind, server, { username: 'alice', password: 'wonderland' })
     await alice.record.setDataWithAck('profile/alice', { bio: 'hi' })
     await expect(alice.record.setDataWithAck('profile/bob', { bio: 'mine now' })).rejects.toBe('MESSAGE_DENIED')
   })
 
   it('checks data against oldData, for updates and for patches', async () => {
-    const bob = await connect(server, { username: 'bob', password: 'builder' })
+    const bob = await connectWith(clientKind, server, { username: 'bob', password: 'builder' })
     await bob.record.setDataWithAck('counter/1', { value: 5 })
     await bob.record.setDataWithAck('counter/1', { value: 6 })
     await expect(bob.record.setDataWithAck('counter/1', { value: 2 })).rejects.toBe('MESSAGE_DENIED')
@@ -35,7 +35,7 @@ describe('valve permissions', () => {
   })
 
   it('uses serverData for delete, and treats ERASE as a write', async () => {
-    const bob = await connect(server, { username: 'bob', password: 'builder' })
+    const bob = await connectWith(clientKind, server, { username: 'bob', password: 'builder' })
     const raw = await RawClient.login(server, { username: 'bob', password: 'builder' })
     await bob.record.setDataWithAck('profile/bob', { bio: 'x', keep: 1 })
     raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.DELETE, name: 'profile/bob' })
@@ -46,9 +46,15 @@ describe('valve permissions', () => {
   })
 
   it('denies reads of secret records and unknown rules', async () => {
-    const bob = await connect(server, { username: 'bob', password: 'builder' })
+    const bob = await connectWith(clientKind, server, { username: 'bob', password: 'builder' })
     await expect(bob.record.snapshot('secret/plans')).rejects.toBe('MESSAGE_DENIED')
     await expect(bob.rpc.make('restricted', null)).rejects.toBe('MESSAGE_DENIED')
+    // A record whose subscription is refused says so through its error event, and never gets ready.
+    const secret = bob.record.getRecord('secret/plans')
+    const errors: unknown[][] = []
+    secret.on('error', (...args: unknown[]) => errors.push(args))
+    await eventually(() => expect(errors).toEqual([['MESSAGE_DENIED', 'SUBSCRIBECREATEANDREAD']]))
+    expect(secret.isReady).toBe(false)
   })
 
   it('checks event publish rules with data and user', async () => {
@@ -57,7 +63,7 @@ describe('valve permissions', () => {
     expect(await raw.next((m) => m.topic === TOPIC.EVENT)).toMatchObject({ action: EVENT_ACTION.MESSAGE_DENIED, name: 'admin/reboot' })
     raw.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'chat/1', data: '{"text":"this text is far too long to pass"}' })
     expect(await raw.next((m) => m.topic === TOPIC.EVENT)).toMatchObject({ action: EVENT_ACTION.MESSAGE_DENIED })
-    const listener = await connect(server, { username: 'alice', password: 'wonderland' })
+    const listener = await connectWith(clientKind, server, { username: 'alice', password: 'wonderland' })
     const got: unknown[] = []
     listener.event.subscribe('chat/1', (d: unknown) => got.push(d))
     // Allowed, and sent until the listener's subscription is live and it hears one.

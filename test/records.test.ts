@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeClients, connect, eventually, KINDS, makeTempDir, RawClient, removeTempDirs, startTestServer } from './helpers.js'
+import { CLIENTS, closeClients, connect, connectWith, eventually, KINDS, makeTempDir, RawClient, removeTempDirs, startTestServer } from './helpers.js'
 import type { TestServer } from './helpers.js'
 import type { RiptideServer } from '../src/index.js'
 import { RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
@@ -20,67 +20,102 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     removeTempDirs()
   })
 
-  it('creates on first getRecord and syncs set, path set and erase to other subscribers', async () => {
-    const a = await connect(server)
-    const b = await connect(server)
-    const ra = a.record.getRecord('user/1')
-    await ra.whenReady()
-    expect(ra.version).toBe(0)
-    expect(ra.get()).toEqual({})
-    const rb = b.record.getRecord('user/1')
-    await rb.whenReady()
-    ra.set({ name: 'Ada', tags: ['x'] })
-    await eventually(() => expect(rb.get()).toEqual({ name: 'Ada', tags: ['x'] }))
-    ra.set('address.city', 'Berlin')
-    await eventually(() => expect(rb.get('address.city')).toBe('Berlin'))
-    ra.erase('tags')
-    await eventually(() => expect(rb.get()).toEqual({ name: 'Ada', address: { city: 'Berlin' } }))
-    expect(rb.version).toBe(3)
-    expect(await b.record.snapshot('user/1')).toEqual({ name: 'Ada', address: { city: 'Berlin' } })
-  })
+  describe.each(CLIENTS)('with the %s client', (client) => {
+    /** The record names of one client's run, apart from the other's on the same server. */
+    const n = (name: string): string => `${client}/${name}`
 
-  it('acknowledges writes, and reads head, has and snapshot', async () => {
-    const a = await connect(server)
-    const record = a.record.getRecord('acked')
-    await record.whenReady()
-    await record.setWithAck({ n: 1 })
-    await record.setWithAck('n', 2)
-    expect(await a.record.head('acked')).toBe(2)
-    expect(await a.record.has('acked')).toBe(true)
-    expect(await a.record.has('never-made')).toBe(false)
-    expect(await a.record.head('never-made')).toBe(-1)
-    await expect(a.record.snapshot('never-made')).rejects.toBe('RECORD_NOT_FOUND')
-  })
-
-  it('upserts with setData, never answering VERSION_EXISTS', async () => {
-    const a = await connect(server)
-    const b = await connect(server)
-    const watched = b.record.getRecord('upsert')
-    await watched.whenReady()
-    await Promise.all(Array.from({ length: 20 }, (_, i) => a.record.setDataWithAck('upsert', { i })))
-    await a.record.setDataWithAck('upsert', 'extra.deep', true)
-    expect(await a.record.head('upsert')).toBe(21)
-    await eventually(() => expect(watched.version).toBe(21))
-  })
-
-  it('decides a race between two clients once: one version sequence, same final data', async () => {
-    const a = await connect(server)
-    const b = await connect(server)
-    const ra = a.record.getRecord('race')
-    const rb = b.record.getRecord('race')
-    await Promise.all([ra.whenReady(), rb.whenReady()])
-    // Both write version 1 at once. The loser gets VERSION_EXISTS and the client's
-    // default merge (remote wins) adopts the winner; the client never acks the loser.
-    ra.set({ winner: 'a' })
-    rb.set({ winner: 'b' })
-    await eventually(() => {
-      expect(ra.get()).toEqual(rb.get())
-      expect(ra.version).toBe(rb.version)
+    it('creates on first getRecord and syncs set, path set and erase to other subscribers', async () => {
+      const a = await connectWith(client, server)
+      const b = await connectWith(client, server)
+      const ra = a.record.getRecord(n('user/1'))
+      await ra.whenReady()
+      expect(ra.version).toBe(0)
+      expect(ra.get()).toEqual({})
+      const rb = b.record.getRecord(n('user/1'))
+      await rb.whenReady()
+      ra.set({ name: 'Ada', tags: ['x'] })
+      await eventually(() => expect(rb.get()).toEqual({ name: 'Ada', tags: ['x'] }))
+      ra.set('address.city', 'Berlin')
+      await eventually(() => expect(rb.get('address.city')).toBe('Berlin'))
+      ra.erase('tags')
+      await eventually(() => expect(rb.get()).toEqual({ name: 'Ada', address: { city: 'Berlin' } }))
+      expect(rb.version).toBe(3)
+      expect(await b.record.snapshot(n('user/1'))).toEqual({ name: 'Ada', address: { city: 'Berlin' } })
     })
-    const stored = await a.record.snapshot('race')
-    expect(stored).toEqual(ra.get())
-    expect(await a.record.head('race')).toBe(1)
-    expect(['a', 'b']).toContain((stored as { winner: string }).winner)
+
+    it('acknowledges writes, and reads head, has and snapshot', async () => {
+      const a = await connectWith(client, server)
+      const record = a.record.getRecord(n('acked'))
+      await record.whenReady()
+      await record.setWithAck({ n: 1 })
+      await record.setWithAck('n', 2)
+      expect(await a.record.head(n('acked'))).toBe(2)
+      expect(await a.record.has(n('acked'))).toBe(true)
+      expect(await a.record.has(n('never-made'))).toBe(false)
+      expect(await a.record.head(n('never-made'))).toBe(-1)
+      await expect(a.record.snapshot(n('never-made'))).rejects.toBe('RECORD_NOT_FOUND')
+    })
+
+    it('upserts with setData, never answering VERSION_EXISTS', async () => {
+      const a = await connectWith(client, server)
+      const b = await connectWith(client, server)
+      const watched = b.record.getRecord(n('upsert'))
+      await watched.whenReady()
+      await Promise.all(Array.from({ length: 20 }, (_, i) => a.record.setDataWithAck(n('upsert'), { i })))
+      await a.record.setDataWithAck(n('upsert'), 'extra.deep', true)
+      expect(await a.record.head(n('upsert'))).toBe(21)
+      await eventually(() => expect(watched.version).toBe(21))
+    })
+
+    it('decides a race between two clients once: one version sequence, same final data', async () => {
+      const a = await connectWith(client, server)
+      const b = await connectWith(client, server)
+      const ra = a.record.getRecord(n('race'))
+      const rb = b.record.getRecord(n('race'))
+      await Promise.all([ra.whenReady(), rb.whenReady()])
+      // Both write version 1 at once. The loser gets VERSION_EXISTS and the client's
+      // default merge (remote wins) adopts the winner; the client never acks the loser.
+      ra.set({ winner: 'a' })
+      rb.set({ winner: 'b' })
+      await eventually(() => {
+        expect(ra.get()).toEqual(rb.get())
+        expect(ra.version).toBe(rb.version)
+      })
+      const stored = await a.record.snapshot(n('race'))
+      expect(stored).toEqual(ra.get())
+      expect(await a.record.head(n('race'))).toBe(1)
+      expect(['a', 'b']).toContain((stored as { winner: string }).winner)
+    })
+
+    it('deletes: the deleter gets success, other subscribers get deleted, and a re-created record starts at 0', async () => {
+      const a = await connectWith(client, server)
+      const b = await connectWith(client, server)
+      const ra = a.record.getRecord(n('doomed'))
+      const rb = b.record.getRecord(n('doomed'))
+      await Promise.all([ra.whenReady(), rb.whenReady()])
+      await ra.setWithAck({ x: 1 })
+      let deleted = false
+      rb.on('delete', () => { deleted = true })
+      await ra.delete()
+      await eventually(() => expect(deleted).toBe(true))
+      expect(await a.record.head(n('doomed'))).toBe(-1)
+      const again = a.record.getRecord(n('doomed'))
+      await again.whenReady()
+      expect(again.version).toBe(0)
+    })
+
+    it('keeps lists as arrays of names', async () => {
+      const a = await connectWith(client, server)
+      const b = await connectWith(client, server)
+      const la = a.record.getList(n('todo'))
+      const lb = b.record.getList(n('todo'))
+      await Promise.all([la.whenReady(), lb.whenReady()])
+      la.addEntry('item/1')
+      la.addEntry('item/2')
+      await eventually(() => expect(lb.getEntries()).toEqual(['item/1', 'item/2']))
+      la.removeEntry('item/1')
+      await eventually(() => expect(lb.getEntries()).toEqual(['item/2']))
+    })
   })
 
   it('decides writes that queue behind a commit in order: each acked or refused alone, every version delivered once', async () => {
@@ -152,36 +187,6 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     raw.close()
   })
 
-  it('deletes: the deleter gets success, other subscribers get deleted, and a re-created record starts at 0', async () => {
-    const a = await connect(server)
-    const b = await connect(server)
-    const ra = a.record.getRecord('doomed')
-    const rb = b.record.getRecord('doomed')
-    await Promise.all([ra.whenReady(), rb.whenReady()])
-    await ra.setWithAck({ x: 1 })
-    let deleted = false
-    rb.on('delete', () => { deleted = true })
-    await ra.delete()
-    await eventually(() => expect(deleted).toBe(true))
-    expect(await a.record.head('doomed')).toBe(-1)
-    const again = a.record.getRecord('doomed')
-    await again.whenReady()
-    expect(again.version).toBe(0)
-  })
-
-  it('keeps lists as arrays of names', async () => {
-    const a = await connect(server)
-    const b = await connect(server)
-    const la = a.record.getList('todo')
-    const lb = b.record.getList('todo')
-    await Promise.all([la.whenReady(), lb.whenReady()])
-    la.addEntry('item/1')
-    la.addEntry('item/2')
-    await eventually(() => expect(lb.getEntries()).toEqual(['item/1', 'item/2']))
-    la.removeEntry('item/1')
-    await eventually(() => expect(lb.getEntries()).toEqual(['item/2']))
-  })
-
   it('stops sending updates to a socket that unsubscribed', async () => {
     const a = await connect(server)
     const b = await RawClient.login(server)
@@ -222,7 +227,7 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
   })
 })
 
-describe('notify', () => {
+describe.each(CLIENTS)('notify with the %s client', (client) => {
   // Two servers, each with its own cache, on one LMDB storage: a write through one leaves the
   // other's cache stale, which is what notify is for.
   let first: TestServer
@@ -240,19 +245,19 @@ describe('notify', () => {
   })
 
   it('re-reads records from storage and pushes what it holds to subscribers', async () => {
-    const a = await connect(first)
+    const a = await connectWith(client, first)
     const record = a.record.getRecord('notified')
     await record.whenReady()
     await record.setWithAck({ n: 1 })
-    const b = await connect(second)
+    const b = await connectWith(client, second)
     await b.record.setDataWithAck('notified', { n: 2 })
     // Without notify the first server still serves its cache's copy.
-    expect(await (await connect(first)).record.snapshot('notified')).toEqual({ n: 1 })
+    expect(await (await connectWith(client, first)).record.snapshot('notified')).toEqual({ n: 1 })
     expect(record.get()).toEqual({ n: 1 })
     await new Promise<void>((resolve, reject) => a.record.notify(['notified'], (error: unknown) => (error ? reject(error) : resolve())))
     await eventually(() => expect(record.get()).toEqual({ n: 2 }))
     expect(record.version).toBe(2)
-    expect(await (await connect(first)).record.snapshot('notified')).toEqual({ n: 2 })
+    expect(await (await connectWith(client, first)).record.snapshot('notified')).toEqual({ n: 2 })
   })
 })
 

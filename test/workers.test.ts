@@ -5,17 +5,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DeepstreamClient } from '@deepstream/client'
-import { closeClients, connect, DEFAULT_KIND, eventually, RawClient, startTestServer, workerPort, type TestServer } from './helpers.js'
+import { CLIENTS, closeClients, connect, connectWith, DEFAULT_KIND, eventually, RawClient, startTestServer, workerPort, type TestServer } from './helpers.js'
 import { EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import type { Message } from '../src/index.js'
 
-describe('two workers', () => {
+describe.each(CLIENTS)('two workers with the %s client', (clientKind) => {
   let server: TestServer
   beforeAll(async () => { server = await startTestServer({}, DEFAULT_KIND, process.cwd(), 2) })
   afterEach(() => closeClients())
   afterAll(async () => { await server.close() })
 
-  const on = (index: number, auth: Record<string, unknown> = {}): Promise<DeepstreamClient> => connect(workerPort(server, index), auth)
+  const on = (index: number, auth: Record<string, unknown> = {}): Promise<DeepstreamClient> => connectWith(clientKind, workerPort(server, index), auth)
 
   it('counts connections per worker', async () => {
     const before = [server.supervisor?.connections(0), server.supervisor?.connections(1)]

@@ -5,22 +5,24 @@
  *   import { DeepstreamClient } from 'riptide/client'
  *   const client = new DeepstreamClient('ws://localhost:6020/riptide')
  *
- * So far: the constructor and its reconnection options, `login` in its four forms, connection
- * states and the `connectionStateChanged` and `error` events, `close`, `getUid`, `client.event`
- * (subscribe, unsubscribe, emit, listen, unlisten), `client.rpc` (provide with accept, reject, error
- * and send; make) and `client.presence` (subscribe, unsubscribe, getAll). Records and lists come
- * next; until then they are riptide/client's own (`RiptideClient`).
+ * It covers the constructor's reconnection, heartbeat and offline options, `login` in its four
+ * forms, connection states and the `connectionStateChanged` and `error` events, `close`, `getUid`,
+ * `client.record` (records, lists, anonymous records, merge strategies, listening, the offline
+ * record cache; see records.ts), `client.event`, `client.rpc` and `client.presence`.
  *
- * Where it differs from @deepstream/client: the socket opens at `login`, not at construction
- * (before it, the state is AWAITING_AUTHENTICATION, as @deepstream/client's is once its socket is
- * open); a refused login closes the client (a new one must log in again); and `error` listeners
- * get the error's text, its code and the topic's name.
+ * Where it differs from @deepstream/client (the README lists the records' differences too): the
+ * socket opens at `login`, not at construction (before it, the state is AWAITING_AUTHENTICATION, as
+ * @deepstream/client's is once its socket is open); a refused login closes the client (a new one
+ * must log in again); and `error` listeners get the error's text and its code.
  */
 import { Connection, type ClientOptions, type ConnectionState } from '../connection.js'
 import { ClientError, LoginError } from '../errors.js'
 import { CompatEvents } from './events.js'
 import { CompatRpc } from './rpc.js'
 import { CompatPresence } from './presence.js'
+import { CompatRecords } from './records.js'
+import { Emitter } from './emitter.js'
+import { MemoryRecordStore, WebStorageRecordStore, type RecordOfflineStore, type WebStorageLike } from './offline-store.js'
 
 /** @deepstream/client's connection states (those this client passes through). */
 export const CONNECTION_STATE = {
@@ -50,22 +52,32 @@ export interface DeepstreamOptions {
   reconnectIntervalIncrement: number
   maxReconnectInterval: number
   heartbeatInterval: number
+  /** The offline record cache: records are kept in `storage`, ready at once when cached, and usable offline. */
+  offlineEnabled: boolean
+  /** With the offline cache: store every change, not only at discard and disconnection. */
+  saveUpdatesOffline: boolean
+  /** The offline store: default `localStorage` where there is one (a browser), else memory. */
+  storage: RecordOfflineStore
+  /** The offline store's key for the names of records changed offline. */
+  dirtyStorageName: string
+  /** Whether record.get() returns copies (default true). */
+  recordDeepCopy: boolean
   /** Riptide's own: a WebSocket class, when there is no global one (see riptide/client). */
   WebSocket: ClientOptions['WebSocket']
   [ignored: string]: unknown
 }
 
 export type AuthenticationCallback = (success: boolean, clientData: unknown) => void
-type Listener = (...args: unknown[]) => void
 
-export class DeepstreamClient {
+export class DeepstreamClient extends Emitter {
   readonly event: CompatEvents
+  readonly record: CompatRecords
   readonly rpc: CompatRpc
   readonly presence: CompatPresence
   private readonly connection: Connection
-  private readonly listeners = new Map<string, Set<Listener>>()
 
   constructor (url: string, options: Partial<DeepstreamOptions> = {}) {
+    super()
     const attempts = options.maxReconnectAttempts ?? 5
     const initialDelay = options.reconnectIntervalIncrement ?? 4000
     this.connection = new Connection(url, {
@@ -78,8 +90,15 @@ export class DeepstreamClient {
     this.event = new CompatEvents(this.connection, onError)
     this.rpc = new CompatRpc(this.connection, onError)
     this.presence = new CompatPresence(this.connection, onError)
-    for (const module of [this.event, this.rpc, this.presence]) this.connection.register(module)
-    this.connection.onStateChange((state) => this.fire('connectionStateChanged', STATES[state]))
+    this.record = new CompatRecords(this.connection, onError, {
+      offlineEnabled: options.offlineEnabled === true,
+      saveUpdatesOffline: options.saveUpdatesOffline === true,
+      storage: options.storage ?? defaultOfflineStore(),
+      dirtyStorageName: options.dirtyStorageName ?? '__ds__dirty_records',
+      recordDeepCopy: options.recordDeepCopy !== false,
+    })
+    for (const module of [this.event, this.record, this.rpc, this.presence]) this.connection.register(module)
+    this.connection.onStateChange((state) => this.emit('connectionStateChanged', STATES[state]))
   }
 
   login (): Promise<unknown>
@@ -107,39 +126,19 @@ export class DeepstreamClient {
 
   close (): void { this.connection.close() }
 
-  on (event: string, listener: Listener): this {
-    let listeners = this.listeners.get(event)
-    if (listeners === undefined) this.listeners.set(event, listeners = new Set())
-    listeners.add(listener)
-    return this
-  }
-
-  off (event?: string, listener?: Listener): this {
-    if (event === undefined) this.listeners.clear()
-    else if (listener === undefined) this.listeners.delete(event)
-    else this.listeners.get(event)?.delete(listener)
-    return this
-  }
-
-  once (event: string, listener: Listener): this {
-    const once: Listener = (...args) => {
-      this.off(event, once)
-      listener(...args)
-    }
-    return this.on(event, once)
-  }
-
-  private fire (event: string, ...args: unknown[]): void {
-    for (const listener of [...this.listeners.get(event) ?? []]) listener(...args)
-  }
-
   /** As @deepstream/client: to `error` listeners if there are any, else to the console. */
   private reportError (error: Error): void {
     const code = error instanceof ClientError ? error.code : 'ERROR'
-    if ((this.listeners.get('error')?.size ?? 0) === 0) {
+    if (!this.hasListeners('error')) {
       console.error(`riptide client: ${code}: ${error.message}`)
       return
     }
-    this.fire('error', error.message, code)
+    this.emit('error', error.message, code)
   }
+}
+
+/** Where records persist across page loads: `localStorage` where there is one, else memory (the client's lifetime). */
+function defaultOfflineStore (): RecordOfflineStore {
+  const local = (globalThis as { localStorage?: WebStorageLike }).localStorage
+  return local !== undefined ? new WebStorageRecordStore(local) : new MemoryRecordStore()
 }
