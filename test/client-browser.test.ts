@@ -1,7 +1,9 @@
 /**
  * riptide/client in a real browser (Debian's chromium through
  * playwright-core): the built client, loaded as ES modules with an import
- * map for flatbuffers, talks to the real server next to a Node client.
+ * map for flatbuffers, talks to the real server next to a Node client. Its
+ * DeepstreamClient runs the same app code as ES modules and as the browser
+ * bundle an app's bundler makes (esbuild), beside a stock @deepstream/client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync, readFileSync } from 'node:fs'
@@ -9,7 +11,8 @@ import { createServer, type Server } from 'node:http'
 import { join, normalize } from 'node:path'
 import { RiptideClient } from '../src/client/index.js'
 import { PACKAGE_ROOT } from '../src/native-adapters/compiled-module.js'
-import { chromiumMissing, eventually, launchChromium, startTestServer, url, type TestServer } from './helpers.js'
+import { bundleClient } from '../bench/lib/client-bundle.js'
+import { chromiumMissing, connect, closeClients, eventually, launchChromium, startTestServer, url, type TestServer } from './helpers.js'
 
 const PAGE = `<!doctype html>
 <script type="importmap">{ "imports": { "flatbuffers": "/node_modules/flatbuffers/mjs/index.js" } }</script>
@@ -28,12 +31,36 @@ const PAGE = `<!doctype html>
   log({ ready: true })
 </script>`
 
-/** Serves the page, the built client and flatbuffers' ES modules; nothing else. */
-function staticServer (): Promise<Server> {
+/** The same app code with @deepstream/client's API, given where DeepstreamClient comes from. */
+const compatPage = (from: string): string => `<!doctype html>
+<script type="importmap">{ "imports": { "flatbuffers": "/node_modules/flatbuffers/mjs/index.js" } }</script>
+<script type="module">
+  import { DeepstreamClient } from '${from}'
+  const log = (entry) => { window.results.push(entry) }
+  window.results = []
+  const client = new DeepstreamClient(new URLSearchParams(location.search).get('server'))
+  await client.login({ username: 'browser' })
+  client.event.subscribe('to-compat', (data) => log({ event: data }))
+  client.rpc.provide('compat-square', (n, response) => response.send(n * n))
+  const record = client.record.getRecord('browser/compat')
+  await record.whenReady()
+  record.subscribe('from', (value) => log({ from: value }))
+  await record.setWithAck({ from: 'browser', via: '${from}' })
+  client.event.emit('from-compat', { via: '${from}' })
+  log({ ready: true })
+</script>`
+
+/** Serves the pages, the built client, its bundle and flatbuffers' ES modules; nothing else. */
+function staticServer (bundle: string): Promise<Server> {
   const server = createServer((request, response) => {
     const path = normalize(new URL(request.url ?? '/', 'http://x').pathname)
-    if (path === '/') {
-      response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE)
+    const page = { '/': PAGE, '/compat-modules': compatPage('/dist/src/client/index.js'), '/compat-bundle': compatPage('/bundle.js') }[path]
+    if (page !== undefined) {
+      response.writeHead(200, { 'content-type': 'text/html' }).end(page)
+      return
+    }
+    if (path === '/bundle.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle)
       return
     }
     const allowed = path.startsWith('/dist/src/') || path.startsWith('/node_modules/flatbuffers/mjs/')
@@ -52,7 +79,7 @@ describe('riptide/client in a browser', () => {
   let pages: Server
   beforeAll(async () => {
     server = await startTestServer()
-    pages = await staticServer()
+    pages = await staticServer((await bundleClient('riptide')).code)
   })
   afterAll(async () => {
     await new Promise((resolve) => pages.close(resolve))
@@ -83,6 +110,33 @@ describe('riptide/client in a browser', () => {
       await eventually(async () => expect(await results()).toEqual(expect.arrayContaining([{ event: { hello: 'browser' } }, { event: [1, 2] }])))
     } finally {
       node.close()
+      await browser.close()
+    }
+  }, 30_000)
+
+  it.skipIf(chromiumMissing !== '').each(['compat-modules', 'compat-bundle'])(`runs a record, an event and an RPC through DeepstreamClient (%s) beside a stock @deepstream/client${chromiumMissing}`, async (page) => {
+    const browser = await launchChromium()
+    try {
+      const stock = await connect(server)
+      const fromBrowser: unknown[] = []
+      stock.event.subscribe('from-compat', (data: unknown) => fromBrowser.push(data))
+      const tab = await browser.newPage()
+      const errors: string[] = []
+      tab.on('pageerror', (error) => errors.push(error.message))
+      const { port: pagesPort } = pages.address() as { port: number }
+      await tab.goto(`http://127.0.0.1:${pagesPort}/${page}?server=${encodeURIComponent(url(server, '/riptide'))}`)
+      const results = async (): Promise<Array<Record<string, unknown>>> => tab.evaluate(() => (window as unknown as { results?: Array<Record<string, unknown>> }).results ?? [])
+      await eventually(async () => expect(await results()).toContainEqual({ ready: true }), 10_000)
+      expect(errors).toEqual([])
+      const via = page === 'compat-bundle' ? '/bundle.js' : '/dist/src/client/index.js'
+      expect(await stock.record.snapshot('browser/compat')).toEqual({ from: 'browser', via })
+      await eventually(() => expect(fromBrowser).toEqual([{ via }]))
+      expect(await stock.rpc.make('compat-square', 12)).toBe(144)
+      await stock.record.setDataWithAck('browser/compat', 'from', 'node')
+      stock.event.emit('to-compat', { hello: 'browser' })
+      await eventually(async () => expect(await results()).toEqual(expect.arrayContaining([{ from: 'node' }, { event: { hello: 'browser' } }])))
+    } finally {
+      closeClients()
       await browser.close()
     }
   }, 30_000)

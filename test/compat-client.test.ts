@@ -65,6 +65,24 @@ describe.each(KINDS)('riptide/client DeepstreamClient over %s', (kind) => {
     await eventually(async () => expect(await caller.rpc.make('compat/echo', 1).catch((error: unknown) => error)).toBe('NO_RPC_PROVIDER'))
   })
 
+  it('carries bytes in events and RPCs as a native feature, and JSON as @deepstream/client does', async () => {
+    const [a, b] = [client(), client()]
+    await a.login({ token: TOKEN })
+    await b.login({ token: TOKEN })
+    const got: unknown[] = []
+    b.event.subscribe('compat/bytes', (data) => got.push(data))
+    b.rpc.provide('compat/reverse', (data, response) => response.send(data instanceof Uint8Array ? data.slice().reverse() : data))
+    await eventually(() => {
+      a.event.emit('compat/bytes', new Uint8Array([0, 255]))
+      expect(got.length).toBeGreaterThan(0)
+    })
+    a.event.emit('compat/bytes', { json: true })
+    await eventually(() => expect(got.at(-1)).toEqual({ json: true }))
+    expect([...(got[0] as Uint8Array)]).toEqual([0, 255])
+    // The provider is registered once a request reaches it.
+    await eventually(async () => expect([...(await a.rpc.make('compat/reverse', new Uint8Array([1, 2, 3])) as Uint8Array)]).toEqual([3, 2, 1]))
+  })
+
   it('tells a listener that accepted when the last subscriber leaves (onStop)', async () => {
     const provider = client()
     await provider.login({ token: TOKEN })
