@@ -23,7 +23,10 @@
  * - RPC round trips/s (1 provider, 4 requesters x 16 in flight);
  * - connection storm: 5,000 logins, 100 at a time: logins/s, and server
  *   memory per idle connection.
- * - the HTTP endpoints under autocannon (bench/http.ts).
+ * - the HTTP endpoints under autocannon (bench/http.ts);
+ * - the same app code on @deepstream/client (against deepstream on uWS and against riptide) and on
+ *   riptide/client's DeepstreamClient (against riptide): event fan-out, record updates and RPC
+ *   (bench/lib/app-load.ts; `npm run bench:app` runs it alone).
  * Beside each throughput, the server's CPU time (all its threads) per message
  * delivered in the measured window: it does not depend on how fast the
  * generator is. Prints the tables; saves JSON (with the command, commit, Node
@@ -38,6 +41,7 @@ import { httpBench } from './http.js'
 import { ACKED_WRITES, FAN_OUT_1000, fanOut100, MANY_TOPICS, measure, RECORD_UPDATES, recordUpdates, RPC, type Measured, type Workload } from './lib/workloads.js'
 import { merged } from './lib/load.js'
 import { progress, ratio, saveResults } from './lib/report.js'
+import { APP_CLIENTS, appScenarios, appTable, type AppClientKind, type AppMeasured } from './lib/app-load.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
@@ -56,12 +60,13 @@ async function storm (target: Target): Promise<{ loginsPerSecond: number, loginM
   return { loginsPerSecond: clients.length / seconds, loginMicros: (serverCpuSeconds * 1e6) / clients.length, kibPerConnection: ((after - before) * 1024) / clients.length }
 }
 
-const TARGETS: Array<(work: string) => Promise<Target>> = [
-  (work) => startDeepstream(work, 'uws'),
-  (work) => startDeepstream(work, 'default'),
-  (work) => startRiptide(work),
-  (work) => startRiptide(work, 1),
-  () => startSocketIo(),
+/** The servers, and the client libraries the app scenarios run on against each. */
+const TARGETS: Array<{ start: (work: string) => Promise<Target>, app: readonly AppClientKind[] }> = [
+  { start: (work) => startDeepstream(work, 'uws'), app: ['@deepstream/client'] },
+  { start: (work) => startDeepstream(work, 'default'), app: [] },
+  { start: (work) => startRiptide(work), app: APP_CLIENTS },
+  { start: (work) => startRiptide(work, 1), app: [] },
+  { start: () => startSocketIo(), app: [] },
 ]
 
 /** Every scenario on one server: its row of figures. */
@@ -107,15 +112,17 @@ const micros = (value: number): string => (Number.isFinite(value) ? value.toFixe
 async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'riptide-bench-compare-'))
   const results: Record<string, Record<string, number>> = {}
+  const app: Record<string, Record<string, AppMeasured>> = {}
   const names: string[] = []
-  const steps = TARGETS.length * 8 + 1
+  const steps = TARGETS.length * 8 + 1 + TARGETS.reduce((sum, { app: kinds }) => sum + kinds.length * 3, 0)
   let step = 0
   try {
-    for (const start of TARGETS) {
+    for (const { start, app: kinds } of TARGETS) {
       const target = await start(work)
       names.push(target.name)
       try {
         results[target.name] = await scenarios(target, results[names[0]], (label) => progress(step++, steps, `${target.name}: ${label}`, 60))
+        if (kinds.length > 0) app[target.name] = await appScenarios(target, kinds, SECONDS, (label) => progress(step++, steps, label, 60))
       } finally {
         await target.stop()
       }
@@ -164,8 +171,9 @@ async function main (): Promise<void> {
     for (const [, , microsKey, short] of rows) {
       if (microsKey !== null) console.log(`| ${short} | ${names.map((name) => micros(results[name][microsKey])).join(' | ')} |`)
     }
+    console.log(`\n${appTable(app)}`)
     console.log(`\n${http}`)
-    saveResults('compare', { seconds: SECONDS, baseline, results, http })
+    saveResults('compare', { seconds: SECONDS, baseline, results, app, http })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -1,0 +1,189 @@
+/**
+ * The same app code on two client libraries: @deepstream/client 7 over protobuf (`/deepstream`),
+ * and riptide/client's DeepstreamClient over the native protocol (`/riptide`), the one-import
+ * switch of issue 17. Each scenario runs in this thread, all its clients in one app process, as
+ * an app would; the figures are what that app gets done per second, the server's CPU per message,
+ * and the app's own CPU per message.
+ *
+ * - fan-out: 50 subscribers, 2 publishers keeping at most 64 emits per publisher undelivered;
+ * - records: 50 subscribers of one record, 1 writer with 16 acknowledged sets in flight;
+ * - rpc: 1 provider, 4 callers with 16 requests in flight each.
+ */
+import { createRequire } from 'node:module'
+import { DeepstreamClient as CompatClient } from '../../src/client/index.js'
+import { cpuSeconds } from './load.js'
+import { ratio } from './report.js'
+
+const { DeepstreamClient: StockClient } = createRequire(import.meta.url)('@deepstream/client') as typeof import('@deepstream/client')
+/** The app code is written against @deepstream/client's types; the compatible client takes the same calls. */
+type AppClient = InstanceType<typeof StockClient>
+
+export const APP_CLIENTS = ['@deepstream/client', 'riptide/client'] as const
+export type AppClientKind = typeof APP_CLIENTS[number]
+export const APP_SCENARIOS = ['fan-out', 'records', 'rpc'] as const
+export type AppScenario = typeof APP_SCENARIOS[number]
+
+export interface AppMeasured {
+  perSecond: number
+  /** The server's CPU µs per message (all its threads). */
+  serverMicros: number
+  /** The app's (this process's) CPU µs per message. */
+  appMicros: number
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function login (kind: AppClientKind, port: number): Promise<AppClient> {
+  const client = kind === '@deepstream/client'
+    ? new StockClient(`ws://127.0.0.1:${port}/deepstream`, { maxReconnectAttempts: 0 })
+    : new CompatClient(`ws://127.0.0.1:${port}/riptide`, { maxReconnectAttempts: 0 }) as unknown as AppClient
+  client.on('error', () => {})
+  await client.login({})
+  return client
+}
+
+/** The clients and the loop of one scenario: `start` begins the load and returns how many messages so far. */
+interface Running { count: () => number, stop: () => void, clients: AppClient[] }
+
+async function fanOut (kind: AppClientKind, port: number, name: string): Promise<Running> {
+  const subscribers = await Promise.all(Array.from({ length: 50 }, () => login(kind, port)))
+  const publishers = await Promise.all(Array.from({ length: 2 }, () => login(kind, port)))
+  let delivered = 0
+  const live = subscribers.map((client) => new Promise<void>((ready) => {
+    client.event.subscribe(name, (data: unknown) => {
+      if (data === 'probe') ready()
+      else delivered++
+    })
+  }))
+  // Probes until every subscriber has heard one, so no emit goes into the void.
+  const probing = setInterval(() => publishers[0].event.emit(name, 'probe'), 50)
+  await Promise.all(live)
+  clearInterval(probing)
+  const payload = { pad: 'x'.repeat(80) }
+  let emitted = 0
+  let running = true
+  // At most 64 emits per publisher not yet delivered to every subscriber; topped up every turn.
+  const pump = (): void => {
+    if (!running) return
+    while ((emitted - delivered / subscribers.length) < 64 * publishers.length) publishers[emitted++ % publishers.length].event.emit(name, payload)
+    setImmediate(pump)
+  }
+  pump()
+  return { count: () => delivered, stop: () => { running = false }, clients: [...subscribers, ...publishers] }
+}
+
+async function records (kind: AppClientKind, port: number, name: string): Promise<Running> {
+  const subscribers = await Promise.all(Array.from({ length: 50 }, () => login(kind, port)))
+  const writer = await login(kind, port)
+  const target = writer.record.getRecord(name)
+  await target.whenReady()
+  let delivered = 0
+  await Promise.all(subscribers.map(async (client) => {
+    const record = client.record.getRecord(name)
+    await record.whenReady()
+    record.subscribe(() => { delivered++ })
+  }))
+  let running = true
+  let n = 0
+  const write = (): void => {
+    if (!running) return
+    target.setWithAck({ n: n++, pad: 'x'.repeat(80) }).then(write, write)
+  }
+  for (let i = 0; i < 16; i++) write()
+  return { count: () => delivered, stop: () => { running = false }, clients: [...subscribers, writer] }
+}
+
+async function rpc (kind: AppClientKind, port: number, name: string): Promise<Running> {
+  const provider = await login(kind, port)
+  provider.rpc.provide(name, (data, response) => response.send(data))
+  const callers = await Promise.all(Array.from({ length: 4 }, () => login(kind, port)))
+  // The provider is registered once a request gets an answer.
+  for (;;) {
+    try {
+      await callers[0].rpc.make(name, 0)
+      break
+    } catch {
+      await sleep(20)
+    }
+  }
+  let done = 0
+  let running = true
+  const call = (caller: AppClient): void => {
+    if (!running) return
+    caller.rpc.make(name, { n: done }).then(() => { done++; call(caller) }, () => call(caller))
+  }
+  for (const caller of callers) for (let i = 0; i < 16; i++) call(caller)
+  return { count: () => done, stop: () => { running = false }, clients: [provider, ...callers] }
+}
+
+const SCENARIOS: Record<AppScenario, (kind: AppClientKind, port: number, name: string) => Promise<Running>> = { 'fan-out': fanOut, records, rpc }
+
+/** One scenario with one client library against a server (`pid` on `port`): 1 s of warm-up, then `seconds` measured. */
+export async function measureApp (scenario: AppScenario, kind: AppClientKind, target: { port: number, pid: number }, seconds: number): Promise<AppMeasured> {
+  const running = await SCENARIOS[scenario](kind, target.port, `app-${scenario}/${Date.now()}`)
+  try {
+    await sleep(1000)
+    const count = running.count()
+    const server = cpuSeconds(target.pid)
+    const app = process.cpuUsage()
+    await sleep(seconds * 1000)
+    const messages = running.count() - count
+    const serverUsed = cpuSeconds(target.pid) - server
+    const appUsed = process.cpuUsage(app)
+    const per = (cpu: number): number => (messages === 0 ? Number.NaN : (cpu * 1e6) / messages)
+    return { perSecond: messages / seconds, serverMicros: per(serverUsed), appMicros: per((appUsed.user + appUsed.system) / 1e6) }
+  } finally {
+    running.stop()
+    for (const client of running.clients) client.close()
+    await sleep(200) // the closes reach the server before the next scenario
+  }
+}
+
+/** The app table's rows: each scenario, its unit. */
+export const APP_ROWS: ReadonlyArray<readonly [AppScenario, string]> = [
+  ['fan-out', 'event deliveries/s (50 subscribers, 2 publishers)'],
+  ['records', 'record updates delivered/s (50 subscribers, 1 writer, 16 acked sets in flight)'],
+  ['rpc', 'rpc round trips/s (4 callers x 16 in flight, 1 provider)'],
+]
+
+/** Every scenario with each of `kinds` against one server: figures keyed `<scenario> <client>`. */
+export async function appScenarios (target: { port: number, pid: number, name: string }, kinds: readonly AppClientKind[], seconds: number, step: (label: string) => void): Promise<Record<string, AppMeasured>> {
+  const figures: Record<string, AppMeasured> = {}
+  for (const kind of kinds) {
+    for (const [scenario] of APP_ROWS) {
+      step(`${target.name}: app ${scenario} on ${kind}`)
+      figures[`${scenario} ${kind}`] = await measureApp(scenario, kind, target, seconds)
+    }
+  }
+  return figures
+}
+
+/**
+ * The app table: a column per server and client library, the first the baseline of the ratios,
+ * then the server's and the app's CPU per message.
+ */
+export function appTable (results: Record<string, Record<string, AppMeasured>>): string {
+  const columns: Array<{ label: string, figures: (scenario: AppScenario) => AppMeasured | undefined }> = []
+  for (const [server, figures] of Object.entries(results)) {
+    for (const kind of APP_CLIENTS) {
+      if (Object.keys(figures).some((key) => key.endsWith(` ${kind}`))) columns.push({ label: `${server} + ${kind}`, figures: (scenario) => figures[`${scenario} ${kind}`] })
+    }
+  }
+  const whole = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en'))
+  const tenth = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(1))
+  const lines = [
+    'The same app code (bench/lib/app-load.ts) on each client library; ratios against the first column.',
+    '',
+    `| app scenario | ${columns.map((c) => c.label).join(' | ')} | ${columns.slice(1).map((c) => `${c.label} / baseline`).join(' | ')} |`,
+    `| --- |${' ---: |'.repeat(columns.length * 2 - 1)}`,
+  ]
+  for (const [scenario, label] of APP_ROWS) {
+    const values = columns.map((c) => c.figures(scenario)?.perSecond ?? Number.NaN)
+    lines.push(`| ${label} | ${values.map(whole).join(' | ')} | ${values.slice(1).map((v) => ratio(v, values[0])).join(' | ')} |`)
+  }
+  lines.push('', `| CPU µs per message: server / app | ${columns.map((c) => c.label).join(' | ')} |`, `| --- |${' ---: |'.repeat(columns.length)}`)
+  for (const [scenario] of APP_ROWS) {
+    lines.push(`| ${scenario} | ${columns.map((c) => `${tenth(c.figures(scenario)?.serverMicros)} / ${tenth(c.figures(scenario)?.appMicros)}`).join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
