@@ -6,7 +6,9 @@
  * Workloads: those of `npm run bench` (fan-out, fan-out-1000, many-topics,
  * acked-writes, record-updates, rpc) and the HTTP cases of `npm run
  * bench:http` under autocannon (http-health, http-emit, http-write, http-read),
- * and `logins` (the connection storm: 5,000 logins, 100 at a time).
+ * `logins` (the connection storm: 5,000 logins, 100 at a time), and the app scenarios of
+ * `npm run bench:app` (app-fan-out, app-records, app-rpc) on `--client @deepstream/client` (the
+ * default) or `--client riptide/client`.
  *
  * Starts riptide through its CLI with `node --cpu-prof` (every thread writes
  * a profile when it ends), drives the workload, stops the server, and prints
@@ -21,6 +23,7 @@ import { loginStorm, startRiptide } from './lib/targets.js'
 import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, MANY_TOPICS, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
 import { cpuSeconds, runLoad } from './lib/load.js'
 import { cannon, CASES } from './http.js'
+import { APP_CLIENTS, APP_SCENARIOS, measureApp, type AppClientKind, type AppScenario } from './lib/app-load.js'
 
 const WORKLOADS: Record<string, Workload> = {
   'fan-out': fanOut100(0),
@@ -37,13 +40,17 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     seconds: { type: 'string', default: '5' },
     top: { type: 'string', default: '25' },
+    client: { type: 'string', default: '@deepstream/client' },
   },
 })
 const HTTP_CASES: Record<string, typeof CASES[number]> = { 'http-health': CASES[0], 'http-emit': CASES[1], 'http-write': CASES[2], 'http-read': CASES[3] }
 const workload = WORKLOADS[args.workload]
 const httpCase = HTTP_CASES[args.workload]
 const storm = args.workload === 'logins'
-if (workload === undefined && httpCase === undefined && !storm) throw new Error(`--workload: one of ${[...Object.keys(WORKLOADS), ...Object.keys(HTTP_CASES), 'logins'].join(', ')}`)
+const appScenario = APP_SCENARIOS.find((scenario) => args.workload === `app-${scenario}`)
+const appClient = APP_CLIENTS.find((kind) => kind === args.client)
+if (workload === undefined && httpCase === undefined && !storm && appScenario === undefined) throw new Error(`--workload: one of ${[...Object.keys(WORKLOADS), ...Object.keys(HTTP_CASES), 'logins', ...APP_SCENARIOS.map((s) => `app-${s}`)].join(', ')}`)
+if (appClient === undefined) throw new Error(`--client: one of ${APP_CLIENTS.join(', ')}`)
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
 interface Profile { nodes: ProfileNode[], startTime: number, endTime: number, samples: number[] }
@@ -74,6 +81,11 @@ try {
     label = workload.label
     count = measuredReports(workload, run.reports).reduce((sum, report) => sum + report.count, 0)
     cpu = run.cpuSeconds
+  } else if (appScenario !== undefined) {
+    const measured = await measureApp(appScenario as AppScenario, appClient as AppClientKind, target, seconds)
+    label = `app ${appScenario} on ${appClient}`
+    count = measured.perSecond * seconds
+    cpu = (measured.serverMicros * count) / 1e6
   } else if (storm) {
     const logins = await loginStorm(target)
     await Promise.all(logins.clients.map((client) => client.close()))

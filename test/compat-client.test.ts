@@ -83,6 +83,32 @@ describe.each(KINDS)('riptide/client DeepstreamClient over %s', (kind) => {
     await eventually(async () => expect([...(await a.rpc.make('compat/reverse', new Uint8Array([1, 2, 3])) as Uint8Array)]).toEqual([3, 2, 1]))
   })
 
+  it('pauses (OFFLINE, nothing lost) and resumes: its subscriptions and records are back', async () => {
+    const paused = client()
+    await paused.login({ token: TOKEN })
+    const other = client()
+    await other.login({ token: TOKEN })
+    const got: unknown[] = []
+    paused.event.subscribe('compat/paused', (data) => got.push(data))
+    await eventually(() => {
+      other.event.emit('compat/paused', 'warm')
+      expect(got).toContain('warm')
+    })
+    const record = paused.record.getRecord('compat/paused/record')
+    await record.whenReady()
+    paused.pause()
+    expect(paused.getConnectionState()).toBe(CONNECTION_STATE.OFFLINE)
+    await other.record.setDataWithAck('compat/paused/record', { by: 'other' })
+    expect(record.get()).toEqual({})
+    expect(await new Promise((resolve) => paused.resume(resolve))).toBeUndefined()
+    expect(paused.getConnectionState()).toBe(CONNECTION_STATE.OPEN)
+    await eventually(() => expect(record.get()).toEqual({ by: 'other' }))
+    await eventually(() => {
+      other.event.emit('compat/paused', 'after')
+      expect(got).toContain('after')
+    })
+  })
+
   it('tells a listener that accepted when the last subscriber leaves (onStop)', async () => {
     const provider = client()
     await provider.login({ token: TOKEN })

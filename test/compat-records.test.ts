@@ -219,5 +219,13 @@ describe.each(KINDS)('riptide/client DeepstreamClient records over %s', (kind) =
     await eventually(async () => expect(await writer.record.snapshot('compat/offline/made')).toEqual({ made: 'offline' }))
     await eventually(() => expect(made.version).toBe(1))
     await new Promise<void>((resolve, reject) => second.record.clearOfflineStorage((error) => { if (error === null) resolve(); else reject(error) }))
+    const stored = (name: string): Promise<[number, unknown]> => new Promise((resolve) => storage.get(name, (_name, version, data) => resolve([version, data])))
+    expect(await stored('compat/offline/cached')).toEqual([-1, null])
+    // With saveUpdatesOffline every change is stored at once, not only at discard.
+    const saving = await loggedIn({ offlineEnabled: true, saveUpdatesOffline: true, storage })
+    const live = saving.record.getRecord('compat/offline/live')
+    await live.whenReady()
+    await live.setWithAck({ n: 1 })
+    expect(await stored('compat/offline/live')).toEqual([1, { n: 1 }])
   })
 })

@@ -10,7 +10,7 @@ import type { Message } from '../native-free-core/protocol/message.js'
 import { decodeNativeFrame, encodeNative, FrameQueue, NATIVE_PROTOCOL_VERSION } from '../native-free-core/protocol/native-codec.js'
 import { ClientError, LoginError } from './errors.js'
 
-export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'open' | 'reconnecting' | 'closed'
+export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'open' | 'reconnecting' | 'paused' | 'closed'
 
 /** The browser's WebSocket shape, which the `ws` package also offers. */
 export interface WebSocketLike {
@@ -55,6 +55,8 @@ const SDK_VERSION = '1.0.0'
 export class Connection {
   state: ConnectionState = 'idle'
   private socket: WebSocketLike | null = null
+  /** The WebSocket class the first login found, for resume(). */
+  private socketClass: WebSocketFactory | null = null
   private readonly modules = new Map<number, TopicModule>()
   private readonly stateListeners = new Set<(state: ConnectionState) => void>()
   private authData: Record<string, unknown> | null = null
@@ -93,6 +95,38 @@ export class Connection {
     if (this.state !== 'idle') throw new ClientError('ALREADY_CONNECTED', 'login was already called')
     this.authData = authData
     const WebSocketClass = this.clientOptions.WebSocket ?? await defaultWebSocket()
+    this.socketClass = WebSocketClass
+    return this.logIn(WebSocketClass)
+  }
+
+  /**
+   * Closes the connection but keeps the client: subscriptions, records and what is sent meanwhile
+   * wait for resume() (@deepstream/client's pause). Nothing reconnects until then.
+   */
+  pause (): void {
+    if (this.state === 'idle' || this.state === 'paused' || this.state === 'closed') return
+    const wasOpen = this.state === 'open'
+    const socket = this.socket
+    this.socket = null
+    this.stopTimers()
+    this.failLogin(new ClientError('PAUSED', 'the client was paused before the login finished'))
+    this.setState('paused')
+    if (socket !== null) {
+      this.flush(socket)
+      socket.close(1000, 'client paused')
+    }
+    this.outbox.clear()
+    if (wasOpen) for (const module of this.modules.values()) module.onConnectionLost()
+  }
+
+  /** After pause(): connects and logs in again with the same details; resolves once logged in. */
+  async resume (): Promise<void> {
+    if (this.state !== 'paused' || this.socketClass === null) return
+    this.attempts = 0
+    await this.logIn(this.socketClass)
+  }
+
+  private logIn (WebSocketClass: WebSocketFactory): Promise<unknown> {
     return new Promise((resolve, reject) => {
       // No answer in time (the server unreachable, or silent) ends the client rather than leave it trying unseen.
       const timer = setTimeout(() => this.giveUp(new LoginError('LOGIN_TIMEOUT', `no login answer within ${this.options.loginTimeout} ms`)), this.options.loginTimeout)

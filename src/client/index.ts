@@ -40,7 +40,7 @@ export class RiptideClient {
 
   get state (): ConnectionState { return this.connection.state }
 
-  /** Calls `listener` on every state change: connecting, authenticating, open, reconnecting, closed. */
+  /** Calls `listener` on every state change: connecting, authenticating, open, reconnecting, paused, closed. */
   onStateChange (listener: (state: ConnectionState) => void): () => void { return this.connection.onStateChange(listener) }
 
   /** Server errors that no pending call was waiting for (a denied emit, for example). */
@@ -48,6 +48,12 @@ export class RiptideClient {
     this.errorListeners.add(listener)
     return () => this.errorListeners.delete(listener)
   }
+
+  /** Closes the connection but keeps subscriptions and records until resume(); what is sent meanwhile waits. */
+  pause (): void { this.connection.pause() }
+
+  /** Connects and logs in again after pause(). */
+  resume (): Promise<void> { return this.connection.resume() }
 
   /** Closes the connection for good; pending calls reject with CLIENT_CLOSED. */
   close (): void { this.connection.close() }

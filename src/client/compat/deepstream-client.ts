@@ -32,6 +32,7 @@ export const CONNECTION_STATE = {
   AUTHENTICATING: 'AUTHENTICATING',
   OPEN: 'OPEN',
   RECONNECTING: 'RECONNECTING',
+  OFFLINE: 'OFFLINE',
 } as const
 export type DeepstreamConnectionState = typeof CONNECTION_STATE[keyof typeof CONNECTION_STATE]
 
@@ -41,6 +42,7 @@ const STATES: Record<ConnectionState, DeepstreamConnectionState> = {
   authenticating: CONNECTION_STATE.AUTHENTICATING,
   open: CONNECTION_STATE.OPEN,
   reconnecting: CONNECTION_STATE.RECONNECTING,
+  paused: CONNECTION_STATE.OFFLINE,
   closed: CONNECTION_STATE.CLOSED,
 }
 
@@ -93,7 +95,7 @@ export class DeepstreamClient extends Emitter {
     this.record = new CompatRecords(this.connection, onError, {
       offlineEnabled: options.offlineEnabled === true,
       saveUpdatesOffline: options.saveUpdatesOffline === true,
-      storage: options.storage ?? defaultOfflineStore(),
+      storage: options.offlineEnabled === true ? options.storage ?? defaultOfflineStore() : undefined,
       dirtyStorageName: options.dirtyStorageName ?? '__ds__dirty_records',
       recordDeepCopy: options.recordDeepCopy !== false,
     })
@@ -125,6 +127,19 @@ export class DeepstreamClient extends Emitter {
   }
 
   close (): void { this.connection.close() }
+
+  /** Closes the connection and keeps everything (state OFFLINE) until resume(). */
+  pause (): void { this.connection.pause() }
+
+  /** Connects and logs in again after pause(); resolves, or calls back with no error, once logged in. */
+  resume (): Promise<void>
+  resume (callback: (error?: unknown) => void): void
+  resume (callback?: (error?: unknown) => void): Promise<void> | undefined {
+    const resumed = this.connection.resume()
+    if (callback === undefined) return resumed
+    resumed.then(() => callback(), (error: unknown) => callback(error))
+    return undefined
+  }
 
   /** As @deepstream/client: to `error` listeners if there are any, else to the console. */
   private reportError (error: Error): void {

@@ -36,6 +36,8 @@ export const CLIENT_OFFLINE = 'client offline'
 export interface RecordHost {
   readonly online: boolean
   readonly deepCopy: boolean
+  /** Offline cache: store every change (saveUpdatesOffline), not only at discard and disconnection. */
+  readonly saveEveryChange: boolean
   /** Sends a record message; a write with a callback asks for an acknowledgement. */
   send (message: Message, callback?: WriteAckCallback): void
   mergeStrategyFor (name: string): MergeStrategy
@@ -70,6 +72,7 @@ export class RecordCore {
   private sentSinceLogin = false
   /** Asked the server's version (SUBSCRIBEANDHEAD) and waiting for it. */
   private awaitingHead = false
+  private savePending = false
   private deleteResponse: { resolve: () => void, reject: (reason: string) => void } | null = null
 
   constructor (readonly name: string, private readonly host: RecordHost) {}
@@ -405,12 +408,23 @@ export class RecordCore {
     if (this.state === 'gone') return
     const previous = this.data
     this.data = next
+    if (this.host.saveEveryChange) this.saveSoon()
     for (const [path, list] of [...this.subscriptions]) {
       const before = path === '' ? previous : getPath(previous, path)
       const after = path === '' ? next : getPath(next, path)
       if (deepEqual(before, after) && !(force && after !== undefined)) continue
       for (const { callback } of [...list]) callback(this.get(path))
     }
+  }
+
+  /** Stores the record at the end of the turn, once its version matches its data again. */
+  private saveSoon (): void {
+    if (this.savePending) return
+    this.savePending = true
+    queueMicrotask(() => {
+      this.savePending = false
+      this.host.save(this)
+    })
   }
 
   private onDeleted (): void {

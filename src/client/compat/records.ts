@@ -39,6 +39,7 @@ interface Question { resolve (value: unknown): void, reject (reason: string): vo
 export class CompatRecords implements TopicModule, RecordHost, ViewHost {
   readonly topic = TOPIC.RECORD
   readonly deepCopy: boolean
+  readonly saveEveryChange: boolean
   private readonly cores = new Map<string, RecordCore>()
   private readonly listener: Listener
   private readonly acks = new Map<string, WriteAckCallback>()
@@ -52,6 +53,7 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
 
   constructor (private readonly connection: Connection, private readonly onError: (error: Error) => void, private readonly options: RecordOptions) {
     this.deepCopy = options.recordDeepCopy
+    this.saveEveryChange = options.offlineEnabled && options.saveUpdatesOffline
     this.listener = new Listener(TOPIC.RECORD, RECORD_ACTION, connection, onError)
     this.store = options.offlineEnabled ? options.storage ?? new MemoryRecordStore() : null
     this.dirtyNames = new Promise((resolve) => {
