@@ -57,7 +57,7 @@ export class Events implements TopicModule {
   names (): string[] { return this.callbacks.names() }
 
   /** The callbacks subscribed to `name`. */
-  callbacksOf (name: string): EventCallback[] { return this.callbacks.get(name) }
+  callbacksOf (name: string): readonly EventCallback[] { return this.callbacks.get(name) }
 
   restore (): void {
     const names = this.callbacks.names()
