@@ -49,16 +49,18 @@ describe('ws-native codec', () => {
     expect(json.data).toBe('"ünïcödé"')
   })
 
-  it('decodes every short name to itself, whatever names came before (the decoder caches recent ones)', () => {
+  it.each([
+    ['native', (message: Message): Message => decodeNativeFrame(encodeNative(message))[0]],
+    ['protobuf', (message: Message): Message => decodeProtobuf(encodeProtobuf(message))],
+  ] as const)('decodes every short name to itself over %s, whatever names came before (the decoders cache recent ones)', (_codec, roundTrip) => {
     // 5,000 names over a cache of 1,024 slots: many share a slot, and each must still decode to its own text.
     const names = Array.from({ length: 5000 }, (_, i) => `topic/${i.toString(36)}`)
     for (const order of [names, [...names].reverse(), names]) {
-      const decoded = order.map((name) => decodeNativeFrame(encodeNative({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name, correlationId: `c${name}` }))[0])
+      const decoded = order.map((name) => roundTrip({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name, correlationId: `c${name}` }))
       expect(decoded.map((m) => m.name)).toEqual(order)
       expect(decoded.map((m) => m.correlationId)).toEqual(order.map((name) => `c${name}`))
     }
-    expect(decodeNativeFrame(encodeNative({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'ab' }))[0].name).toBe('ab')
-    expect(decodeNativeFrame(encodeNative({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'ba' }))[0].name).toBe('ba')
+    for (const name of ['ab', 'ba', 'ünï', 'x'.repeat(64), 'y'.repeat(65), '']) expect(roundTrip({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name }).name).toBe(name)
   })
 
   it('gives the deepstream codecs binary data as a base64 JSON string', () => {

@@ -11,6 +11,7 @@ import { TOPIC } from './constants.js'
 import type { Codec, Message } from './message.js'
 import { ProtocolError } from '../errors.js'
 import { withJsonText } from './binary-data.js'
+import { shortAscii } from './short-strings.js'
 
 type FieldType = 'varint' | 'bool' | 'string' | 'strings' | 'versions'
 type Key = keyof Message
@@ -187,7 +188,7 @@ class Reader {
 
   string (): string {
     const [start, end] = this.bytes()
-    return Buffer.from(this.buf.buffer, this.buf.byteOffset + start, end - start).toString('utf8')
+    return shortAscii(this.buf, start, end) ?? Buffer.from(this.buf.buffer, this.buf.byteOffset + start, end - start).toString('utf8')
   }
 
   skip (wire: number): void {

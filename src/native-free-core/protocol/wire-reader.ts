@@ -16,6 +16,7 @@
 import { ProtocolError } from '../errors.js'
 import { DataFormat } from './generated/wire_generated.js'
 import type { Message } from './message.js'
+import { shortAscii } from './short-strings.js'
 
 type Kind = 'u8' | 'bool' | 'i32' | 'string' | 'bytes' | 'format' | 'strings' | 'versions'
 
@@ -87,35 +88,9 @@ class Reader {
   }
 }
 
-/** Short ASCII strings seen lately, by a hash of their bytes: names recur on every message of a topic. */
-const RECENT_SIZE = 1024
-const recent: Array<string | undefined> = new Array<string | undefined>(RECENT_SIZE)
-
-/**
- * UTF-8 to string. Short ASCII runs (names, correlation ids) skip TextDecoder, which costs more
- * than the copy for them, and come from a cache of recent ones when the same bytes were seen: a
- * string built a character at a time is a rope that every Map lookup by it would first flatten.
- */
+/** UTF-8 to string: short ASCII runs from the cache of recent ones (short-strings.ts), the rest through TextDecoder. */
 function utf8 (bytes: Uint8Array, start: number, end: number): string {
-  const length = end - start
-  if (length > 64) return decoder.decode(bytes.subarray(start, end))
-  let hash = length
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i]
-    if (byte >= 0x80) return decoder.decode(bytes.subarray(start, end))
-    hash = Math.imul(hash ^ byte, 0x01000193)
-  }
-  const slot = (hash >>> 0) & (RECENT_SIZE - 1)
-  const cached = recent[slot]
-  if (cached !== undefined && cached.length === length && sameAscii(cached, bytes, start)) return cached
-  const text = String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[])
-  recent[slot] = text
-  return text
-}
-
-function sameAscii (text: string, bytes: Uint8Array, start: number): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false
-  return true
+  return shortAscii(bytes, start, end) ?? decoder.decode(bytes.subarray(start, end))
 }
 
 function readVersions (r: Reader, vector: number, what: string): Record<string, number> {
