@@ -68,6 +68,23 @@ describe.each(KINDS)('riptide/client DeepstreamClient records over %s', (kind) =
     expect(second.get('name')).toBe('Grace')
   })
 
+  it('holds what the server holds: data set as JSON, and a __proto__ key as a key', async () => {
+    const [a, b] = [await loggedIn(), await loggedIn()]
+    const mine = a.record.getRecord('compat/json')
+    await mine.whenReady()
+    await mine.setWithAck({ when: new Date(0), gone: undefined, list: [1, { deep: true }] })
+    expect(mine.get()).toEqual({ when: '1970-01-01T00:00:00.000Z', list: [1, { deep: true }] })
+    const theirs = b.record.getRecord('compat/json')
+    await theirs.whenReady()
+    expect(theirs.get()).toEqual(mine.get())
+    await a.record.setDataWithAck('compat/json', JSON.parse('{"__proto__": {"polluted": true}, "plain": 1}') as Record<string, unknown>)
+    await eventually(() => expect(theirs.get('plain')).toBe(1))
+    const copy = theirs.get() as Record<string, unknown>
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype)
+    expect(Object.keys(copy)).toEqual(['__proto__', 'plain'])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
   it('answers through callbacks: setWithAck, setData, snapshot, head, has and delete', async () => {
     const a = await loggedIn()
     const record = a.record.getRecord('compat/callbacks')

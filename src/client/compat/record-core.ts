@@ -106,7 +106,7 @@ export class RecordCore {
 
   get (path?: string): any {
     const value = path === undefined || path === '' ? this.data : getPath(this.data, path)
-    return this.host.deepCopy && value !== undefined ? structuredClone(value) : value
+    return this.host.deepCopy && value !== undefined ? copyJson(value) : value
   }
 
   set (path: string | undefined, data: unknown, callback?: WriteAckCallback): void {
@@ -119,7 +119,7 @@ export class RecordCore {
       this.pendingWrites.push({ path, data, callback })
       return
     }
-    const next = path === undefined ? structuredClone(data as JSONValue) : setPath(structuredClone(this.data), path, data === undefined ? undefined : structuredClone(data as JSONValue))
+    const next = path === undefined ? asJson(data) : setPath(copyJson(this.data), path, data === undefined ? undefined : asJson(data))
     if (deepEqual(this.data, next)) {
       if (callback !== undefined) queueMicrotask(() => callback(null, this.name))
       return
@@ -277,7 +277,7 @@ export class RecordCore {
     const value = parseData(message.data) as JSONValue
     const next = message.action === RECORD_ACTION.UPDATE
       ? value
-      : setPath(structuredClone(this.data), message.path ?? '', message.action === RECORD_ACTION.ERASE ? undefined : value)
+      : setPath(copyJson(this.data), message.path ?? '', message.action === RECORD_ACTION.ERASE ? undefined : value)
     this.version = version
     this.applyChange(next)
   }
@@ -325,7 +325,7 @@ export class RecordCore {
         callback?.(deepEqual(local, remoteData) ? null : 'VERSION_EXISTS', this.name)
         return
       }
-      this.applyChange(structuredClone(merged) as JSONValue)
+      this.applyChange(asJson(merged))
       if (remoteVersion === -1) this.sendCreate()
       else this.sendUpdate(undefined, this.data, callback)
     })
@@ -348,8 +348,8 @@ export class RecordCore {
 
   /** Writes made before the record was ready go as one update. */
   private applyPendingWrites (writes: PendingWrite[]): void {
-    let next = structuredClone(this.data)
-    for (const write of writes) next = write.path === undefined ? structuredClone(write.data as JSONValue) : setPath(next, write.path, write.data === undefined ? undefined : structuredClone(write.data as JSONValue))
+    let next = copyJson(this.data)
+    for (const write of writes) next = write.path === undefined ? asJson(write.data) : setPath(next, write.path, write.data === undefined ? undefined : asJson(write.data))
     const callbacks = writes.flatMap((write) => write.callback === undefined ? [] : [write.callback])
     const all = callbacks.length === 0 ? undefined : (error: string | null): void => { for (const callback of callbacks) callback(error, this.name) }
     if (deepEqual(this.data, next)) {
@@ -387,7 +387,7 @@ export class RecordCore {
         message.data = JSON.stringify(data)
       }
     }
-    this.lastSent = { version: message.version ?? 0, data: structuredClone(this.data) }
+    this.lastSent = { version: message.version ?? 0, data: copyJson(this.data) }
     this.sentSinceLogin = true
     this.host.send(message, callback)
   }
@@ -444,6 +444,27 @@ export class RecordCore {
   private emit (event: string, ...args: unknown[]): void {
     for (const view of [...this.views]) view.emit(event, ...args)
   }
+}
+
+/** What the app gave, as the server will hold it: through JSON (dates become text, undefined values go). */
+function asJson (value: unknown): JSONValue {
+  return JSON.parse(JSON.stringify(value)) as JSONValue
+}
+
+/**
+ * A deep copy of a JSON value: several times faster than structuredClone for record data. A
+ * `__proto__` key (JSON.parse makes it an own property) stays a key, not a prototype.
+ */
+export function copyJson<T> (value: T): T {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) return value.map(copyJson) as T
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    const item = copyJson((value as Record<string, unknown>)[key])
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true })
+    else copy[key] = item
+  }
+  return copy as T
 }
 
 /** Structural equality of JSON values (key order does not matter). */
