@@ -14,41 +14,39 @@ import { PACKAGE_ROOT } from '../src/native-adapters/compiled-module.js'
 import { bundleClient } from '../bench/lib/client-bundle.js'
 import { chromiumMissing, connect, closeClients, eventually, launchChromium, startTestServer, url, type TestServer } from './helpers.js'
 
-const PAGE = `<!doctype html>
+/**
+ * A page running `app` as a module after importing `client` from `from`; the app logs into
+ * `window.results` with `log`, and `client` is made for the server the page's query names.
+ */
+const page = (client: string, from: string, app: string): string => `<!doctype html>
 <script type="importmap">{ "imports": { "flatbuffers": "/node_modules/flatbuffers/mjs/index.js" } }</script>
 <script type="module">
-  import { RiptideClient } from '/dist/src/client/index.js'
+  import { ${client} } from '${from}'
   const log = (entry) => { window.results.push(entry) }
   window.results = []
-  const client = new RiptideClient(new URLSearchParams(location.search).get('server'))
+  const client = new ${client}(new URLSearchParams(location.search).get('server'))
   await client.login({ username: 'browser' })
+${app}
+  log({ ready: true })
+</script>`
+
+const PAGE = page('RiptideClient', '/dist/src/client/index.js', `
   await client.event.subscribe('to-browser', (data) => log({ event: data instanceof Uint8Array ? [...data] : data }))
   await client.rpc.provide('browser-square', (n) => n * n)
   const record = await client.record.get('browser/record')
   await record.set({ from: 'browser' })
   log({ record: [record.version, record.data] })
-  client.event.emit('from-browser', new Uint8Array([9, 8, 7]))
-  log({ ready: true })
-</script>`
+  client.event.emit('from-browser', new Uint8Array([9, 8, 7]))`)
 
 /** The same app code with @deepstream/client's API, given where DeepstreamClient comes from. */
-const compatPage = (from: string): string => `<!doctype html>
-<script type="importmap">{ "imports": { "flatbuffers": "/node_modules/flatbuffers/mjs/index.js" } }</script>
-<script type="module">
-  import { DeepstreamClient } from '${from}'
-  const log = (entry) => { window.results.push(entry) }
-  window.results = []
-  const client = new DeepstreamClient(new URLSearchParams(location.search).get('server'))
-  await client.login({ username: 'browser' })
+const compatPage = (from: string): string => page('DeepstreamClient', from, `
   client.event.subscribe('to-compat', (data) => log({ event: data }))
   client.rpc.provide('compat-square', (n, response) => response.send(n * n))
   const record = client.record.getRecord('browser/compat')
   await record.whenReady()
   record.subscribe('from', (value) => log({ from: value }))
   await record.setWithAck({ from: 'browser', via: '${from}' })
-  client.event.emit('from-compat', { via: '${from}' })
-  log({ ready: true })
-</script>`
+  client.event.emit('from-compat', { via: '${from}' })`)
 
 /** Serves the pages, the built client, its bundle and flatbuffers' ES modules; nothing else. */
 function staticServer (bundle: string): Promise<Server> {

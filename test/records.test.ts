@@ -23,6 +23,13 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
   describe.each(CLIENTS)('with the %s client', (client) => {
     /** The record names of one client's run, apart from the other's on the same server. */
     const n = (name: string): string => `${client}/${name}`
+    /** Two clients, each holding record `name`, ready. */
+    const twoHolding = async (name: string) => {
+      const [a, b] = [await connectWith(client, server), await connectWith(client, server)]
+      const [ra, rb] = [a.record.getRecord(n(name)), b.record.getRecord(n(name))]
+      await Promise.all([ra.whenReady(), rb.whenReady()])
+      return { a, ra, rb }
+    }
 
     it('creates on first getRecord and syncs set, path set and erase to other subscribers', async () => {
       const a = await connectWith(client, server)
@@ -68,11 +75,7 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     })
 
     it('decides a race between two clients once: one version sequence, same final data', async () => {
-      const a = await connectWith(client, server)
-      const b = await connectWith(client, server)
-      const ra = a.record.getRecord(n('race'))
-      const rb = b.record.getRecord(n('race'))
-      await Promise.all([ra.whenReady(), rb.whenReady()])
+      const { a, ra, rb } = await twoHolding('race')
       // Both write version 1 at once. The loser gets VERSION_EXISTS and the client's
       // default merge (remote wins) adopts the winner; the client never acks the loser.
       ra.set({ winner: 'a' })
@@ -88,11 +91,7 @@ describe.each(SETUPS)('records over $kind with $records', ({ kind, config }) => 
     })
 
     it('deletes: the deleter gets success, other subscribers get deleted, and a re-created record starts at 0', async () => {
-      const a = await connectWith(client, server)
-      const b = await connectWith(client, server)
-      const ra = a.record.getRecord(n('doomed'))
-      const rb = b.record.getRecord(n('doomed'))
-      await Promise.all([ra.whenReady(), rb.whenReady()])
+      const { a, ra, rb } = await twoHolding('doomed')
       await ra.setWithAck({ x: 1 })
       let deleted = false
       rb.on('delete', () => { deleted = true })

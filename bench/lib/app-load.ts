@@ -16,7 +16,7 @@ import { ratio } from './report.js'
 
 const { DeepstreamClient: StockClient } = createRequire(import.meta.url)('@deepstream/client') as typeof import('@deepstream/client')
 /** The app code is written against @deepstream/client's types; the compatible client takes the same calls. */
-type AppClient = InstanceType<typeof StockClient>
+export type AppClient = InstanceType<typeof StockClient>
 
 export const APP_CLIENTS = ['@deepstream/client', 'riptide/client'] as const
 export type AppClientKind = typeof APP_CLIENTS[number]
@@ -33,13 +33,30 @@ export interface AppMeasured {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function login (kind: AppClientKind, port: number): Promise<AppClient> {
+export async function login (kind: AppClientKind, port: number): Promise<AppClient> {
   const client = kind === '@deepstream/client'
     ? new StockClient(`ws://127.0.0.1:${port}/deepstream`, { maxReconnectAttempts: 0 })
     : new CompatClient(`ws://127.0.0.1:${port}/riptide`, { maxReconnectAttempts: 0 }) as unknown as AppClient
   client.on('error', () => {})
   await client.login({})
   return client
+}
+
+/**
+ * Subscribes every subscriber to `name`, and resolves once each has heard a probe (`probe`,
+ * emitted by `publisher` every 50 ms until then, which `isProbe` recognises), so that no emit after
+ * it goes into the void. `onData` hears everything else.
+ */
+export async function subscribeLive (subscribers: AppClient[], publisher: AppClient, name: string, probe: unknown, isProbe: (data: unknown) => boolean, onData: (data: unknown) => void): Promise<void> {
+  const live = subscribers.map((client) => new Promise<void>((ready) => {
+    client.event.subscribe(name, (data: unknown) => {
+      if (isProbe(data)) ready()
+      else onData(data)
+    })
+  }))
+  const probing = setInterval(() => publisher.event.emit(name, probe as string), 50)
+  await Promise.all(live)
+  clearInterval(probing)
 }
 
 /** The clients and the loop of one scenario: `start` begins the load and returns how many messages so far. */
@@ -49,16 +66,7 @@ async function fanOut (kind: AppClientKind, port: number, name: string): Promise
   const subscribers = await Promise.all(Array.from({ length: 50 }, () => login(kind, port)))
   const publishers = await Promise.all(Array.from({ length: 2 }, () => login(kind, port)))
   let delivered = 0
-  const live = subscribers.map((client) => new Promise<void>((ready) => {
-    client.event.subscribe(name, (data: unknown) => {
-      if (data === 'probe') ready()
-      else delivered++
-    })
-  }))
-  // Probes until every subscriber has heard one, so no emit goes into the void.
-  const probing = setInterval(() => publishers[0].event.emit(name, 'probe'), 50)
-  await Promise.all(live)
-  clearInterval(probing)
+  await subscribeLive(subscribers, publishers[0], name, 'probe', (data) => data === 'probe', () => { delivered++ })
   const payload = { pad: 'x'.repeat(80) }
   let emitted = 0
   let running = true

@@ -110,3 +110,12 @@ export function deferred<T> (): Deferred<T> {
   const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
   return { promise, resolve, reject }
 }
+
+/** Settles and forgets every waiter for `name`; whether there was one. */
+export function settleAll<W> (waiting: Map<string, W[]>, name: string, settle: (waiter: W) => void): boolean {
+  const list = waiting.get(name)
+  if (list === undefined) return false
+  waiting.delete(name)
+  for (const waiter of list) settle(waiter)
+  return true
+}

@@ -14,7 +14,7 @@ import type { JSONValue, Message } from '../native-free-core/protocol/message.js
 import { getPath, setPath } from '../native-free-core/records/json-path.js'
 import type { Connection, TopicModule } from './connection.js'
 import { parseData } from './connection.js'
-import { deferred, serverError, type Deferred } from './acks.js'
+import { deferred, serverError, settleAll, type Deferred } from './acks.js'
 import { ClientError, VersionConflictError } from './errors.js'
 
 export interface RecordSnapshot {
@@ -337,13 +337,4 @@ export class Records implements TopicModule {
 
 function subscribeMessage (names: string[], correlationId: string): Message {
   return { topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names, correlationId }
-}
-
-/** Settles and forgets every waiter for `name`; whether there was one. */
-function settleAll<T> (waiting: Map<string, Array<Deferred<T>>>, name: string, settle: (d: Deferred<T>) => void): boolean {
-  const list = waiting.get(name)
-  if (list === undefined) return false
-  waiting.delete(name)
-  for (const d of list) settle(d)
-  return true
 }

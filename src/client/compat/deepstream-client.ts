@@ -22,7 +22,7 @@ import { CompatRpc } from './rpc.js'
 import { CompatPresence } from './presence.js'
 import { CompatRecords } from './records.js'
 import { Emitter } from './emitter.js'
-import { MemoryRecordStore, WebStorageRecordStore, type RecordOfflineStore, type WebStorageLike } from './offline-store.js'
+import type { RecordOfflineStore } from './offline-store.js'
 
 /** @deepstream/client's connection states (those this client passes through). */
 export const CONNECTION_STATE = {
@@ -95,7 +95,7 @@ export class DeepstreamClient extends Emitter {
     this.record = new CompatRecords(this.connection, onError, {
       offlineEnabled: options.offlineEnabled === true,
       saveUpdatesOffline: options.saveUpdatesOffline === true,
-      storage: options.offlineEnabled === true ? options.storage ?? defaultOfflineStore() : undefined,
+      storage: options.storage,
       dirtyStorageName: options.dirtyStorageName ?? '__ds__dirty_records',
       recordDeepCopy: options.recordDeepCopy !== false,
     })
@@ -150,10 +150,4 @@ export class DeepstreamClient extends Emitter {
     }
     this.emit('error', error.message, code)
   }
-}
-
-/** Where records persist across page loads: `localStorage` where there is one, else memory (the client's lifetime). */
-function defaultOfflineStore (): RecordOfflineStore {
-  const local = (globalThis as { localStorage?: WebStorageLike }).localStorage
-  return local !== undefined ? new WebStorageRecordStore(local) : new MemoryRecordStore()
 }

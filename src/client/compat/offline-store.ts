@@ -85,3 +85,9 @@ export class WebStorageRecordStore implements RecordOfflineStore {
     queueMicrotask(() => callback(error))
   }
 }
+
+/** Where records persist across page loads: `localStorage` where there is one, else memory (the client's lifetime). */
+export function defaultOfflineStore (): RecordOfflineStore {
+  const local = (globalThis as { localStorage?: WebStorageLike }).localStorage
+  return local !== undefined ? new WebStorageRecordStore(local) : new MemoryRecordStore()
+}

@@ -86,11 +86,7 @@ export class RecordCore {
 
   /** A view is discarded: its callbacks go, and with the last view the record. */
   removeView (view: Emitter): void {
-    for (const [path, list] of this.subscriptions) {
-      const kept = list.filter((each) => each.owner !== view)
-      if (kept.length === 0) this.subscriptions.delete(path)
-      else this.subscriptions.set(path, kept)
-    }
+    for (const path of [...this.subscriptions.keys()]) this.keepSubscriptions(path, (each) => each.owner !== view)
     this.views.delete(view)
     view.emit('discard')
     if (this.views.size > 0 || this.state === 'gone') return
@@ -151,9 +147,13 @@ export class RecordCore {
   }
 
   unsubscribe (path: string, callback: SubscriptionCallback | undefined, owner: Emitter): void {
-    const list = this.subscriptions.get(path)
-    if (list === undefined) return
-    const kept = list.filter((each) => each.owner !== owner || (callback !== undefined && each.callback !== callback))
+    this.keepSubscriptions(path, (each) => each.owner !== owner || (callback !== undefined && each.callback !== callback))
+  }
+
+  /** Keeps the callbacks of `path` that `keep` says to; the path goes with its last. */
+  private keepSubscriptions (path: string, keep: (subscription: Subscription) => boolean): void {
+    const kept = this.subscriptions.get(path)?.filter(keep)
+    if (kept === undefined) return
     if (kept.length === 0) this.subscriptions.delete(path)
     else this.subscriptions.set(path, kept)
   }
@@ -225,7 +225,7 @@ export class RecordCore {
       this.deleteResponse.reject(action)
       this.deleteResponse = null
     }
-    if (this.views.size > 0 && [...this.views].some((view) => view.hasListeners('error'))) this.emit('error', action, originalAction)
+    if ([...this.views].some((view) => view.hasListeners('error'))) this.emit('error', action, originalAction)
     else this.host.reportError(action, `${action} for record "${this.name}"${originalAction === undefined ? '' : ` (${originalAction})`}`)
   }
 

@@ -5,6 +5,7 @@
  */
 import { RecordCore, type MergeStrategy, type SubscriptionCallback, type WriteAckCallback } from './record-core.js'
 import { Emitter } from './emitter.js'
+import { acknowledged, withCallback } from './callback-forms.js'
 
 /** What the views need from the records module. */
 export interface ViewHost {
@@ -32,13 +33,6 @@ function subscribeArguments (args: unknown[]): SubscribeArguments {
   if (withPath && first.length === 0) throw new Error('invalid argument path')
   if (typeof callback !== 'function') throw new Error('invalid argument callback')
   return { path: withPath ? first : '', callback: callback as SubscriptionCallback, triggerNow: (withPath ? third : second) === true }
-}
-
-/** A promise, or the callback form (error first) when the last argument is a function. */
-function settle (promise: Promise<void>, callback: ErrorCallback | undefined): Promise<void> | undefined {
-  if (callback === undefined) return promise
-  promise.then(() => callback(null), (error: unknown) => callback(error as string))
-  return undefined
 }
 
 /** What records and lists share: name, readiness, version, discard and delete. */
@@ -73,7 +67,7 @@ abstract class RecordView extends Emitter {
   delete (): Promise<void>
   delete (callback: ErrorCallback): void
   delete (callback?: ErrorCallback): Promise<void> | undefined {
-    return settle(this.record.delete(), callback)
+    return withCallback(this.record.delete(), callback)
   }
 
   /** A discarded view refuses further use with an `error` event, as @deepstream/client's does. */
@@ -88,7 +82,7 @@ abstract class RecordView extends Emitter {
   }
 
   protected writeWithAck (path: string | undefined, data: unknown): Promise<void> {
-    return new Promise((resolve, reject) => this.write(path, data, (error) => { if (error === null) resolve(); else reject(error) }))
+    return acknowledged((callback) => this.write(path, data, callback))
   }
 }
 
@@ -111,7 +105,7 @@ export class CompatRecord extends RecordView {
   setWithAck (path: string, data: unknown, callback: ErrorCallback): void
   setWithAck (...args: unknown[]): Promise<void> | undefined {
     const { path, data, callback } = setArguments(args)
-    return settle(this.writeWithAck(path, data), callback as ErrorCallback | undefined)
+    return withCallback(this.writeWithAck(path, data), callback as ErrorCallback | undefined)
   }
 
   erase (path: string): void { this.write(path, undefined) }
@@ -119,7 +113,7 @@ export class CompatRecord extends RecordView {
   eraseWithAck (path: string): Promise<void>
   eraseWithAck (path: string, callback: ErrorCallback): void
   eraseWithAck (path: string, callback?: ErrorCallback): Promise<void> | undefined {
-    return settle(this.writeWithAck(path, undefined), callback)
+    return withCallback(this.writeWithAck(path, undefined), callback)
   }
 
   subscribe (callback: SubscriptionCallback, triggerNow?: boolean): void
@@ -175,7 +169,7 @@ export class CompatList extends RecordView {
       this.setEntries(entries, callback)
       return undefined
     }
-    return new Promise((resolve, reject) => this.setEntries(entries, (error) => { if (error === null) resolve(); else reject(error) }))
+    return acknowledged((ack) => this.setEntries(entries, ack))
   }
 
   addEntry (entry: string, index?: number, callback?: WriteAckCallback): void {

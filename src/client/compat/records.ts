@@ -15,17 +15,19 @@ import type { JSONValue, Message } from '../../native-free-core/protocol/message
 import type { Connection, TopicModule } from '../connection.js'
 import { parseData } from '../connection.js'
 import { ClientError } from '../errors.js'
+import { settleAll } from '../acks.js'
+import { acknowledged, withCallback } from './callback-forms.js'
 import { Listener, type ListenCallback } from './listener.js'
 import { CLIENT_OFFLINE, RecordCore, REMOTE_WINS, type MergeStrategy, type RecordHost, type WriteAckCallback } from './record-core.js'
 import { CompatAnonymousRecord, CompatList, CompatRecord, setArguments, type ViewHost } from './record-views.js'
-import { MemoryRecordStore, type RecordOfflineStore } from './offline-store.js'
+import { defaultOfflineStore, type RecordOfflineStore } from './offline-store.js'
 
 export interface RecordOptions {
   /** Keep records in an offline store: ready at once when cached, and usable offline. */
   offlineEnabled: boolean
   /** Write every change to the offline store, not only at discard and disconnection. */
   saveUpdatesOffline: boolean
-  /** The offline store (default: in memory, for the client's lifetime). */
+  /** The offline store (default: `localStorage` where there is one, else memory; see defaultOfflineStore). */
   storage?: RecordOfflineStore
   /** Where the offline store keeps the names of records with offline changes. */
   dirtyStorageName: string
@@ -55,7 +57,7 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
     this.deepCopy = options.recordDeepCopy
     this.saveEveryChange = options.offlineEnabled && options.saveUpdatesOffline
     this.listener = new Listener(TOPIC.RECORD, RECORD_ACTION, connection, onError)
-    this.store = options.offlineEnabled ? options.storage ?? new MemoryRecordStore() : null
+    this.store = options.offlineEnabled ? options.storage ?? defaultOfflineStore() : null
     this.dirtyNames = new Promise((resolve) => {
       if (this.store === null) resolve(new Set())
       else this.store.get(options.dirtyStorageName, (_name, _version, data) => resolve(new Set(Array.isArray(data) ? data as string[] : [])))
@@ -126,7 +128,7 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
       this.sendSetData(name, args)
       return undefined
     }
-    return new Promise((resolve, reject) => this.sendSetData(name, { ...args, callback: (error) => { if (error === null) resolve(); else reject(error) } }))
+    return acknowledged((callback) => this.sendSetData(name, { ...args, callback }))
   }
 
   /** As @deepstream/client 7: deleting needs a record (`getRecord(name).delete()`). */
@@ -211,7 +213,7 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
       this.store?.delete(core.name, () => {})
       return
     }
-    if (this.online) this.connection.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.UNSUBSCRIBE, names: [core.name], correlationId: this.connection.correlationId() }, false)
+    this.sendNames(RECORD_ACTION.UNSUBSCRIBE, [core.name])
   }
 
   /** @internal */
@@ -231,13 +233,13 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
         for (const [each, version] of Object.entries(message.versions ?? {})) this.cores.get(each)?.onHead(version)
         return
       case RECORD_ACTION.HEAD_RESPONSE:
-        answerAll(this.heads, name, (q) => q.resolve(message.version ?? -1))
+        settleAll(this.heads, name, (q) => q.resolve(message.version ?? -1))
         this.cores.get(name)?.onHead(message.version ?? -1)
         return
       case RECORD_ACTION.READ_RESPONSE: {
         const core = this.cores.get(name)
         if (core !== undefined) core.handle(message)
-        answerAll(this.reads, name, (q) => q.resolve(core?.get() ?? parseData(message.data)))
+        settleAll(this.reads, name, (q) => q.resolve(core?.get() ?? parseData(message.data)))
         return
       }
       case RECORD_ACTION.VERSION_EXISTS: {
@@ -267,8 +269,8 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
         heads.push(core.name)
       }
     }
-    if (reads.length > 0) this.connection.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: reads, correlationId: this.connection.correlationId() }, false)
-    if (heads.length > 0) this.connection.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBEANDHEAD, names: heads, correlationId: this.connection.correlationId() }, false)
+    if (reads.length > 0) this.sendNames(RECORD_ACTION.SUBSCRIBECREATEANDREAD, reads)
+    if (heads.length > 0) this.sendNames(RECORD_ACTION.SUBSCRIBEANDHEAD, heads)
     for (const name of this.reads.keys()) this.connection.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, name }, false)
     for (const name of this.heads.keys()) this.connection.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD, name }, false)
     this.listener.restore()
@@ -292,25 +294,28 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
 
   /** A new record: from the offline store if it has it, else from the server once logged in. */
   private load (core: RecordCore): void {
-    const subscribe = (): void => {
-      if (this.online && !core.isGone) this.connection.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: [core.name], correlationId: this.connection.correlationId() }, false)
-    }
+    // Offline, restore() subscribes it after the login.
     if (this.store === null) {
-      subscribe() // offline, restore() subscribes it after the login
+      this.sendNames(RECORD_ACTION.SUBSCRIBECREATEANDREAD, [core.name])
       return
     }
     const store = this.store
     void this.dirtyNames.then((dirty) => store.get(core.name, (_name, version, data) => {
       if (core.isGone || !core.isLoading) return
       if (version === -1) {
-        if (this.online) subscribe()
+        if (this.online) this.sendNames(RECORD_ACTION.SUBSCRIBECREATEANDREAD, [core.name])
         else core.createOffline()
         return
       }
       core.adoptCached(version, data as JSONValue, dirty.has(core.name))
       core.expectHead()
-      if (this.online) this.connection.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBEANDHEAD, names: [core.name], correlationId: this.connection.correlationId() }, false)
+      this.sendNames(RECORD_ACTION.SUBSCRIBEANDHEAD, [core.name])
     }))
+  }
+
+  /** A subscribe-style request for `names`; not queued offline (restore() sends what the server must know). */
+  private sendNames (action: number, names: string[]): void {
+    this.connection.send({ topic: TOPIC.RECORD, action, names, correlationId: this.connection.correlationId() }, false)
   }
 
   private sendSetData (name: string, { path, data, callback }: { path?: string, data: unknown, callback?: WriteAckCallback }): void {
@@ -346,9 +351,7 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
   }
 
   private takeAck (correlationId: string | undefined): WriteAckCallback | undefined {
-    const callback = this.acks.get(correlationId ?? '')
-    this.acks.delete(correlationId ?? '')
-    return callback
+    return take(this.acks, correlationId)
   }
 
   private settleAck (correlationId: string | undefined, error: string | null, name = ''): boolean {
@@ -358,8 +361,7 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
   }
 
   private settleNotify (correlationId: string | undefined, error: string | null): void {
-    const question = this.notifies.get(correlationId ?? '')
-    this.notifies.delete(correlationId ?? '')
+    const question = take(this.notifies, correlationId)
     if (question === undefined) return
     if (error === null) question.resolve(undefined)
     else question.reject(error)
@@ -370,8 +372,8 @@ export class CompatRecords implements TopicModule, RecordHost, ViewHost {
     const action = actionName(TOPIC.RECORD, message.action)
     const original = message.originalAction === undefined ? undefined : actionName(TOPIC.RECORD, message.originalAction)
     if (message.isWriteAck === true && this.settleAck(message.correlationId, action, name)) return
-    if (message.originalAction === RECORD_ACTION.READ && answerAll(this.reads, name, (q) => q.reject(action))) return
-    if (message.originalAction === RECORD_ACTION.HEAD && answerAll(this.heads, name, (q) => q.reject(action))) return
+    if (message.originalAction === RECORD_ACTION.READ && settleAll(this.reads, name, (q) => q.reject(action))) return
+    if (message.originalAction === RECORD_ACTION.HEAD && settleAll(this.heads, name, (q) => q.reject(action))) return
     const core = this.cores.get(name)
     if (core !== undefined) core.onError(action, original)
     else this.reportError(action, `${action}${name === '' ? '' : ` for record "${name}"`}`)
@@ -382,17 +384,9 @@ function checkName (name: unknown): void {
   if (typeof name !== 'string' || name.length === 0) throw new Error('invalid argument: name')
 }
 
-function withCallback<T> (answer: Promise<T>, callback: Callback<T> | undefined): Promise<T> | undefined {
-  if (callback === undefined) return answer
-  answer.then((value) => callback(null, value), (error: unknown) => callback(error as string))
-  return undefined
-}
-
-/** Settles and forgets every question about `name`; whether there was one. */
-function answerAll (waiting: Map<string, Question[]>, name: string, settle: (question: Question) => void): boolean {
-  const list = waiting.get(name)
-  if (list === undefined) return false
-  waiting.delete(name)
-  for (const question of list) settle(question)
-  return true
+/** The value under `key`, removed from `map`. */
+function take<V> (map: Map<string, V>, key: string | undefined): V | undefined {
+  const value = map.get(key ?? '')
+  map.delete(key ?? '')
+  return value
 }

@@ -11,6 +11,7 @@ import type { Connection, TopicModule } from '../connection.js'
 import { parseData } from '../connection.js'
 import { encodeData, serverError } from '../acks.js'
 import { ClientError } from '../errors.js'
+import { withCallback } from './callback-forms.js'
 
 export interface RpcResponse {
   autoAccept: boolean
@@ -56,9 +57,7 @@ export class CompatRpc implements TopicModule {
     const correlationId = this.connection.correlationId()
     const answer = new Promise<unknown>((resolve, reject) => this.requests.set(correlationId, { resolve, reject }))
     this.connection.send({ topic: TOPIC.RPC, action: RPC_ACTION.REQUEST, name, correlationId, data: encodeData(data) })
-    if (callback === undefined) return answer
-    answer.then((result) => callback(null, result), (error: unknown) => callback(error))
-    return undefined
+    return withCallback(answer, callback)
   }
 
   handle (message: Message): void {
