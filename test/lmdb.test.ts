@@ -307,4 +307,30 @@ describe('lmdb across processes', () => {
     for (const raw of [a, b, check]) raw.close()
     await inProcess.close()
   })
+
+  it('gives each setData the next version when two processes take turns on one record', async () => {
+    // Each server remembers the version it last wrote and tries it first; the other process's
+    // writes make that guess stale every turn, and the write must still land on the true version.
+    const dir = makeTempDir()
+    const dataDir = join(dir, 'data')
+    mkdirSync(dataDir)
+    const inProcess = await startTestServer(lmdbConfig(dataDir))
+    const child = await spawnServer(writeConfig(dir, dataDir))
+    const writers = [await RawClient.login(inProcess), await RawClient.login(child)]
+    const turns = 20
+    for (let turn = 0; turn < turns; turn++) {
+      const correlationId = `turn-${turn}`
+      writers[turn % 2].send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: 'taken-turns', version: -1, data: JSON.stringify({ turn }), isWriteAck: true, correlationId })
+      const reply = await writers[turn % 2].next((m) => m.correlationId === correlationId)
+      expect(reply.action).toBe(RECORD_ACTION.WRITE_ACKNOWLEDGEMENT)
+    }
+    for (const raw of writers) {
+      raw.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, name: 'taken-turns' })
+      const read = await raw.next((m) => m.action === RECORD_ACTION.READ_RESPONSE)
+      expect(read.version).toBe(turns)
+      expect(JSON.parse(read.data as string)).toEqual({ turn: turns - 1 })
+      raw.close()
+    }
+    await inProcess.close()
+  })
 })

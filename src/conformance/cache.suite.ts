@@ -72,9 +72,11 @@ export function cacheSuite (name: string, build: () => Cache | Promise<Cache>, {
       })
     }
 
-    if (compareAndSet) it('writes conditionally on the current version, -1 meaning absent', async () => {
+    if (compareAndSet) it('writes conditionally on the current version, -1 meaning absent; any other version fails on a missing name', async () => {
       const cache = await create()
       if (cache.setIfVersion === undefined) throw new Error('riptide caches implement setIfVersion')
+      expect(await cache.setIfVersion('missing', 0, 1, {})).toBe(false)
+      expect(await cache.head('missing')).toBe(-1)
       expect(await cache.setIfVersion('c', -1, 0, {})).toBe(true)
       expect(await cache.setIfVersion('c', -1, 0, { late: true })).toBe(false)
       expect(await cache.setIfVersion('c', 0, 1, { n: 1 })).toBe(true)

@@ -46,6 +46,10 @@ export class LmdbRecords implements Cache {
   private env: RootDatabase | null = null
   private versionsDb: Database<Buffer, string> | null = null
   private valuesDb: Database<string, string> | null = null
+  /** Writes resolved so far: a flush asked for after the last of them covers them all. */
+  private settledWrites = 0
+  /** The flush last asked for, shared by the acknowledgements that wait on it until another write resolves. */
+  private flush: { settledWrites: number, promise: Promise<void> } | null = null
 
   /** `role` names the config section in errors: `cache` or `storage`. */
   constructor (options: unknown, readonly role: 'cache' | 'storage' = 'cache') {
@@ -110,6 +114,7 @@ export class LmdbRecords implements Cache {
       this.versions.put(name, NO_VALUE, version)
       this.values.put(name, json)
     })
+    this.settledWrites++
   }
 
   async setIfVersion (name: string, expected: number, version: number, data: JSONValue): Promise<boolean> {
@@ -119,7 +124,9 @@ export class LmdbRecords implements Cache {
       this.versions.put(name, NO_VALUE, version)
       this.values.put(name, json)
     }
-    return expected === -1 ? this.versions.ifNoExists(name, write) : this.versions.ifVersion(name, expected, write)
+    const won = await (expected === -1 ? this.versions.ifNoExists(name, write) : this.versions.ifVersion(name, expected, write))
+    this.settledWrites++
+    return won
   }
 
   async delete (name: string): Promise<void> {
@@ -134,6 +141,7 @@ export class LmdbRecords implements Cache {
         this.values.remove(name)
       }
     })
+    this.settledWrites++
   }
 
   async head (name: string): Promise<number> {
@@ -158,8 +166,13 @@ export class LmdbRecords implements Cache {
     return { versions, missing }
   }
 
-  async durable (): Promise<void> {
-    if (this.sync) await this.env?.flushed
+  durable (): Promise<void> {
+    const env = this.env
+    if (!this.sync || env === null) return Promise.resolve()
+    if (this.flush?.settledWrites !== this.settledWrites) {
+      this.flush = { settledWrites: this.settledWrites, promise: Promise.resolve(env.flushed).then(() => {}) }
+    }
+    return this.flush.promise
   }
 
   async close (): Promise<void> {
@@ -167,6 +180,7 @@ export class LmdbRecords implements Cache {
     this.env = null
     this.versionsDb = null
     this.valuesDb = null
+    this.flush = null
     await env?.close()
   }
 }

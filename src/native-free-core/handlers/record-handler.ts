@@ -17,8 +17,9 @@ import type { EncodedFrames } from '../plugins/cluster-node/cluster-node.js'
 import { ListenRegistry } from './listen-registry.js'
 import { RecordStoreError, SerialQueues, type RecordStore } from '../records/record-store.js'
 import type { StoredRecord } from '../plugins/cache/cache.js'
+import { KnownVersions } from '../records/known-versions.js'
 import { InvalidPathError, setPath } from '../records/json-path.js'
-import { checkPermission, sendDenied } from './permission-check.js'
+import { checkPermission, sendDenied, type Verdict } from './permission-check.js'
 import { sendBulkAck, sendInvalid, withinLimit } from './bulk-subscriptions.js'
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-schema.js'
 import { errorMessage } from '../errors.js'
@@ -52,6 +53,7 @@ export class RecordHandler implements TopicHandler {
   private readonly subscriptions: SubscriptionRegistry
   private readonly listeners: ListenRegistry
   private readonly queues = new SerialQueues()
+  private readonly known = new KnownVersions()
 
   /** `store` is the server's: the handler reads and writes through it, the server closes it. */
   constructor (private readonly services: CoreServices, private readonly store: RecordStore) {
@@ -92,10 +94,14 @@ export class RecordHandler implements TopicHandler {
     }
   }
 
-  private async authorize (socket: Socket, message: Message, action: number, name: string): Promise<boolean> {
-    const verdict = await checkPermission(this.services, socket, message, action, name)
-    if (verdict !== 'allowed') sendDenied(socket, message, name, verdict)
-    return verdict === 'allowed'
+  /** Whether `action` on `name` is allowed; a denial is sent. Synchronous when the permission plugin is. */
+  private authorize (socket: Socket, message: Message, action: number, name: string): boolean | Promise<boolean> {
+    const verdict = checkPermission(this.services, socket, message, action, name)
+    const allows = (settled: Verdict): boolean => {
+      if (settled !== 'allowed') sendDenied(socket, message, name, settled)
+      return settled === 'allowed'
+    }
+    return typeof verdict === 'string' ? allows(verdict) : verdict.then(allows)
   }
 
   private async subscribeAndRead (socket: Socket, message: Message, name: string): Promise<void> {
@@ -249,19 +255,30 @@ export class RecordHandler implements TopicHandler {
    * Another thread may win between the read and the write; the writes are then decided again
    * against its result, so an explicit version that is now taken gets VERSION_EXISTS. A failed
    * store call fails every write of the batch.
+   *
+   * Whole-record writes need the record's version, and its data only to send back with a refusal:
+   * with a cache that decides versions, they are first decided against the version this worker
+   * last wrote (KnownVersions), without a read. A refusal, or a conditional write that fails
+   * because the guess was stale, decides them again against a fresh read.
    */
   private async applyWrites (name: string, writes: QueuedWrite[]): Promise<void> {
-    // setData of a whole record (version -1, no path) is decided by the version alone: the data is
-    // read only when a write patches it or may have to send it back (VERSION_EXISTS).
-    const versionOnly = writes.every((write) => !write.isPatch && (write.message.version ?? -1) === -1)
+    const wholeRecords = writes.every((write) => !write.isPatch)
+    // setData of a whole record (version -1, no path) is decided by the version alone.
+    const versionOnly = wholeRecords && writes.every((write) => (write.message.version ?? -1) === -1)
     for (let attempt = 1; ; attempt++) {
-      const current = versionOnly ? await this.currentVersion(name) : await this.store.load(name)
+      const guess = attempt === 1 && wholeRecords && this.store.cacheDecidesVersions ? this.known.get(name) : undefined
+      const current = guess !== undefined
+        ? { version: guess, data: null }
+        : versionOnly ? await this.currentVersion(name) : await this.store.load(name)
       let state = current
       const updates: Array<{ update: Message, sender: Socket }> = []
       for (const write of writes) {
         write.refused = null
         // Checked once per write, however often the batch is decided again.
-        if (write.upsert) write.permitted ??= await this.authorizeUpsert(write.socket, write.message, name, write.isPatch)
+        if (write.upsert && write.permitted === null) {
+          const verdict = this.authorizeUpsert(write.socket, write.message, name, write.isPatch)
+          write.permitted = typeof verdict === 'boolean' ? verdict : await verdict
+        }
         if (write.permitted === false) continue
         try {
           const decided = this.decideWrite(write.message, name, state, write.value, write.isPatch, write.upsert)
@@ -272,11 +289,14 @@ export class RecordHandler implements TopicHandler {
           write.refused = error
         }
       }
+      if (guess !== undefined && writes.some((write) => write.refused !== null)) continue
       if (state === current || state === null) return // every write was refused
       if (await this.store.writeIfVersion(name, current?.version ?? -1, state.version, state.data)) {
+        this.known.set(name, state.version)
         for (const { update, sender } of updates) this.subscriptions.publish(name, update, sender)
         return
       }
+      this.known.forget(name)
       if (attempt === MAX_WRITE_ATTEMPTS) {
         throw new RecordStoreError(RECORD_ACTION.RECORD_UPDATE_ERROR, `lost ${attempt} races in a row to other writers`)
       }
@@ -293,9 +313,11 @@ export class RecordHandler implements TopicHandler {
    * An upsert's permission: create, then update or patch, whether or not the record exists (as
    * deepstream 7 checks them). A denial is sent to the writer.
    */
-  private async authorizeUpsert (socket: Socket, message: Message, name: string, isPatch: boolean): Promise<boolean> {
-    return await this.authorize(socket, message, RECORD_ACTION.CREATE, name) &&
-      await this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name)
+  private authorizeUpsert (socket: Socket, message: Message, name: string, isPatch: boolean): boolean | Promise<boolean> {
+    const then = (created: boolean): boolean | Promise<boolean> =>
+      created && this.authorize(socket, message, isPatch ? RECORD_ACTION.PATCH : RECORD_ACTION.UPDATE, name)
+    const create = this.authorize(socket, message, RECORD_ACTION.CREATE, name)
+    return typeof create === 'boolean' ? then(create) : create.then(then)
   }
 
   /** The version, data and broadcast of a write against `current`; throws WriteRefused for the client's errors. */
@@ -348,6 +370,7 @@ export class RecordHandler implements TopicHandler {
     let written = false
     await this.queues.run(name, async () => {
       if (!(await this.authorizeUpsert(socket, message, name, false))) return
+      this.known.forget(name)
       await this.store.write(name, 0, value as JSONValue)
       written = true
     })
@@ -359,7 +382,10 @@ export class RecordHandler implements TopicHandler {
   private async delete (socket: Socket, message: Message): Promise<void> {
     const name = message.name ?? ''
     try {
-      await this.queues.run(name, () => this.store.delete(name))
+      await this.queues.run(name, () => {
+        this.known.forget(name)
+        return this.store.delete(name)
+      })
       socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.DELETE_SUCCESS, name })
       this.subscriptions.publish(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.DELETED, name }, socket)
       this.dropLocalSubscribers(name)
@@ -375,6 +401,7 @@ export class RecordHandler implements TopicHandler {
   private async notify (socket: Socket, message: Message): Promise<void> {
     const names = message.names ?? []
     try {
+      for (const name of names) this.known.forget(name)
       await this.store.evict(names)
       for (const name of names) {
         if (this.subscriptions.getLocalSubscribers(name).size === 0) continue

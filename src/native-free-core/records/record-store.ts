@@ -22,7 +22,22 @@ export class RecordStoreError extends RiptideError {
 
 /** Bounds calls to one tier (cache or storage) by its retrieval timeout, as it is at each call. */
 class Deadlines {
+  private lastShared: Promise<unknown> | null = null
+  private lastBounded: Promise<unknown> | null = null
+
   constructor (private readonly timeouts: Timeouts, private readonly ms: () => number, private readonly action: number, private readonly tier: string) {}
+
+  /**
+   * As `bound`, with one deadline for the callers in a row that pass the same promise (the flush
+   * that many write acknowledgements wait for): it runs from the first of them.
+   */
+  shared<T> (promise: Promise<T>, what: string): Promise<T> {
+    if (promise !== this.lastShared) {
+      this.lastShared = promise
+      this.lastBounded = this.bound(promise, what)
+    }
+    return this.lastBounded as Promise<T>
+  }
 
   bound<T> (promise: Promise<T>, what: string): Promise<T> {
     const ms = this.ms()
@@ -154,9 +169,11 @@ export class RecordStore {
   }
 
   /** Resolves once every write to the tiers that hold `name` is durable (see Storage.durable). */
-  async durable (name: string): Promise<void> {
-    if (this.cache.durable !== undefined) await this.fromCache(this.cache.durable(), 'durable')
-    if (this.storage.durable !== undefined && this.usesStorage(name)) await this.fromStorage(this.storage.durable(), 'durable')
+  durable (name: string): Promise<void> {
+    const cache = this.cache.durable === undefined ? undefined : this.cacheDeadlines.shared(this.cache.durable(), 'durable')
+    const storage = this.storage.durable === undefined || !this.usesStorage(name) ? undefined : this.storageDeadlines.shared(this.storage.durable(), 'durable')
+    if (storage === undefined) return cache ?? Promise.resolve()
+    return cache === undefined ? storage : Promise.all([cache, storage]).then(() => {})
   }
 
   async delete (name: string): Promise<void> {

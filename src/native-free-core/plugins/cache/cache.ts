@@ -43,8 +43,9 @@ export interface Cache extends Storage {
   headBulk (names: string[]): Promise<{ versions: Record<string, number>, missing: string[] }>
   /**
    * Writes only if the stored version is still `expected` (-1: the name must
-   * not exist), checking and writing in one step. Resolves `false`, writing
-   * nothing, when another writer got there first. A cache shared by several
+   * not exist; any other `expected` fails on a missing name), checking and
+   * writing in one step. Resolves `false`, writing nothing, when another
+   * writer got there first. A cache shared by several
    * threads or processes needs it so that a version is decided once; without
    * it, the record handler falls back to `set` (safe on one thread only).
    */
