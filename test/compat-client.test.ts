@@ -5,7 +5,10 @@
  * answers it, reconnection, and `unsubscribe` without a callback.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { CONNECTION_STATE, DeepstreamClient } from '../src/client/index.js'
+import { decodeNativeFrame } from '../src/native-free-core/protocol/native-codec.js'
+import { CONNECTION_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
 import { closeClients, eventually, KINDS, startTestServer, url, type TestServer } from './helpers.js'
 
 const TOKEN = 'tok-compat-0123456789'
@@ -42,6 +45,29 @@ describe.each(KINDS)('riptide/client DeepstreamClient over %s', (kind) => {
     const answer = await new Promise<[boolean, unknown]>((resolve) => second.login({ token: TOKEN }, (success, data) => resolve([success, data])))
     expect(answer).toEqual([true, { plan: 'pro' }])
     expect(second.getUid()).not.toBe(second.getUid())
+  })
+
+  it('pings every heartbeatInterval, 30 s unless given: none while a few hundred writes are acknowledged', async () => {
+    let pings = 0
+    // The client's own socket class, counting the PING frames it sends (topic CONNECTION, action PING).
+    class Counting extends WebSocket {
+      override send (data: Uint8Array): void {
+        for (const message of decodeNativeFrame(data)) if (message.topic === TOPIC.CONNECTION && message.action === CONNECTION_ACTION.PING) pings++
+        super.send(data)
+      }
+    }
+    for (const options of [{}, { heartbeatInterval: undefined }]) {
+      const writer = client({ ...options, WebSocket: Counting })
+      await writer.login({ token: TOKEN })
+      const record = writer.record.getRecord(`compat/heartbeat/${kind}`)
+      await record.whenReady()
+      for (let n = 0; n < 200; n++) await record.setWithAck({ n })
+    }
+    expect(pings).toBe(0)
+
+    const eager = client({ heartbeatInterval: 20, WebSocket: Counting })
+    await eager.login({ token: TOKEN })
+    await eventually(() => expect(pings).toBeGreaterThan(0))
   })
 
   it('refuses a login as @deepstream/client does: the promise rejects, and the callback hears false, with the reason', async () => {

@@ -77,7 +77,9 @@ export class Connection {
     const reconnect = clientOptions.reconnect === false
       ? false
       : { initialDelay: 250, maxDelay: 10_000, maxAttempts: 0, ...clientOptions.reconnect }
-    this.options = { heartbeatInterval: 20_000, loginTimeout: 15_000, maxOfflineMessages: 10_000, ...clientOptions, reconnect }
+    // An option given as undefined takes its default (a spread would let it override the default).
+    const given = Object.fromEntries(Object.entries(clientOptions).filter(([, value]) => value !== undefined)) as ClientOptions
+    this.options = { heartbeatInterval: 20_000, loginTimeout: 15_000, maxOfflineMessages: 10_000, ...given, reconnect }
   }
 
   register (module: TopicModule): void { this.modules.set(module.topic, module) }

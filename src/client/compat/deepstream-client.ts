@@ -53,6 +53,7 @@ export interface DeepstreamOptions {
   /** The first reconnection delay in ms (default 4000), doubling up to maxReconnectInterval. */
   reconnectIntervalIncrement: number
   maxReconnectInterval: number
+  /** Milliseconds between pings (default 30000, as @deepstream/client's). */
   heartbeatInterval: number
   /** The offline record cache: records are kept in `storage`, ready at once when cached, and usable offline. */
   offlineEnabled: boolean
@@ -84,7 +85,7 @@ export class DeepstreamClient extends Emitter {
     const initialDelay = options.reconnectIntervalIncrement ?? 4000
     this.connection = new Connection(url, {
       WebSocket: options.WebSocket,
-      heartbeatInterval: options.heartbeatInterval,
+      heartbeatInterval: options.heartbeatInterval ?? 30_000, // @deepstream/client's default
       reconnect: attempts <= 0 ? false : { maxAttempts: attempts, initialDelay, maxDelay: Math.max(initialDelay, options.maxReconnectInterval ?? 180_000) },
     })
     const onError = (error: Error): void => this.reportError(error)
