@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { appScenarios, appTable, type AppMeasured } from './lib/app-load.js'
+import { APP_ROWS, appScenarios, appTable, type AppMeasured } from './lib/app-load.js'
 import { startDeepstream, startRiptide } from './lib/targets.js'
+import { loneCommit, loneCommitLine } from './lib/lone-commit.js'
 import { progress, saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
@@ -18,7 +19,7 @@ const SECONDS = Number(args.seconds)
 const work = mkdtempSync(join(tmpdir(), 'riptide-bench-app-'))
 const results: Record<string, Record<string, AppMeasured>> = {}
 let step = 0
-const steps = 9
+const steps = APP_ROWS.length * 3
 try {
   for (const [start, kinds] of [[() => startDeepstream(work, 'uws'), ['@deepstream/client']], [() => startRiptide(work), ['@deepstream/client', 'riptide/client']]] as const) {
     const target = await start()
@@ -29,8 +30,9 @@ try {
     }
   }
   progress(steps, steps, 'done', 60)
-  console.log(`\n\n${appTable(results)}`)
-  saveResults('app', { seconds: SECONDS, results })
+  const lone = await loneCommit()
+  console.log(`\n\n${appTable(results)}\n\n${loneCommitLine(lone)}`)
+  saveResults('app', { seconds: SECONDS, results, loneCommit: lone })
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

@@ -41,7 +41,8 @@ import { httpBench } from './http.js'
 import { ACKED_WRITES, FAN_OUT_1000, fanOut100, MANY_TOPICS, measure, RECORD_UPDATES, recordUpdates, RPC, type Measured, type Workload } from './lib/workloads.js'
 import { merged } from './lib/load.js'
 import { progress, ratio, saveResults } from './lib/report.js'
-import { APP_CLIENTS, appScenarios, appTable, type AppClientKind, type AppMeasured } from './lib/app-load.js'
+import { loneCommit, loneCommitLine } from './lib/lone-commit.js'
+import { APP_CLIENTS, APP_ROWS, appScenarios, appTable, type AppClientKind, type AppMeasured } from './lib/app-load.js'
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } })
 const SECONDS = Number(args.seconds)
@@ -114,7 +115,7 @@ async function main (): Promise<void> {
   const results: Record<string, Record<string, number>> = {}
   const app: Record<string, Record<string, AppMeasured>> = {}
   const names: string[] = []
-  const steps = TARGETS.length * 8 + 1 + TARGETS.reduce((sum, { app: kinds }) => sum + kinds.length * 3, 0)
+  const steps = TARGETS.length * 8 + 1 + TARGETS.reduce((sum, { app: kinds }) => sum + kinds.length * APP_ROWS.length, 0)
   let step = 0
   try {
     for (const { start, app: kinds } of TARGETS) {
@@ -171,9 +172,10 @@ async function main (): Promise<void> {
     for (const [, , microsKey, short] of rows) {
       if (microsKey !== null) console.log(`| ${short} | ${names.map((name) => micros(results[name][microsKey])).join(' | ')} |`)
     }
-    console.log(`\n${appTable(app)}`)
+    const lone = await loneCommit()
+    console.log(`\n${appTable(app)}\n\n${loneCommitLine(lone)}`)
     console.log(`\n${http}`)
-    saveResults('compare', { seconds: SECONDS, baseline, results, app, http })
+    saveResults('compare', { seconds: SECONDS, baseline, results, app, loneCommit: lone, http })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -7,9 +7,13 @@
  *
  * - fan-out: 50 subscribers, 2 publishers keeping at most 64 emits per publisher undelivered;
  * - records: 50 subscribers of one record, 1 writer with 16 acknowledged sets in flight;
- * - rpc: 1 provider, 4 callers with 16 requests in flight each.
+ * - rpc: 1 provider, 4 callers with 16 requests in flight each;
+ * - acks: 20 writers, each with one acknowledged set of its own record outstanding, and the
+ *   latency of each acknowledgement (issue 13: with few writes in flight, a durable ack should
+ *   wait for one commit and flush, not for a batching delay).
  */
 import { createRequire } from 'node:module'
+import * as hdr from 'hdr-histogram-js'
 import { DeepstreamClient as CompatClient } from '../../src/client/index.js'
 import { cpuSeconds } from './load.js'
 import { ratio } from './report.js'
@@ -20,7 +24,7 @@ export type AppClient = InstanceType<typeof StockClient>
 
 export const APP_CLIENTS = ['@deepstream/client', 'riptide/client'] as const
 export type AppClientKind = typeof APP_CLIENTS[number]
-export const APP_SCENARIOS = ['fan-out', 'records', 'rpc'] as const
+export const APP_SCENARIOS = ['fan-out', 'records', 'rpc', 'acks'] as const
 export type AppScenario = typeof APP_SCENARIOS[number]
 
 export interface AppMeasured {
@@ -29,6 +33,9 @@ export interface AppMeasured {
   serverMicros: number
   /** The app's (this process's) CPU µs per message. */
   appMicros: number
+  /** Scenarios that time each message: its latency percentiles over the measured window, ms. */
+  p50Ms?: number
+  p99Ms?: number
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -59,8 +66,11 @@ export async function subscribeLive (subscribers: AppClient[], publisher: AppCli
   clearInterval(probing)
 }
 
-/** The clients and the loop of one scenario: `start` begins the load and returns how many messages so far. */
-interface Running { count: () => number, stop: () => void, clients: AppClient[] }
+/**
+ * The clients and the loop of one scenario: `count` says how many messages so far; `latency`, where
+ * the scenario times its messages, records each one's in µs (reset when the measured window opens).
+ */
+interface Running { count: () => number, stop: () => void, clients: AppClient[], latency?: ReturnType<typeof hdr.build> }
 
 async function fanOut (kind: AppClientKind, port: number, name: string): Promise<Running> {
   const subscribers = await Promise.all(Array.from({ length: 50 }, () => login(kind, port)))
@@ -124,13 +134,37 @@ async function rpc (kind: AppClientKind, port: number, name: string): Promise<Ru
   return { count: () => done, stop: () => { running = false }, clients: [provider, ...callers] }
 }
 
-const SCENARIOS: Record<AppScenario, (kind: AppClientKind, port: number, name: string) => Promise<Running>> = { 'fan-out': fanOut, records, rpc }
+async function acks (kind: AppClientKind, port: number, name: string): Promise<Running> {
+  const writers = await Promise.all(Array.from({ length: 20 }, () => login(kind, port)))
+  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  let acked = 0
+  let running = true
+  const targets = await Promise.all(writers.map(async (writer, i) => {
+    const record = writer.record.getRecord(`${name}/${i}`)
+    await record.whenReady()
+    return record
+  }))
+  const write = (record: typeof targets[number]): void => {
+    if (!running) return
+    const sent = process.hrtime.bigint()
+    record.setWithAck({ n: acked, pad: 'x'.repeat(80) }).then(() => {
+      latency.recordValue(Number(process.hrtime.bigint() - sent) / 1000)
+      acked++
+      write(record)
+    }, () => write(record))
+  }
+  for (const record of targets) write(record)
+  return { count: () => acked, stop: () => { running = false }, clients: writers, latency }
+}
+
+const SCENARIOS: Record<AppScenario, (kind: AppClientKind, port: number, name: string) => Promise<Running>> = { 'fan-out': fanOut, records, rpc, acks }
 
 /** One scenario with one client library against a server (`pid` on `port`): 1 s of warm-up, then `seconds` measured. */
 export async function measureApp (scenario: AppScenario, kind: AppClientKind, target: { port: number, pid: number }, seconds: number): Promise<AppMeasured> {
   const running = await SCENARIOS[scenario](kind, target.port, `app-${scenario}/${Date.now()}`)
   try {
     await sleep(1000)
+    running.latency?.reset()
     const count = running.count()
     const server = cpuSeconds(target.pid)
     const app = process.cpuUsage()
@@ -139,10 +173,12 @@ export async function measureApp (scenario: AppScenario, kind: AppClientKind, ta
     const serverUsed = cpuSeconds(target.pid) - server
     const appUsed = process.cpuUsage(app)
     const per = (cpu: number): number => (messages === 0 ? Number.NaN : (cpu * 1e6) / messages)
-    return { perSecond: messages / seconds, serverMicros: per(serverUsed), appMicros: per((appUsed.user + appUsed.system) / 1e6) }
+    const ms = (percentile: number): number | undefined => (running.latency === undefined ? undefined : running.latency.getValueAtPercentile(percentile) / 1000)
+    return { perSecond: messages / seconds, serverMicros: per(serverUsed), appMicros: per((appUsed.user + appUsed.system) / 1e6), p50Ms: ms(50), p99Ms: ms(99) }
   } finally {
     running.stop()
     for (const client of running.clients) client.close()
+    running.latency?.destroy()
     await sleep(200) // the closes reach the server before the next scenario
   }
 }
@@ -152,6 +188,7 @@ export const APP_ROWS: ReadonlyArray<readonly [AppScenario, string]> = [
   ['fan-out', 'event deliveries/s (50 subscribers, 2 publishers)'],
   ['records', 'record updates delivered/s (50 subscribers, 1 writer, 16 acked sets in flight)'],
   ['rpc', 'rpc round trips/s (4 callers x 16 in flight, 1 provider)'],
+  ['acks', 'acknowledged sets/s (20 writers, 1 in flight each, a record each)'],
 ]
 
 /** Every scenario with each of `kinds` against one server: figures keyed `<scenario> <client>`. */
@@ -192,6 +229,14 @@ export function appTable (results: Record<string, Record<string, AppMeasured>>):
   lines.push('', `| CPU µs per message: server / app | ${columns.map((c) => c.label).join(' | ')} |`, `| --- |${' ---: |'.repeat(columns.length)}`)
   for (const [scenario] of APP_ROWS) {
     lines.push(`| ${scenario} | ${columns.map((c) => `${tenth(c.figures(scenario)?.serverMicros)} / ${tenth(c.figures(scenario)?.appMicros)}`).join(' | ')} |`)
+  }
+  const hundredth = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2))
+  const timed = APP_ROWS.filter(([scenario]) => columns.some((c) => c.figures(scenario)?.p50Ms !== undefined))
+  if (timed.length > 0) {
+    lines.push('', `| latency ms: p50 / p99 | ${columns.map((c) => c.label).join(' | ')} |`, `| --- |${' ---: |'.repeat(columns.length)}`)
+    for (const [scenario] of timed) {
+      lines.push(`| ${scenario} | ${columns.map((c) => `${hundredth(c.figures(scenario)?.p50Ms)} / ${hundredth(c.figures(scenario)?.p99Ms)}`).join(' | ')} |`)
+    }
   }
   return lines.join('\n')
 }
