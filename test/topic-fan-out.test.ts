@@ -1,7 +1,8 @@
 /**
  * Fan-out through the adapter's topics (uWS publish): sockets whose adapter publishes join one
  * topic per codec and get a message from one publish, the sender left out by the adapter; the
- * others are sent each frame. Ordering with what a turn already sent is kept.
+ * others are sent each frame. Both leave at the end of the loop iteration, in the order they were
+ * sent and published.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ClientSocket } from '../src/native-free-core/connection/client-socket.js'
@@ -52,6 +53,9 @@ function registry (): ReturnType<LocalSubscriptionRegistryFactory['getSubscripti
 
 const emit = { topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'n', data: '1' }
 
+/** What a loop iteration publishes and sends leaves in an immediate: this one runs after it. */
+const endOfIteration = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 describe('fan-out through adapter topics', () => {
   it('publishes once per codec, leaves the sender out, and sends a concatenating codec each frame', async () => {
     const { log, socket } = fakeAdapter()
@@ -65,12 +69,14 @@ describe('fan-out through adapter topics', () => {
     log.length = 0
 
     expect(events.sendToLocalSubscribers('n', emit, a)).toBe(3)
-    expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n'])
-    await new Promise((resolve) => setImmediate(resolve)) // the native socket's frame leaves at the end of the loop iteration
+    // Publishes and frames leave together at the end of the loop iteration.
+    expect(log).toEqual([])
+    await endOfIteration()
     expect(log).toEqual(['publish event/0/n from a', 'publish event/1/n', 'send d'])
     log.length = 0
 
     expect(events.sendToLocalSubscribers('n', emit, d)).toBe(3)
+    await endOfIteration()
     expect(log).toEqual(['publish event/0/n', 'publish event/1/n'])
     log.length = 0
 
@@ -81,15 +87,58 @@ describe('fan-out through adapter topics', () => {
     expect(events.sendToLocalSubscribers('n', emit, a)).toBe(0)
   })
 
-  it('sends what the turn queued for a socket before publishing', () => {
+  it('hands the adapter a turn\'s publishes together, after the loop iteration\'s callbacks', async () => {
+    const { log, socket } = fakeAdapter()
+    const events = registry()
+    events.subscribe('n', socket('a', protobufCodec))
+    log.length = 0
+    for (let i = 0; i < 3; i++) events.sendToLocalSubscribers('n', emit, null)
+    expect(log).toEqual([])
+    await endOfIteration()
+    expect(log).toEqual(['publish event/0/n', 'publish event/0/n', 'publish event/0/n'])
+  })
+
+  it('keeps the order of what a turn sends and publishes to a socket', async () => {
     const { log, socket } = fakeAdapter()
     const events = registry()
     const a = socket('a', protobufCodec)
     events.subscribe('n', a)
     log.length = 0
-    a.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, name: 'n', isAck: true })
+    const ack = { topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, name: 'n', isAck: true }
+    a.send(ack)
     events.sendToLocalSubscribers('n', emit, null)
-    expect(log).toEqual(['send a', 'publish event/0/n'])
+    a.send(ack)
+    events.sendToLocalSubscribers('n', emit, null)
+    a.send(ack)
+    await endOfIteration()
+    expect(log).toEqual(['send a', 'publish event/0/n', 'send a', 'publish event/0/n', 'send a'])
+  })
+
+  it('hands the adapter what was published before a socket joins or leaves the topic', async () => {
+    const { log, socket } = fakeAdapter()
+    const events = registry()
+    const a = socket('a', protobufCodec)
+    const b = socket('b', protobufCodec)
+    events.subscribe('n', a)
+    log.length = 0
+    events.sendToLocalSubscribers('n', emit, null)
+    events.subscribe('n', b)
+    events.sendToLocalSubscribers('n', emit, null)
+    events.unsubscribe('n', a)
+    await endOfIteration()
+    expect(log).toEqual(['publish event/0/n', 'b joins event/0/n', 'publish event/0/n', 'a leaves event/0/n'])
+  })
+
+  it('sends a closing socket what was published to it first', () => {
+    const { log, socket } = fakeAdapter()
+    const events = registry()
+    const a = socket('a', protobufCodec)
+    events.subscribe('n', a)
+    log.length = 0
+    events.sendToLocalSubscribers('n', emit, null)
+    a.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, name: 'n', isAck: true })
+    a.close()
+    expect(log).toEqual(['publish event/0/n', 'send a'])
   })
 })
 
@@ -121,7 +170,7 @@ describe('frames that cross between workers', () => {
     expect(offered[0][nativeCodec.index]).toEqual(nativeCodec.encode(emit))
     expect(offered[0][jsonCodec.index]).toBeUndefined()
 
-    await new Promise((resolve) => setImmediate(resolve))
+    await endOfIteration()
     expect(sent).toEqual([nativeCodec.encode(emit)])
 
     // A receiver: the bytes it is given reach its subscribers as they are, not encoded again.
@@ -133,12 +182,13 @@ describe('frames that cross between workers', () => {
     frames[protobufCodec.index] = protobufBytes
     frames[nativeCodec.index] = nativeBytes
     expect(events.sendToLocalSubscribers('n', emit, null, frames)).toBe(2)
-    await new Promise((resolve) => setImmediate(resolve)) // the native socket's frame leaves at the end of the loop iteration
+    await endOfIteration()
     expect(published).toEqual([protobufBytes])
     expect(sent.map((frame) => [...(frame as Uint8Array)])).toEqual([[4, 5, 6]])
     // And nothing of them stays behind for the next message.
     published.length = 0
     events.sendToLocalSubscribers('n', emit, null)
+    await endOfIteration()
     expect(published).toEqual([protobufCodec.encode(emit)])
   })
 })

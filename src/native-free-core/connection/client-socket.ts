@@ -6,6 +6,7 @@ import { DEFAULT_MAX_SEND_BUFFER, type Transport, type TransportTopics } from '.
 import type { HandshakeData } from '../plugins/auth/authentication.js'
 import type { Monitoring } from '../plugins/monitoring/monitoring.js'
 import { AUTH_ACTION, CONNECTION_ACTION, ERROR_ACTIONS, TOPIC } from '../protocol/constants.js'
+import { flushPublishes, queueSocketFlush } from './turn-output.js'
 
 /** Limits that protect the server from one client. */
 export interface SocketLimits {
@@ -83,12 +84,12 @@ export class ClientSocket implements Socket {
     // A concatenating codec's frames wait for the end of this turn, so that
     // everything one turn sends to this socket leaves as one frame.
     if (this.codec.concatenates === true) {
-      if (this.pending.push(frame as Uint8Array)) scheduleFlush(this)
+      if (this.pending.push(frame as Uint8Array)) queueSocketFlush(this)
       return
     }
     // Other codecs send one frame per message; what one turn sends this socket leaves in one
     // write (a ring drain can hand a socket many messages at once).
-    if (this.queued.push(frame) === 1) scheduleFlush(this)
+    if (this.queued.push(frame) === 1) queueSocketFlush(this)
   }
 
   /** Sends what this turn queued: the native frame as one, other frames together. */
@@ -137,7 +138,9 @@ export class ClientSocket implements Socket {
 
   close (reason = 'closed by server', code = 1000): void {
     if (this.state === 'closed') return
-    this.flushPending() // what was sent before the close goes out first
+    // What was published and sent before the close goes out first.
+    flushPublishes()
+    this.flushPending()
     if (this.isClosed) return // the flush found a slow consumer and closed it
     this.transport.close(code, reason)
   }
@@ -154,32 +157,4 @@ export class ClientSocket implements Socket {
     this.queued = []
     for (const listener of this.closeListeners) listener(this)
   }
-}
-
-/**
- * Sockets with queued frames, flushed together once the event loop has run every I/O callback of
- * this iteration (an immediate): each WebSocket message is a callback of its own, followed by
- * microtasks, so a microtask flush would write once per message received instead of once per
- * socket per iteration. uWS hands out published frames before Node's immediates run.
- */
-let dirty: ClientSocket[] = []
-
-function scheduleFlush (socket: ClientSocket): void {
-  if (dirty.length === 0) setImmediate(flushAll)
-  dirty.push(socket)
-}
-
-/**
- * Sends every socket's queued frames now. Called before a publish, so that
- * what was sent to a member earlier in this turn reaches it before the
- * published frame.
- */
-export function flushQueuedFrames (): void {
-  if (dirty.length > 0) flushAll()
-}
-
-function flushAll (): void {
-  const sockets = dirty
-  dirty = []
-  for (const socket of sockets) socket.flushPending()
 }

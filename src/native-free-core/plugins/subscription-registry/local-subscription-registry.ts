@@ -6,7 +6,7 @@ import type { Monitoring } from '../monitoring/monitoring.js'
 import type { Socket } from '../../connection/socket.js'
 import { CODEC_COUNT, type Codec, type Message } from '../../protocol/message.js'
 import type { TopicHub, TransportTopics } from '../../connection/transport.js'
-import { flushQueuedFrames } from '../../connection/client-socket.js'
+import { flushPublishes, queuePublish } from '../../connection/turn-output.js'
 import { SimplePlugin } from '../plugin.js'
 
 const EMPTY: ReadonlySet<Socket> = new Set()
@@ -66,6 +66,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
       const index = socket.codec.index
       const groups = subscribers.groups ??= []
       const group = groups[index] ??= { codec: socket.codec, topic: this.adapterTopic(index, name), count: 0 }
+      flushPublishes() // a member receives what is published after it joined
       socket.topics.join(group.topic)
       group.count++
     } else {
@@ -90,6 +91,7 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     if (subscribers.direct?.delete(socket) !== true && socket.topics !== undefined) {
       const index = socket.codec.index
       const group = subscribers.groups?.[index]
+      flushPublishes() // ... and what was published before it left
       socket.topics.leave(group?.topic ?? this.adapterTopic(index, name))
       if (group !== undefined && --group.count === 0) {
         subscribers.groups![index] = undefined
@@ -179,10 +181,11 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     return count
   }
 
-  /** One publish per codec with members; the adapter leaves out the sender. Returns the members reached. */
+  /**
+   * One publish per codec with members, at the end of this iteration (turn-output.ts); the adapter
+   * leaves out the sender. Returns the members reached.
+   */
   private publishToTopics (subscribers: Subscribers, message: Message, sender: Socket | null): number {
-    // What this turn already sent a member must reach it before the published frame.
-    flushQueuedFrames()
     const hub = this.hub!
     const groups = subscribers.groups!
     let count = 0
@@ -192,10 +195,10 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
       const { codec, topic } = group
       const frame = this.frames[index] ??= codec.encode(message)
       if (sender !== null && sender.topics !== undefined && sender.codec.index === index && subscribers.all.has(sender) && subscribers.direct?.has(sender) !== true) {
-        sender.topics.publishFromHere(topic, frame, codec.isBinary)
+        queuePublish(hub, sender.topics, topic, frame, codec.isBinary)
         count += group.count - 1
       } else {
-        hub.publish(topic, frame, codec.isBinary)
+        queuePublish(hub, null, topic, frame, codec.isBinary)
         count += group.count
       }
     }
