@@ -250,12 +250,16 @@ describe('lmdb across processes', () => {
     raw.close()
   })
 
-  it('decides each version once when two processes race writes on one record', async () => {
+  /** A server in this process and one in a child process, on one LMDB data directory. */
+  async function twoProcessesOnOneFile (): Promise<{ inProcess: Awaited<ReturnType<typeof startTestServer>>, child: Awaited<ReturnType<typeof spawnServer>> }> {
     const dir = makeTempDir()
     const dataDir = join(dir, 'data')
     mkdirSync(dataDir)
-    const inProcess = await startTestServer(lmdbConfig(dataDir))
-    const child = await spawnServer(writeConfig(dir, dataDir))
+    return { inProcess: await startTestServer(lmdbConfig(dataDir)), child: await spawnServer(writeConfig(dir, dataDir)) }
+  }
+
+  it('decides each version once when two processes race writes on one record', async () => {
+    const { inProcess, child } = await twoProcessesOnOneFile()
     const setup = await RawClient.login(inProcess)
     setup.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: 'counter', version: -1, data: JSON.stringify({ count: 0 }), isWriteAck: true, correlationId: 'init' })
     await setup.next((m) => m.correlationId === 'init' && m.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT)
@@ -311,11 +315,7 @@ describe('lmdb across processes', () => {
   it('gives each setData the next version when two processes take turns on one record', async () => {
     // Each server remembers the version it last wrote and tries it first; the other process's
     // writes make that guess stale every turn, and the write must still land on the true version.
-    const dir = makeTempDir()
-    const dataDir = join(dir, 'data')
-    mkdirSync(dataDir)
-    const inProcess = await startTestServer(lmdbConfig(dataDir))
-    const child = await spawnServer(writeConfig(dir, dataDir))
+    const { inProcess, child } = await twoProcessesOnOneFile()
     const writers = [await RawClient.login(inProcess), await RawClient.login(child)]
     const turns = 20
     for (let turn = 0; turn < turns; turn++) {
