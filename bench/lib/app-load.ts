@@ -13,7 +13,7 @@
  *   wait for one commit and flush, not for a batching delay).
  */
 import { createRequire } from 'node:module'
-import * as hdr from 'hdr-histogram-js'
+import { latencyHistogram, type Histogram } from './histogram.js'
 import { DeepstreamClient as CompatClient } from '../../src/client/index.js'
 import { cpuSeconds } from './load.js'
 import { ratio } from './report.js'
@@ -70,7 +70,7 @@ export async function subscribeLive (subscribers: AppClient[], publisher: AppCli
  * The clients and the loop of one scenario: `count` says how many messages so far; `latency`, where
  * the scenario times its messages, records each one's in µs (reset when the measured window opens).
  */
-interface Running { count: () => number, stop: () => void, clients: AppClient[], latency?: ReturnType<typeof hdr.build> }
+interface Running { count: () => number, stop: () => void, clients: AppClient[], latency?: Histogram }
 
 async function fanOut (kind: AppClientKind, port: number, name: string): Promise<Running> {
   const subscribers = await Promise.all(Array.from({ length: 50 }, () => login(kind, port)))
@@ -136,7 +136,7 @@ async function rpc (kind: AppClientKind, port: number, name: string): Promise<Ru
 
 async function acks (kind: AppClientKind, port: number, name: string): Promise<Running> {
   const writers = await Promise.all(Array.from({ length: 20 }, () => login(kind, port)))
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  const latency = latencyHistogram(60_000_000)
   let acked = 0
   let running = true
   const targets = await Promise.all(writers.map(async (writer, i) => {

@@ -4,7 +4,7 @@
  * schedule, 100-byte payloads carrying the time each was due (so latency is corrected for
  * coordinated omission). Heavier per message than the load workers' lean protobuf clients.
  */
-import * as hdr from 'hdr-histogram-js'
+import { latencyHistogram, type Histogram } from './histogram.js'
 import type { Target } from './targets.js'
 import { fixedSchedule } from './schedule.js'
 import { login, subscribeLive, type AppClient as Client } from './app-load.js'
@@ -12,13 +12,13 @@ import { login, subscribeLive, type AppClient as Client } from './app-load.js'
 const now = (): number => performance.timeOrigin + performance.now()
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-export interface ClientLatency { histogram: ReturnType<typeof hdr.build>, deliveries: number }
+export interface ClientLatency { histogram: Histogram, deliveries: number }
 
 export async function clientFanOutLatency (target: Target, rate: number, seconds: number): Promise<ClientLatency> {
   const join = (): Promise<Client> => login('@deepstream/client', target.port)
   const subscribers = await Promise.all(Array.from({ length: 50 }, join))
   const publishers = await Promise.all(Array.from({ length: 2 }, join))
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  const histogram = latencyHistogram(60_000_000)
   let counting = false
   const topic = `client-latency/${Date.now()}`
   // The probe carries t = -1; the measured emits carry the time each was due.

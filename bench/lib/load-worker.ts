@@ -19,6 +19,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
+import { latencyHistogram } from './histogram.js'
 import { ProtocolClient, type WireProtocol } from './protocol-client.js'
 import { SocketIoClient } from './socketio-client.js'
 import { fixedSchedule } from './schedule.js'
@@ -62,7 +63,7 @@ const now = (): number => performance.timeOrigin + performance.now()
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function run (job: LoadJob): Promise<LoadReport> {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  const histogram = latencyHistogram()
   const protocol = job.protocol ?? 'protobuf'
   const clients = await Promise.all(Array.from({ length: job.count }, () => connect(job.port, protocol)))
   let counting = false

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
+import { latencyHistogram, type Histogram } from './histogram.js'
 import type { LoadJob, LoadReport } from './load-worker.js'
 
 export interface LoadRun {
@@ -77,8 +78,8 @@ export async function load (jobs: LoadJob[]): Promise<LoadReport[]> {
   return (await runLoad(jobs)).reports
 }
 
-export function merged (reports: LoadReport[]): ReturnType<typeof hdr.build> {
-  const all = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+export function merged (reports: LoadReport[]): Histogram {
+  const all = latencyHistogram()
   for (const report of reports) if (report.histogram !== null) all.add(hdr.decodeFromCompressedBase64(report.histogram))
   return all
 }

@@ -7,14 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as hdr from 'hdr-histogram-js'
+import { latencyHistogram } from './histogram.js'
 import { LmdbRecords } from '../../src/native-adapters/lmdb/lmdb-records.js'
 
 /** p50 and p99 in ms of `writes` durable writes, one after another, each to its own record. */
 export async function loneCommit (writes = 500): Promise<{ p50Ms: number, p99Ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'riptide-lone-commit-'))
   const store = new LmdbRecords({ path: dir })
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+  const latency = latencyHistogram(60_000_000)
   try {
     await store.whenReady()
     for (let i = 0; i < writes; i++) {
