@@ -146,6 +146,23 @@ describe('records on lmdb', () => {
     await server.close()
   })
 
+  it('makes a write durable with its own flush, not with that of a write issued after it', async () => {
+    const records = new LmdbRecords({ path: makeTempDir() })
+    await records.whenReady()
+    await records.set('first', 0, { n: 1 })
+    // The next write is issued but cannot commit before the loop's next iteration: lmdb-js hands its
+    // transaction to the writer thread in an immediate, and the commit comes back as a later callback.
+    const later = records.set('second', 0, { n: 2 })
+    const first = await Promise.race([
+      records.durable().then(() => 'durable'),
+      new Promise<string>((resolve) => setImmediate(() => resolve('next iteration'))),
+    ])
+    expect(first).toBe('durable')
+    await later
+    await records.durable()
+    await records.close()
+  })
+
   it('gives a record error, not a crash, for a name longer than lmdb keys allow', async () => {
     const server = await startTestServer(lmdbConfig(makeTempDir()))
     const raw = await RawClient.login(server)

@@ -15,8 +15,12 @@
  * Writes from one event turn share a transaction (lmdb-js batches them),
  * and commits are flushed to disk after the writer lock is released
  * (overlappingSync). `set` resolves at commit, when every reader sees the
- * write; `durable()` resolves once the commits so far are flushed. Write
- * acknowledgements wait for the latter.
+ * write; `durable()` resolves once the transaction of the last write that
+ * resolved is flushed, which covers every earlier one (LMDB flushes in
+ * commit order). Write acknowledgements wait for it. It is that write's own
+ * flush (lmdb-js's `separateFlushed`), not the environment's `flushed`,
+ * which waits for the transaction being filled at the time of asking: a
+ * later one, which costs an acknowledgement a second flush.
  */
 import { open, type Database, type RootDatabase } from 'lmdb'
 import { z } from 'zod'
@@ -46,10 +50,8 @@ export class LmdbRecords implements Cache {
   private env: RootDatabase | null = null
   private versionsDb: Database<Buffer, string> | null = null
   private valuesDb: Database<string, string> | null = null
-  /** Writes resolved so far: a flush asked for after the last of them covers them all. */
-  private settledWrites = 0
-  /** The flush last asked for, shared by the acknowledgements that wait on it until another write resolves. */
-  private flush: { settledWrites: number, promise: Promise<void> } | null = null
+  /** The flush of the transaction that holds the last write to resolve; null until one has. */
+  private lastFlush: Promise<void> | null = null
 
   /** `role` names the config section in errors: `cache` or `storage`. */
   constructor (options: unknown, readonly role: 'cache' | 'storage' = 'cache') {
@@ -63,7 +65,7 @@ export class LmdbRecords implements Cache {
     const { file, existed } = prepareDataDirectory(this.path)
     let env: RootDatabase
     try {
-      env = open({ path: file, maxDbs: 4, noSync: !this.sync })
+      env = open({ path: file, maxDbs: 4, noSync: !this.sync, separateFlushed: true })
     } catch (error) {
       throw new RiptideError('RT_DATA_DIR_INVALID', `${file} cannot be opened by LMDB: ${errorMessage(error)}`, { cause: error })
     }
@@ -110,11 +112,10 @@ export class LmdbRecords implements Cache {
   async set (name: string, version: number, data: JSONValue): Promise<void> {
     checkName(name)
     const json = JSON.stringify(data)
-    await this.versions.batch(() => {
+    await this.settle(this.versions.batch(() => {
       this.versions.put(name, NO_VALUE, version)
       this.values.put(name, json)
-    })
-    this.settledWrites++
+    }))
   }
 
   async setIfVersion (name: string, expected: number, version: number, data: JSONValue): Promise<boolean> {
@@ -124,9 +125,7 @@ export class LmdbRecords implements Cache {
       this.versions.put(name, NO_VALUE, version)
       this.values.put(name, json)
     }
-    const won = await (expected === -1 ? this.versions.ifNoExists(name, write) : this.versions.ifVersion(name, expected, write))
-    this.settledWrites++
-    return won
+    return await this.settle(expected === -1 ? this.versions.ifNoExists(name, write) : this.versions.ifVersion(name, expected, write))
   }
 
   async delete (name: string): Promise<void> {
@@ -135,13 +134,22 @@ export class LmdbRecords implements Cache {
 
   async deleteBulk (names: string[]): Promise<void> {
     for (const name of names) checkName(name)
-    await this.versions.batch(() => {
+    await this.settle(this.versions.batch(() => {
       for (const name of names) {
         this.versions.remove(name)
         this.values.remove(name)
       }
-    })
-    this.settledWrites++
+    }))
+  }
+
+  /** Waits for a write's commit and keeps its transaction's flush for `durable()`. */
+  private async settle<T> (write: Promise<T>): Promise<T> {
+    const flushed = (write as Promise<T> & { flushed?: Promise<void> }).flushed
+    const result = await write
+    // lmdb-js gives every write of an overlapping-sync environment its flush; without one (sync: false,
+    // or a platform without overlapping sync) the commit itself is as durable as the environment gets.
+    if (flushed !== undefined) this.lastFlush = flushed
+    return result
   }
 
   async head (name: string): Promise<number> {
@@ -167,12 +175,8 @@ export class LmdbRecords implements Cache {
   }
 
   durable (): Promise<void> {
-    const env = this.env
-    if (!this.sync || env === null) return Promise.resolve()
-    if (this.flush?.settledWrites !== this.settledWrites) {
-      this.flush = { settledWrites: this.settledWrites, promise: Promise.resolve(env.flushed).then(() => {}) }
-    }
-    return this.flush.promise
+    if (!this.sync || this.lastFlush === null) return Promise.resolve()
+    return this.lastFlush
   }
 
   async close (): Promise<void> {
@@ -180,7 +184,7 @@ export class LmdbRecords implements Cache {
     this.env = null
     this.versionsDb = null
     this.valuesDb = null
-    this.flush = null
+    this.lastFlush = null
     await env?.close()
   }
 }
