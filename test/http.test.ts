@@ -29,6 +29,32 @@ describe.each(KINDS)('http and ws-json over %s', (kind) => {
     expect((await post({ body: [{ topic: 'record', action: 'fly' }] })).status).toBe(400)
   })
 
+  it('answers CORS headers at once and later alike, and serves on after a client gives up on its request', async () => {
+    const health = await fetch(`${base}/health-check`, { headers: { origin: 'http://app.example' } })
+    expect(health.headers.get('access-control-allow-origin')).toBe('*')
+    const provider = await connect(server)
+    let asked!: () => void
+    const reached = new Promise<void>((resolve) => { asked = resolve })
+    let answerLate: ((value: unknown) => void) | null = null
+    provider.rpc.provide('http/slow', (_data: unknown, response: { send: (v: unknown) => void }) => {
+      answerLate = (value) => response.send(value)
+      asked()
+    })
+    provider.rpc.provide('http/ready', (_data: unknown, response: { send: (v: unknown) => void }) => response.send('yes'))
+    // Both are provided once a JIF call reaches the second, provided after the first.
+    await eventually(async () => expect((await post({ body: [{ topic: 'rpc', action: 'make', rpcName: 'http/ready' }] })).json.result).toBe('SUCCESS'))
+    // The request's answer comes after the request callback returned: the client leaves first.
+    const leaving = new AbortController()
+    const abandoned = fetch(`${base}/api`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: [{ topic: 'rpc', action: 'make', rpcName: 'http/slow' }] }), signal: leaving.signal })
+    await reached
+    leaving.abort()
+    await expect(abandoned).rejects.toThrow()
+    ;(answerLate as unknown as (value: unknown) => void)('too late')
+    const later = await post({ body: [{ topic: 'event', action: 'emit', eventName: 'http/after', data: 1 }] })
+    expect(later).toMatchObject({ status: 200, json: { result: 'SUCCESS' } })
+    expect((await fetch(`${base}/health-check`)).status).toBe(200)
+  })
+
   it('runs a JIF batch: write, read, head, conflict, event, rpc, presence', async () => {
     const ws = await connect(server, { username: 'web' })
     const events: unknown[] = []

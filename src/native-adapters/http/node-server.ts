@@ -134,14 +134,14 @@ export class NodeHttpServer implements HttpServerAdapter {
       }
       const method = req.method ?? 'GET'
       const headers = headersOf(req)
-      options.routes.dispatch({
+      Promise.resolve(options.routes.dispatch({
         method,
         path: (req.url ?? '/').split('?')[0],
         query: (req.url ?? '').split('?')[1] ?? '',
         headers,
         body: method === 'POST' ? Buffer.concat(chunks) : null,
         remoteAddress: clientAddress(headers, req.socket.remoteAddress ?? ''),
-      }).then((response) => {
+      })).then((response) => {
         res.writeHead(response.status, response.headers).end(response.body ?? '')
       }, (error: unknown) => res.writeHead(500).end(String(error)))
     })

@@ -6,7 +6,7 @@
  * copied before the handler returns.
  */
 import type { HttpResponse as UwsResponse, WebSocket as UwsSocket, us_listen_socket } from 'uWebSockets.js'
-import { clientAddress, upgradeHandshake, type HttpServerAdapter, type HttpResponse } from '../../native-free-core/http/http-routes.js'
+import { clientAddress, upgradeHandshake, type HttpServerAdapter, type HttpRequest, type HttpResponse } from '../../native-free-core/http/http-routes.js'
 import { DEFAULT_MAX_SEND_BUFFER, type TopicHub, type Transport, type TransportSession } from '../../native-free-core/connection/transport.js'
 import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
 import { RiptideError } from '../../native-free-core/errors.js'
@@ -123,26 +123,27 @@ export class UwsHttpServer implements HttpServerAdapter {
       const headers: Record<string, string> = {}
       req.forEach((key, value) => { headers[key] = value })
       const remoteAddress = clientAddress(headers, text(res.getRemoteAddressAsText()))
-      let aborted = false
-      res.onAborted(() => { aborted = true })
-      const finish = (response: HttpResponse): void => {
-        if (aborted) return
-        res.cork(() => {
-          res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`)
-          for (const [key, value] of Object.entries(response.headers ?? {})) res.writeHeader(key, value)
-          res.end(response.body ?? '')
-        })
-      }
-      const dispatch = (body: Buffer | null): void => {
-        options.routes.dispatch({ method, path, query, headers, body, remoteAddress }).then(finish, (error: unknown) => finish({ status: 500, body: String(error) }))
-      }
+      const request = (body: Buffer | null): HttpRequest => ({ method, path, query, headers, body, remoteAddress })
       if (method !== 'POST') {
-        dispatch(null)
+        const response = options.routes.dispatch(request(null))
+        // Inside this callback uWS corks the response itself, and needs no onAborted.
+        if (!(response instanceof Promise)) {
+          respond(res, response)
+          return
+        }
+        const answer = later(res)
+        response.then(answer, (error: unknown) => answer({ status: 500, body: String(error) }))
         return
       }
+      const answer = later(res)
       readBody(res, options.maxBodySize, (body) => {
-        if (body === null) finish({ status: 413, body: 'Request body too large.' })
-        else dispatch(body)
+        if (body === null) {
+          answer({ status: 413, body: 'Request body too large.' })
+          return
+        }
+        const response = options.routes.dispatch(request(body))
+        if (response instanceof Promise) response.then(answer, (error: unknown) => answer({ status: 500, body: String(error) }))
+        else answer(response)
       })
     })
     return this.listenOn(options.host, options.port)
@@ -223,6 +224,21 @@ export class UwsHttpServer implements HttpServerAdapter {
     // this build, absent from its typings) drops them and anything else still open.
     ;(this.app as unknown as { close?: () => void } | null)?.close?.()
     this.app = null
+  }
+}
+
+function respond (res: UwsResponse, response: HttpResponse): void {
+  res.writeStatus(`${response.status} ${STATUS_TEXT[response.status] ?? ''}`)
+  if (response.headers !== undefined) for (const key in response.headers) res.writeHeader(key, response.headers[key])
+  res.end(response.body ?? '')
+}
+
+/** Watches `res` for an abort (a response after the request callback returned needs that) and answers it later, corked, unless aborted. */
+function later (res: UwsResponse): (response: HttpResponse) => void {
+  let aborted = false
+  res.onAborted(() => { aborted = true })
+  return (response) => {
+    if (!aborted) res.cork(() => respond(res, response))
   }
 }
 

@@ -66,7 +66,8 @@ export class HttpRoutes {
     this.routes[method].sort((a, b) => b[0].length - a[0].length)
   }
 
-  async dispatch (request: HttpRequest): Promise<HttpResponse> {
+  /** The response: at once when the route's handler answers at once (the uWS adapter then writes it inside its request callback). */
+  dispatch (request: HttpRequest): HttpResponse | Promise<HttpResponse> {
     const origin = request.headers.origin ?? request.headers.referer
     const corsHeaders = this.corsHeaders(origin)
     if (corsHeaders === null) return { status: 403, body: 'Origin not allowed.' }
@@ -78,12 +79,15 @@ export class HttpRoutes {
     if (method === 'POST' && !(request.headers['content-type'] ?? '').startsWith('application/json')) {
       return { status: 415, body: 'Invalid "Content-Type" header. Supported media types: "application/json"', headers: corsHeaders }
     }
+    const failed = (error: unknown): HttpResponse => ({ status: 500, body: `Internal error: ${errorMessage(error)}`, headers: corsHeaders })
+    const withCors = (response: HttpResponse): HttpResponse => ({ ...response, headers: response.headers === undefined ? corsHeaders : { ...corsHeaders, ...response.headers } })
+    let response: HttpResponse | Promise<HttpResponse>
     try {
-      const response = await route[1](request)
-      return { ...response, headers: { ...corsHeaders, ...response.headers } }
+      response = route[1](request)
     } catch (error) {
-      return { status: 500, body: `Internal error: ${errorMessage(error)}`, headers: corsHeaders }
+      return failed(error)
     }
+    return response instanceof Promise ? response.then(withCors, failed) : withCors(response)
   }
 
   private corsHeaders (origin: string | undefined): Record<string, string> | null {
