@@ -7,7 +7,7 @@
  * acked-writes, record-updates, rpc) and the HTTP cases of `npm run
  * bench:http` under autocannon (http-health, http-emit, http-write, http-read),
  * `logins` (the connection storm: 5,000 logins, 100 at a time), and the app scenarios of
- * `npm run bench:app` (app-fan-out, app-records, app-rpc, app-acks) on `--client @deepstream/client` (the
+ * `npm run bench:app` (app-fan-out, app-records, app-rpc, app-acks, app-paced-acks) on `--client @deepstream/client` (the
  * default) or `--client riptide/client`.
  *
  * Starts riptide through its CLI with `node --cpu-prof` (every thread writes

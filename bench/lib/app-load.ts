@@ -24,7 +24,7 @@ export type AppClient = InstanceType<typeof StockClient>
 
 export const APP_CLIENTS = ['@deepstream/client', 'riptide/client'] as const
 export type AppClientKind = typeof APP_CLIENTS[number]
-export const APP_SCENARIOS = ['fan-out', 'records', 'rpc', 'acks'] as const
+export const APP_SCENARIOS = ['fan-out', 'records', 'rpc', 'acks', 'paced-acks'] as const
 export type AppScenario = typeof APP_SCENARIOS[number]
 
 export interface AppMeasured {
@@ -157,7 +157,40 @@ async function acks (kind: AppClientKind, port: number, name: string): Promise<R
   return { count: () => acked, stop: () => { running = false }, clients: writers, latency }
 }
 
-const SCENARIOS: Record<AppScenario, (kind: AppClientKind, port: number, name: string) => Promise<Running>> = { 'fan-out': fanOut, records, rpc, acks }
+/** Each writer of `pacedAcks` sets its record this often, so 20 writers make 1,000 sets/s. */
+const PACED_EVERY_MS = 20
+
+/**
+ * 20 writers, each setting a record of its own every 20 ms whatever the server does (1,000 sets/s in
+ * all, spread over the period): how long an ack takes when no queue has built up.
+ */
+async function pacedAcks (kind: AppClientKind, port: number, name: string): Promise<Running> {
+  const writers = await Promise.all(Array.from({ length: 20 }, () => login(kind, port)))
+  const latency = latencyHistogram(60_000_000)
+  let acked = 0
+  const targets = await Promise.all(writers.map(async (writer, i) => {
+    const record = writer.record.getRecord(`${name}/${i}`)
+    await record.whenReady()
+    return record
+  }))
+  const timers: NodeJS.Timeout[] = []
+  targets.forEach((record, i) => {
+    const write = (): void => {
+      const sent = process.hrtime.bigint()
+      record.setWithAck({ n: acked, pad: 'x'.repeat(80) }).then(() => {
+        latency.recordValue(Number(process.hrtime.bigint() - sent) / 1000)
+        acked++
+      }, () => {})
+    }
+    timers[i] = setTimeout(() => {
+      write()
+      timers[i] = setInterval(write, PACED_EVERY_MS)
+    }, (i * PACED_EVERY_MS) / targets.length)
+  })
+  return { count: () => acked, stop: () => { for (const timer of timers) clearTimeout(timer) }, clients: writers, latency }
+}
+
+const SCENARIOS: Record<AppScenario, (kind: AppClientKind, port: number, name: string) => Promise<Running>> = { 'fan-out': fanOut, records, rpc, acks, 'paced-acks': pacedAcks }
 
 /** One scenario with one client library against a server (`pid` on `port`): 1 s of warm-up, then `seconds` measured. */
 export async function measureApp (scenario: AppScenario, kind: AppClientKind, target: { port: number, pid: number }, seconds: number): Promise<AppMeasured> {
@@ -189,6 +222,7 @@ export const APP_ROWS: ReadonlyArray<readonly [AppScenario, string]> = [
   ['records', 'record updates delivered/s (50 subscribers, 1 writer, 16 acked sets in flight)'],
   ['rpc', 'rpc round trips/s (4 callers x 16 in flight, 1 provider)'],
   ['acks', 'acknowledged sets/s (20 writers, 1 in flight each, a record each)'],
+  ['paced-acks', 'acknowledged sets/s at a fixed 1,000/s (20 writers, one set each every 20 ms): see its latency'],
 ]
 
 /** Every scenario with each of `kinds` against one server: figures keyed `<scenario> <client>`. */
