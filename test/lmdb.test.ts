@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -147,17 +148,27 @@ describe('records on lmdb', () => {
   })
 
   it('makes a write durable with its own flush, not with that of a write issued after it', async () => {
-    const records = new LmdbRecords({ path: makeTempDir() })
+    const dir = makeTempDir()
+    const records = new LmdbRecords({ path: dir })
     await records.whenReady()
     await records.set('first', 0, { n: 1 })
-    // The next write is issued but cannot commit before the loop's next iteration: lmdb-js hands its
-    // transaction to the writer thread in an immediate, and the commit comes back as a later callback.
+    // Another process takes LMDB's write lock and keeps it for 3 s, saying so half a second before
+    // it lets go: the next write cannot commit before that.
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', [
+      `import { open } from ${JSON.stringify(import.meta.resolve('lmdb'))}`,
+      `const env = open({ path: ${JSON.stringify(join(dir, 'records.mdb'))}, maxDbs: 4 })`,
+      'const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)',
+      "env.transactionSync(() => { console.log('locked'); pause(2500); console.log('releasing'); pause(500) })",
+      'await env.close()',
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const said = (word: string): Promise<string> => new Promise((resolve) => holder.stdout.on('data', (chunk: Buffer) => { if (String(chunk).includes(word)) resolve(word) }))
+    const releasing = said('releasing')
+    const exited = new Promise((resolve) => holder.once('exit', resolve))
+    await said('locked')
     const later = records.set('second', 0, { n: 2 })
-    const first = await Promise.race([
-      records.durable().then(() => 'durable'),
-      new Promise<string>((resolve) => setImmediate(() => resolve('next iteration'))),
-    ])
-    expect(first).toBe('durable')
+    // The first write's flush needs nothing from the second: durable() answers while the lock is held.
+    expect(await Promise.race([records.durable().then(() => 'durable'), releasing])).toBe('durable')
+    await exited
     await later
     await records.durable()
     await records.close()
