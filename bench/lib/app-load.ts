@@ -134,27 +134,36 @@ async function rpc (kind: AppClientKind, port: number, name: string): Promise<Ru
   return { count: () => done, stop: () => { running = false }, clients: [provider, ...callers] }
 }
 
-async function acks (kind: AppClientKind, port: number, name: string): Promise<Running> {
+/**
+ * 20 writers, each with a record of its own, and `set`, which sets a writer's record and times its
+ * acknowledgement into `latency` (µs), counting it in `acked()`.
+ */
+async function ackWriters (kind: AppClientKind, port: number, name: string): Promise<{ writers: AppClient[], records: Array<ReturnType<AppClient['record']['getRecord']>>, latency: Histogram, acked: () => number, set: (i: number) => Promise<void> }> {
   const writers = await Promise.all(Array.from({ length: 20 }, () => login(kind, port)))
   const latency = latencyHistogram(60_000_000)
   let acked = 0
-  let running = true
-  const targets = await Promise.all(writers.map(async (writer, i) => {
+  const records = await Promise.all(writers.map(async (writer, i) => {
     const record = writer.record.getRecord(`${name}/${i}`)
     await record.whenReady()
     return record
   }))
-  const write = (record: typeof targets[number]): void => {
-    if (!running) return
+  const set = async (i: number): Promise<void> => {
     const sent = process.hrtime.bigint()
-    record.setWithAck({ n: acked, pad: 'x'.repeat(80) }).then(() => {
-      latency.recordValue(Number(process.hrtime.bigint() - sent) / 1000)
-      acked++
-      write(record)
-    }, () => write(record))
+    await records[i].setWithAck({ n: acked, pad: 'x'.repeat(80) })
+    latency.recordValue(Number(process.hrtime.bigint() - sent) / 1000)
+    acked++
   }
-  for (const record of targets) write(record)
-  return { count: () => acked, stop: () => { running = false }, clients: writers, latency }
+  return { writers, records, latency, acked: () => acked, set }
+}
+
+async function acks (kind: AppClientKind, port: number, name: string): Promise<Running> {
+  const { writers, records, latency, acked, set } = await ackWriters(kind, port, name)
+  let running = true
+  const write = (i: number): void => {
+    if (running) set(i).then(() => write(i), () => write(i))
+  }
+  records.forEach((_, i) => write(i))
+  return { count: acked, stop: () => { running = false }, clients: writers, latency }
 }
 
 /** Each writer of `pacedAcks` sets its record this often, so 20 writers make 1,000 sets/s. */
@@ -165,29 +174,16 @@ const PACED_EVERY_MS = 20
  * all, spread over the period): how long an ack takes when no queue has built up.
  */
 async function pacedAcks (kind: AppClientKind, port: number, name: string): Promise<Running> {
-  const writers = await Promise.all(Array.from({ length: 20 }, () => login(kind, port)))
-  const latency = latencyHistogram(60_000_000)
-  let acked = 0
-  const targets = await Promise.all(writers.map(async (writer, i) => {
-    const record = writer.record.getRecord(`${name}/${i}`)
-    await record.whenReady()
-    return record
-  }))
+  const { writers, records, latency, acked, set } = await ackWriters(kind, port, name)
   const timers: NodeJS.Timeout[] = []
-  targets.forEach((record, i) => {
-    const write = (): void => {
-      const sent = process.hrtime.bigint()
-      record.setWithAck({ n: acked, pad: 'x'.repeat(80) }).then(() => {
-        latency.recordValue(Number(process.hrtime.bigint() - sent) / 1000)
-        acked++
-      }, () => {})
-    }
+  records.forEach((_, i) => {
+    const write = (): void => { set(i).catch(() => {}) }
     timers[i] = setTimeout(() => {
       write()
       timers[i] = setInterval(write, PACED_EVERY_MS)
-    }, (i * PACED_EVERY_MS) / targets.length)
+    }, (i * PACED_EVERY_MS) / records.length)
   })
-  return { count: () => acked, stop: () => { for (const timer of timers) clearTimeout(timer) }, clients: writers, latency }
+  return { count: acked, stop: () => { for (const timer of timers) clearTimeout(timer) }, clients: writers, latency }
 }
 
 const SCENARIOS: Record<AppScenario, (kind: AppClientKind, port: number, name: string) => Promise<Running>> = { 'fan-out': fanOut, records, rpc, acks, 'paced-acks': pacedAcks }

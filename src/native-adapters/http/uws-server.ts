@@ -131,19 +131,12 @@ export class UwsHttpServer implements HttpServerAdapter {
           respond(res, response)
           return
         }
-        const answer = later(res)
-        response.then(answer, (error: unknown) => answer({ status: 500, body: String(error) }))
+        deliver(response, later(res))
         return
       }
       const answer = later(res)
       readBody(res, options.maxBodySize, (body) => {
-        if (body === null) {
-          answer({ status: 413, body: 'Request body too large.' })
-          return
-        }
-        const response = options.routes.dispatch(request(body))
-        if (response instanceof Promise) response.then(answer, (error: unknown) => answer({ status: 500, body: String(error) }))
-        else answer(response)
+        deliver(body === null ? { status: 413, body: 'Request body too large.' } : options.routes.dispatch(request(body)), answer)
       })
     })
     return this.listenOn(options.host, options.port)
@@ -240,6 +233,12 @@ function later (res: UwsResponse): (response: HttpResponse) => void {
   return (response) => {
     if (!aborted) res.cork(() => respond(res, response))
   }
+}
+
+/** Hands `response` to `answer` once it is there; a failed one becomes a 500. */
+function deliver (response: HttpResponse | Promise<HttpResponse>, answer: (response: HttpResponse) => void): void {
+  if (response instanceof Promise) response.then(answer, (error: unknown) => answer({ status: 500, body: String(error) }))
+  else answer(response)
 }
 
 function readBody (res: UwsResponse, limit: number, done: (body: Buffer | null) => void): void {

@@ -146,8 +146,9 @@ export class LmdbRecords implements Cache {
   private async settle<T> (write: Promise<T>): Promise<T> {
     const flushed = (write as Promise<T> & { flushed?: Promise<void> }).flushed
     const result = await write
-    // lmdb-js gives every write of an overlapping-sync environment its flush; without one (sync: false,
-    // or a platform without overlapping sync) the commit itself is as durable as the environment gets.
+    // With separateFlushed, lmdb-js puts on each write's promise the flush of its transaction (the
+    // write's own promise where commits flush before they resolve); writes inside a synchronous
+    // transaction have none, and are flushed when they return.
     if (flushed !== undefined) this.lastFlush = flushed
     return result
   }
