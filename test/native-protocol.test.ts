@@ -37,6 +37,9 @@ describe('ws-native codec', () => {
   it('round-trips every field, keeping fields present when they hold a default', () => {
     expect(decodeNativeFrame(encodeNative(everyField))).toEqual([everyField])
     expect(decodeNativeFrame(encodeNative({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.PING }))).toEqual([{ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.PING }])
+    // Whatever order the properties were set in; an undefined one is absent.
+    const reversed = Object.fromEntries([['pattern', undefined], ...Object.entries(everyField).reverse()]) as unknown as Message
+    expect(decodeNativeFrame(encodeNative(reversed))).toEqual([everyField])
     expect(decodeNativeFrame(encodeNative({ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, names: [], versions: {} }))).toEqual([{ topic: TOPIC.RECORD, action: RECORD_ACTION.READ, names: [], versions: {} }])
   })
 

@@ -33,6 +33,13 @@ describe('ws-binary codec', () => {
     for (const sample of samples) expect(hex(encodeProtobuf(sample)), JSON.stringify(sample)).toBe(hex(getMessage({ ...sample })))
   })
 
+  it('writes fields in field order whatever order the properties of a message were set in, leaving out undefined ones', () => {
+    for (const sample of samples) {
+      const reversed = Object.fromEntries([['extra', 1], ['name', undefined], ...Object.entries(sample).reverse()]) as unknown as Message
+      expect(hex(encodeProtobuf(reversed)), JSON.stringify(sample)).toBe(hex(getMessage({ ...sample })))
+    }
+  })
+
   it('reads what @deepstream/protobuf writes', () => {
     for (const sample of samples) {
       const decoded = decodeProtobuf(getMessage({ ...sample }))

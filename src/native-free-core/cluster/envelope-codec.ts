@@ -28,6 +28,24 @@ export interface DecodedEnvelope {
 
 const builder = new flatbuffers.Builder(1024)
 
+/**
+ * Channel and host names as UTF-8, encoded once each: there are a handful of them, and the
+ * builder's own string path allocates through TextEncoder on every envelope. Bounded, in case a
+ * plugin makes up channel names as it goes.
+ */
+const names = new Map<string, Uint8Array>()
+const NAMES_KEPT = 256
+const encoder = new TextEncoder()
+
+function nameBytes (name: string): Uint8Array {
+  let bytes = names.get(name)
+  if (bytes === undefined) {
+    bytes = encoder.encode(name)
+    if (names.size < NAMES_KEPT) names.set(name, bytes)
+  }
+  return bytes
+}
+
 /** The binary frames of `frames` as a vector of CodecFrame tables, or 0 when there is none. */
 function buildFrames (frames: EncodedFrames | undefined): flatbuffers.Offset {
   if (frames === undefined) return 0
@@ -44,9 +62,9 @@ export function encodeEnvelope (channel: string, fromWorker: number, message: Me
   // See wire-message.ts: present fields equal to their default must still be written.
   builder.forceDefaults(true)
   const body = buildMessage(builder, message)
-  const channelOffset = builder.createString(channel)
+  const channelOffset = builder.createString(nameBytes(channel))
   const framesOffset = buildFrames(frames)
-  const hostOffset = fromHost === undefined ? 0 : builder.createString(fromHost)
+  const hostOffset = fromHost === undefined ? 0 : builder.createString(nameBytes(fromHost))
   Envelope.startEnvelope(builder)
   Envelope.addChannel(builder, channelOffset)
   Envelope.addFromWorker(builder, fromWorker)

