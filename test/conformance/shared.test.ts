@@ -187,6 +187,22 @@ describe('ring wake-ups', () => {
     expect(Date.now() - started).toBeLessThan(5_000)
     expect(read(ring)).toEqual([2, 3])
   })
+
+  it('a cluster node that sleeps without a timeout still finds a record nobody signalled, within its backstop', async () => {
+    const shared = memory()
+    const receiver = worker(shared, 1).node
+    const received: Message[] = []
+    receiver.subscribe('unannounced', (message) => { received.push(message) })
+    try {
+      // Once the receive loop sleeps, a record arrives with no signal (as from a producer that died before its signal).
+      await eventually(() => expect(Ring.attach(shared.rings[1], 1).waiting).toBe(true))
+      const ring = Ring.attach(shared.rings[1], 1)
+      expect(ring.tryWrite(encodeEnvelope('unannounced', 0, { topic: TOPIC.EVENT, action: 2, name: 'late' }), false)).toBe(true)
+      await eventually(() => expect(received).toEqual([{ topic: TOPIC.EVENT, action: 2, name: 'late' }]), 5_000)
+    } finally {
+      await receiver.close()
+    }
+  })
 })
 
 describe('cluster envelope codec', () => {

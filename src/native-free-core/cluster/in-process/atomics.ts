@@ -1,6 +1,8 @@
 /**
  * The few Atomics operations the shared structures use. No other module
- * calls Atomics on their arrays, and every wait here is bounded.
+ * calls Atomics on their arrays. Every blocking wait here is bounded; an async
+ * wait may be unbounded when its caller bounds it otherwise (the cluster
+ * node's receive loop has a backstop timer).
  */
 import { RiptideError } from '../../errors.js'
 
@@ -86,7 +88,7 @@ export function signalIfWaiting (view: Int32Array, index: number, waitingIndex: 
   if (Atomics.load(view, waitingIndex) !== 0) Atomics.notify(view, index)
 }
 
-/** Resolves when the futex word changes from `seen`, or after `timeoutMs` (never blocks the event loop). */
+/** Resolves when the futex word changes from `seen`, or after `timeoutMs` (never blocks the event loop; Infinity: no timer). */
 export async function waitForSignal (view: Int32Array, index: number, seen: number, timeoutMs: number): Promise<void> {
   const result = Atomics.waitAsync(view, index, seen, timeoutMs)
   if (result.async) await result.value

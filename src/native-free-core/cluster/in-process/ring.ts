@@ -129,6 +129,9 @@ export class Ring {
     return count
   }
 
+  /** Whether the consumer sleeps waiting for a signal. */
+  get waiting (): boolean { return load(this.ints, WAITING) !== 0 }
+
   /** Whether records are waiting. */
   get pending (): boolean { return load(this.ints, HEAD) !== load(this.ints, TAIL) }
 

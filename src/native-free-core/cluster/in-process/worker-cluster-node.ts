@@ -41,7 +41,10 @@ export function workerIndexOf (name: string): number {
 
 /** Records drained per turn before yielding to sockets and timers. */
 const DRAIN_BATCH = 512
-/** Longest sleep of the receive loop and of a sender waiting for room: a bound, not a poll rate. */
+/**
+ * Longest sleep of a sender waiting for room, and how often the receive loop's backstop looks for
+ * records that no signal announced: a bound, not a poll rate.
+ */
 const WAIT_MS = 1000
 
 export class WorkerClusterNode implements ClusterNode {
@@ -54,6 +57,7 @@ export class WorkerClusterNode implements ClusterNode {
   private readonly backlog = new Map<number, Uint8Array[]>()
   private closed = false
   private receiving: Promise<void> | null = null
+  private backstop: ReturnType<typeof setInterval> | null = null
   /** Worker names by index, built once: handlers get the sender's name with every message. */
   private readonly names: string[]
   /** Receivers written to this iteration and not yet signalled: one signal each at its end. */
@@ -70,6 +74,11 @@ export class WorkerClusterNode implements ClusterNode {
 
   async whenReady (): Promise<void> {
     this.receiving = this.receive()
+    // The receive loop sleeps without a timeout: in Node a waitAsync with one posts a delayed task,
+    // which costs a wake-up of this thread's loop and a timer per wait. One timer bounds them all.
+    const ring = this.rings[this.index]
+    this.backstop = setInterval(() => { if (ring.pending) ring.wake() }, WAIT_MS)
+    this.backstop.unref()
   }
 
   subscribe (channel: string, handler: ClusterMessageHandler): void {
@@ -153,7 +162,7 @@ export class WorkerClusterNode implements ClusterNode {
     while (!this.closed) {
       const drained = ring.drain((payload) => this.dispatch(payload), DRAIN_BATCH)
       if (drained === DRAIN_BATCH) await new Promise((resolve) => setImmediate(resolve))
-      else await ring.waitForData(WAIT_MS)
+      else await ring.waitForData(Number.POSITIVE_INFINITY)
     }
   }
 
@@ -170,6 +179,7 @@ export class WorkerClusterNode implements ClusterNode {
 
   async close (): Promise<void> {
     this.closed = true
+    if (this.backstop !== null) clearInterval(this.backstop)
     // Wake the receive loop so it sees `closed` at once.
     this.rings[this.index].wake()
     await this.receiving
