@@ -179,17 +179,24 @@ export class RpcHandler implements TopicHandler {
       rpc.accepted = true
       this.timeouts.clear(rpc.ackTimer)
       rpc.ackTimer = null
-      this.reply(rpc, { topic: TOPIC.RPC, action: RPC_ACTION.ACCEPT, name: rpc.name })
+      this.reply(rpc, RPC_ACTION.ACCEPT)
       return
     }
     this.finish(rpc)
-    this.reply(rpc, { topic: TOPIC.RPC, action, name: rpc.name, data })
+    this.reply(rpc, action, data)
   }
 
-  /** Sends to whoever asked: the requestor with its own correlation id, or the origin node with the rpc id. */
-  private reply (rpc: Rpc, message: Message): void {
-    if ('socket' in rpc.origin) rpc.origin.socket.send({ ...message, correlationId: rpc.origin.correlationId })
-    else this.services.clusterNode.sendDirect(rpc.origin.node, REPLY_CHANNEL, { ...message, correlationId: rpc.id })
+  /**
+   * Sends `action` (with `data`, if any) to whoever asked: the requestor with its own correlation
+   * id, or the origin node with the rpc id. One literal, not a spread: a spread plus a property
+   * takes V8's slow path of defining it (5% of a worker's time in the RPC bench on 2 workers).
+   */
+  private reply (rpc: Rpc, action: number, data?: Message['data']): void {
+    const { origin } = rpc
+    const local = 'socket' in origin
+    const message: Message = { topic: TOPIC.RPC, action, name: rpc.name, data, correlationId: local ? origin.correlationId : rpc.id }
+    if (local) origin.socket.send(message)
+    else this.services.clusterNode.sendDirect(origin.node, REPLY_CHANNEL, message)
   }
 
   /** Another node relays a request to our providers. */
@@ -219,7 +226,7 @@ export class RpcHandler implements TopicHandler {
   private fail (rpc: Rpc, action: number): void {
     if (!this.finish(rpc)) return
     // Without isError on the wire, as deepstream sends NO_RPC_PROVIDER and the timeouts.
-    this.reply(rpc, { topic: TOPIC.RPC, action, name: rpc.name })
+    this.reply(rpc, action)
   }
 
   private finish (rpc: Rpc): boolean {
