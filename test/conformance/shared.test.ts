@@ -152,6 +152,25 @@ describe('shared name table', () => {
     expect(table.entries()).toEqual([])
   })
 
+  it('shows a thread every name another thread added after growing the table past what the first one had seen', () => {
+    const grower = SharedNameTable.create(16, 256)
+    const reader = SharedNameTable.attach(grower.buffer, 2)
+    reader.update('early', () => ({ value: 1, aux: 0.5 }))
+    const before = grower.byteLength
+    for (let i = 0; i < 3000; i++) grower.update(`grown/${i}`, () => ({ value: i + 1, aux: i }))
+    expect(grower.byteLength).toBeGreaterThan(before)
+    // The reader's views were made before the growth: it reads and writes the grown table all the same.
+    expect(reader.get('grown/2999')).toEqual({ value: 3000, aux: 2999 })
+    expect(reader.get('early')).toEqual({ value: 1, aux: 0.5 })
+    expect(reader.entries('grown/')).toHaveLength(3000)
+    reader.update('grown/0', () => ({ value: 0, aux: 0 }))
+    for (let i = 0; i < 3000; i++) reader.update(`late/${i}`, () => ({ value: 9999, aux: 0 }))
+    expect(grower.get('grown/0')).toBeNull()
+    expect(grower.get('late/2999')).toEqual({ value: 9999, aux: 0 })
+    expect(grower.updateAll((value) => (value === 9999 ? 0 : value))).toHaveLength(3000)
+    expect(reader.entries('late/')).toEqual([])
+  })
+
   it('refuses a payload larger than a ring can ever hold, naming the limit', () => {
     const ring = Ring.create(1024)
     expect(() => ring.tryWrite(new Uint8Array(1000))).toThrow(/limit of 504/)
