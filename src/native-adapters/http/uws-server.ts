@@ -10,6 +10,7 @@ import { clientAddress, upgradeHandshake, type HttpServerAdapter, type HttpReque
 import { DEFAULT_MAX_SEND_BUFFER, type TopicHub, type Transport, type TransportSession } from '../../native-free-core/connection/transport.js'
 import type { HandshakeData } from '../../native-free-core/plugins/auth/authentication.js'
 import { RiptideError } from '../../native-free-core/errors.js'
+import { copyBytes } from '../../native-free-core/protocol/binary-data.js'
 import { loadNativeUws, type UwsModule } from './uws-native.js'
 import { freePort } from './free-port.js'
 
@@ -21,16 +22,6 @@ const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401
 const PORT_ATTEMPTS = 5
 
 function text (buffer: ArrayBuffer): string { return Buffer.from(buffer).toString('utf8') }
-
-/**
- * A copy of `buffer` in Node's buffer pool. `ArrayBuffer.prototype.slice` allocates a backing store
- * for every frame: 1.1 to 1.5 µs for a 60 to 300-byte frame here, against 0.15 to 0.3 µs.
- */
-function copyOf (buffer: ArrayBuffer): Buffer {
-  const copy = Buffer.allocUnsafe(buffer.byteLength)
-  copy.set(new Uint8Array(buffer))
-  return copy
-}
 
 export class UwsHttpServer implements HttpServerAdapter {
   readonly description = 'uWebSockets.js (native)'
@@ -116,7 +107,7 @@ export class UwsHttpServer implements HttpServerAdapter {
         },
         message: (ws, message, isBinary) => {
           // uWS reuses the ArrayBuffer after this call returns: copy it.
-          ws.getUserData().session?.onMessage(isBinary ? copyOf(message) : text(message), isBinary)
+          ws.getUserData().session?.onMessage(isBinary ? copyBytes(new Uint8Array(message)) : text(message), isBinary)
         },
         close: (ws) => {
           this.sockets.delete(ws)
@@ -263,7 +254,7 @@ function readBody (res: UwsResponse, limit: number, done: (body: Buffer | null) 
       done(null)
       return
     }
-    chunks.push(copyOf(chunk))
+    chunks.push(copyBytes(new Uint8Array(chunk)))
     if (isLast) done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
   })
 }

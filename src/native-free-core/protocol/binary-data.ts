@@ -16,3 +16,13 @@ export function withJsonText (message: Message): Message {
   const { data } = message
   return data === undefined || typeof data === 'string' ? message : { ...message, data: jsonText(data) }
 }
+
+/**
+ * A copy of `bytes` that may outlive them, from Node's buffer pool: `slice` would allocate a backing
+ * store for each copy (1.1 to 1.5 µs for a 60 to 300-byte frame here, against 0.15 to 0.3).
+ */
+export function copyBytes (bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafe(bytes.byteLength)
+  copy.set(bytes)
+  return copy
+}

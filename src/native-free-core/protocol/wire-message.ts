@@ -37,7 +37,7 @@ function bytesOf (builder: flatbuffers.Builder, value: string | Uint8Array): fla
  * It walks the properties the message has (`for...in`) instead of asking for each of the 22 fields:
  * messages reach here in many shapes (every decoder and handler builds its own), and a property
  * read at one site across that many shapes misses V8's inline caches, which for absent properties
- * costs a runtime call each. Measured over 200 shapes: 6 µs per envelope, against 1.7 over three.
+ * costs a runtime call each. Reading every field cost 6 µs per envelope over 200 shapes, 1.7 over three.
  */
 export function buildMessage (builder: flatbuffers.Builder, message: Message): flatbuffers.Offset {
   // Strings and vectors are built before the table that points at them.

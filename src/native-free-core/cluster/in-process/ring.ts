@@ -20,6 +20,7 @@
  * keeps it (see WorkerClusterNode.holdBack).
  */
 import { acquire, load, release, releaseIfHeldBy, signal, signalIfWaiting, store, waitForSignal } from './atomics.js'
+import { copyBytes } from '../../protocol/binary-data.js'
 
 const HEADER_BYTES = 32
 const LOCK = 0
@@ -115,10 +116,8 @@ export class Ring {
         at = 0
         length = this.lengths.getUint32(0, true)
       }
-      // A copy: the payload must outlive the room it occupied. From Node's buffer pool: a slice
-      // of the shared array would allocate a backing store per record.
-      const payload = Buffer.allocUnsafe(length)
-      payload.set(this.data.subarray(at + 4, at + 4 + length))
+      // A copy: the payload must outlive the room it occupied.
+      const payload = copyBytes(this.data.subarray(at + 4, at + 4 + length))
       head = (head + 4 + padded(length)) >>> 0
       count++
       try {
