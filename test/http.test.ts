@@ -50,8 +50,12 @@ describe.each(KINDS)('http and ws-json over %s', (kind) => {
     leaving.abort()
     await expect(abandoned).rejects.toThrow()
     ;(answerLate as unknown as (value: unknown) => void)('too late')
-    const later = await post({ body: [{ topic: 'event', action: 'emit', eventName: 'http/after', data: 1 }] })
-    expect(later).toMatchObject({ status: 200, json: { result: 'SUCCESS' } })
+    const later = await fetch(`${base}/api`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://app.example' }, body: JSON.stringify({ body: [{ topic: 'event', action: 'emit', eventName: 'http/after', data: 1 }] }) })
+    expect(later.status).toBe(200)
+    // The answer's own header and the CORS header, both.
+    expect(later.headers.get('content-type')).toBe('application/json')
+    expect(later.headers.get('access-control-allow-origin')).toBe('*')
+    expect(JSON.parse(await later.text())).toMatchObject({ result: 'SUCCESS' })
     expect((await fetch(`${base}/health-check`)).status).toBe(200)
   })
 

@@ -55,7 +55,7 @@ export class JifEndpoint {
     }
     const authData = this.authDataOf(envelope)
     if (typeof authData === 'string') return badRequest(authData)
-    const handshake = { remoteAddress: request.remoteAddress, headers: { ...request.headers }, referer: request.headers.referer ?? '' }
+    const handshake = { remoteAddress: request.remoteAddress, headers: request.headers, referer: request.headers.referer ?? '' }
     const auth = await this.authentication.isValidUser(handshake, authData)
     this.monitoring.onLogin(auth.isValid, 'http')
     if (!auth.isValid) return { status: 401, body: `Unsuccessful authentication attempt.${END}` }

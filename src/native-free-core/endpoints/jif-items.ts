@@ -33,24 +33,31 @@ const version: Check = optional((v) => Number.isSafeInteger(v) && (v as number) 
  * The item shapes, in deepstream's order: each names its topic and actions and every key it
  * allows, with the key's check. Values come from JSON.parse, so any present value is JSON.
  */
-const SHAPES: ReadonlyArray<{ topic: string, actions: readonly string[], fields: Readonly<Record<string, Check>> }> = [
-  { topic: 'event', actions: ['emit'], fields: { eventName: name, data: optional(json) } },
-  { topic: 'rpc', actions: ['make'], fields: { rpcName: name, data: optional(json) } },
-  { topic: 'record', actions: ['read', 'head', 'delete'], fields: { recordName: name } },
-  { topic: 'record', actions: ['write'], fields: { recordName: name, data: container, version } },
-  { topic: 'record', actions: ['write'], fields: { recordName: name, path: anyString, data: json, version } },
-  { topic: 'record', actions: ['notify'], fields: { recordNames: strings } },
-  { topic: 'list', actions: ['read', 'delete'], fields: { listName: name } },
-  { topic: 'list', actions: ['write'], fields: { listName: name, data: strings, version } },
-  { topic: 'presence', actions: ['query'], fields: { names: optional(strings) } },
+const SHAPES = [
+  shape('event', ['emit'], { eventName: name, data: optional(json) }),
+  shape('rpc', ['make'], { rpcName: name, data: optional(json) }),
+  shape('record', ['read', 'head', 'delete'], { recordName: name }),
+  shape('record', ['write'], { recordName: name, data: container, version }),
+  shape('record', ['write'], { recordName: name, path: anyString, data: json, version }),
+  shape('record', ['notify'], { recordNames: strings }),
+  shape('list', ['read', 'delete'], { listName: name }),
+  shape('list', ['write'], { listName: name, data: strings, version }),
+  shape('presence', ['query'], { names: optional(strings) }),
 ]
+
+/** A shape with its fields listed once, so that checking an item makes no arrays of them. */
+function shape (topic: string, actions: readonly string[], fields: Readonly<Record<string, Check>>): {
+  topic: string, actions: readonly string[], fields: Readonly<Record<string, Check>>, checks: ReadonlyArray<readonly [string, Check]>
+} {
+  return { topic, actions, fields, checks: Object.entries(fields) }
+}
 
 function fits (item: Fields, shape: typeof SHAPES[number]): boolean {
   if (item.topic !== shape.topic || !shape.actions.includes(item.action as string)) return false
-  for (const key of Object.keys(item)) {
+  for (const key in item) {
     if (key !== 'topic' && key !== 'action' && !Object.hasOwn(shape.fields, key)) return false
   }
-  for (const [key, check] of Object.entries(shape.fields)) {
+  for (const [key, check] of shape.checks) {
     if (!check(Object.hasOwn(item, key) ? item[key] : undefined)) return false
   }
   return true

@@ -80,7 +80,7 @@ export class HttpRoutes {
       return { status: 415, body: 'Invalid "Content-Type" header. Supported media types: "application/json"', headers: corsHeaders }
     }
     const failed = (error: unknown): HttpResponse => ({ status: 500, body: `Internal error: ${errorMessage(error)}`, headers: corsHeaders })
-    const withCors = (response: HttpResponse): HttpResponse => ({ ...response, headers: response.headers === undefined ? corsHeaders : { ...corsHeaders, ...response.headers } })
+    const withCors = (response: HttpResponse): HttpResponse => addHeaders(response, corsHeaders)
     let response: HttpResponse | Promise<HttpResponse>
     try {
       response = route[1](request)
@@ -97,6 +97,20 @@ export class HttpRoutes {
     if (allowed === undefined) return null
     return { 'access-control-allow-origin': allowed, 'access-control-allow-credentials': 'true' }
   }
+}
+
+/**
+ * `response` (a handler's own object) with `headers` added where it sets none of the same name. It
+ * writes into the response rather than spreading it: a spread of objects of changing shapes goes
+ * through V8's runtime on every request (4 to 5% of a JIF request's time).
+ */
+function addHeaders (response: HttpResponse, headers: Record<string, string>): HttpResponse {
+  if (response.headers === undefined) {
+    response.headers = headers
+    return response
+  }
+  for (const key in headers) response.headers[key] ??= headers[key]
+  return response
 }
 
 /**
