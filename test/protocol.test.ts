@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { decodeProtobuf, encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
+import { shortAscii } from '../src/native-free-core/protocol/short-strings.js'
 import { ERROR_CODES } from '../src/index.js'
 import { errorMessage, errorStack, RiptideError, wireError } from '../src/native-free-core/errors.js'
 import { InvalidPathError, MAX_ARRAY_GROWTH, setPath } from '../src/native-free-core/records/json-path.js'
@@ -58,6 +59,22 @@ describe('ws-binary codec', () => {
     for (const bad of [good.slice(0, 5), new Uint8Array([0xff, 0xff, 0xff]), new Uint8Array([])]) {
       expect(() => decodeProtobuf(bad)).toThrow(expect.objectContaining({ code: 'RT_PROTOCOL' }))
     }
+  })
+})
+
+describe('short strings of message bytes', () => {
+  it('reads ranges of plain Uint8Arrays, far more distinct names than the cache holds, and leaves the rest to a UTF-8 decoder', () => {
+    const names = Array.from({ length: 5000 }, (_, i) => `topic/${i}`)
+    const bytes = new Uint8Array(Buffer.from(`>${names.join('')}<`))
+    const read = (): string[] => {
+      let at = 1
+      return names.map((name) => shortAscii(bytes, at, (at += name.length)) as string)
+    }
+    expect(read()).toEqual(names)
+    expect(read()).toEqual(names) // again, partly from the cache
+    expect(shortAscii(bytes, 0, 0)).toBe('')
+    expect(shortAscii(new Uint8Array(Buffer.from('café')), 0, 5)).toBeUndefined()
+    expect(shortAscii(bytes, 0, 65)).toBeUndefined()
   })
 })
 
