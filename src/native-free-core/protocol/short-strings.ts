@@ -13,7 +13,10 @@
 const MAX_LENGTH = 64
 const SLOTS = 1024
 const recent: Array<string | undefined> = new Array<string | undefined>(SLOTS)
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice
+/** Absent in browsers (riptide/client decodes with this module too): the bytes are applied there. */
+const latin1Slice = typeof Buffer === 'function'
+  ? (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice
+  : undefined
 
 /** The text of bytes [start, end) if they are at most 64 ASCII bytes; undefined otherwise (decode them another way). */
 export function shortAscii (bytes: Uint8Array, start: number, end: number): string | undefined {
