@@ -55,10 +55,21 @@ return seq
 const READ_STATE = `
 return { redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1]) }
 `
+/** KEYS: the hosts hash; ARGV: this host, key, the prefix of state hashes. 1 if a listed host other than this one holds the key. */
+const HELD_ELSEWHERE = `
+for _, host in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if host ~= ARGV[1] and redis.call('HEXISTS', ARGV[3] .. host, ARGV[2]) == 1 then return 1 end
+end
+return 0
+`
+/** How long `whenShared` waits for the writer at most (a lock's lease), and how often it looks. */
+const SHARED_WAIT_MS = 1000
+const SHARED_POLL_MS = 2
 
 interface StateScripts {
   riptideSetState (hash: string, sequence: string, host: string, key: string, mask: string, channel: string): Promise<number>
   riptideReadState (hash: string, sequence: string): Promise<[string, string[]]>
+  riptideHeldElsewhere (hosts: string, host: string, key: string, prefix: string): Promise<number>
 }
 
 interface Change { readonly seq: number, readonly mask: number, readonly key: string }
@@ -91,6 +102,7 @@ export class RedisStates implements OtherHosts {
     this.scripts = this.redis as unknown as StateScripts
     this.redis.defineCommand('riptideSetState', { numberOfKeys: 2, lua: SET_STATE })
     this.redis.defineCommand('riptideReadState', { numberOfKeys: 2, lua: READ_STATE })
+    this.redis.defineCommand('riptideHeldElsewhere', { numberOfKeys: 1, lua: HELD_ELSEWHERE })
     this.workers = WorkerTable.attach(shared.workers)
     this.host = node.host
   }
@@ -142,6 +154,35 @@ export class RedisStates implements OtherHosts {
     }
     const { registry, name } = splitStateKey(key)
     if (writer !== undefined) this.node.sendDirect(workerName(this.host, writer), TO_WRITER_CHANNEL, stateNotice(registry, name))
+  }
+
+  /**
+   * Resolves once this host's hash in Redis has `bit` of `key` set or clear as the shared table has
+   * it now. The write goes through the host's writer, so this looks at the hash until it does; it
+   * gives up after a lock's lease, or when Redis is away.
+   */
+  async whenShared (key: string, bit: number): Promise<void> {
+    const wanted = ((this.local?.localMask(key) ?? 0) & bit) !== 0
+    const deadline = Date.now() + SHARED_WAIT_MS
+    while (!this.closed) {
+      try {
+        const mask = Number(await this.redis.hget(hostStateKey(this.host), key) ?? 0)
+        if (((mask & bit) !== 0) === wanted) return
+      } catch {
+        return
+      }
+      if (Date.now() >= deadline) return
+      await new Promise((resolve) => setTimeout(resolve, SHARED_POLL_MS))
+    }
+  }
+
+  /** Whether a listed host other than this one holds `key` in Redis now; false while Redis is away. */
+  async heldElsewhere (key: string): Promise<boolean> {
+    try {
+      return await this.scripts.riptideHeldElsewhere(HOSTS_KEY, this.host, key, hostStateKey('')) === 1
+    } catch {
+      return false
+    }
   }
 
   // ---- The writer: this host's names to Redis.

@@ -167,7 +167,18 @@ export class ListenRegistry {
         this.finishPending(name, pending)
         return
       }
-      this.tryNext(name, pending)
+      // Hosts on Redis: this node's copy of what other hosts publish may not have the provider of
+      // the node that let the lock go yet; Redis has it (see accept).
+      const elsewhere = this.published.heldElsewhere?.(name)
+      if (elsewhere === undefined) {
+        this.tryNext(name, pending)
+        return
+      }
+      void elsewhere.then((held) => {
+        if (this.pending.get(name) !== pending) return // finished meanwhile, and the lock with it
+        if (held) this.finishPending(name, pending)
+        else this.tryNext(name, pending)
+      })
     })
   }
 
@@ -198,11 +209,13 @@ export class ListenRegistry {
     }, this.services.timeouts.get('listen.responseTimeout'))
   }
 
-  private finishPending (name: string, pending: Pending): void {
+  /** Ends a match; its lock goes at once, or once `shared` resolves. */
+  private finishPending (name: string, pending: Pending, shared?: Promise<void>): void {
     if (pending.timer !== null) clearTimeout(pending.timer)
     pending.timer = null
     if (this.pending.get(name) === pending) this.pending.delete(name)
-    this.services.locks.release(pending.lock)
+    if (shared === undefined) this.services.locks.release(pending.lock)
+    else void shared.then(() => this.services.locks.release(pending.lock))
   }
 
   private accept (socket: Socket, pattern: string, name: string): void {
@@ -216,8 +229,9 @@ export class ListenRegistry {
     }
     this.active.set(name, { socket, pattern })
     this.published.add(name)
-    // The lock goes only now, so that the node that takes it next sees the provider.
-    if (pending !== undefined && isCurrent) this.finishPending(name, pending)
+    // The lock goes only now, so that the node that takes it next sees the provider: on hosts
+    // joined by Redis, once Redis has it.
+    if (pending !== undefined && isCurrent) this.finishPending(name, pending, this.published.whenShared?.(name))
   }
 
   private reject (socket: Socket, pattern: string, name: string): void {

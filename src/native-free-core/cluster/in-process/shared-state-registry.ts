@@ -53,6 +53,10 @@ export interface OtherHosts {
   nodesWith (key: string): readonly string[]
   /** This worker set or cleared its own bit of `key`. */
   changed (key: string): void
+  /** Resolves once the shared service has `bit` (this worker's) of `key` as this host's table has it now. */
+  whenShared (key: string, bit: number): Promise<void>
+  /** Whether another host holds `key`, read from the shared service now. */
+  heldElsewhere (key: string): Promise<boolean>
   /** Started and stopped with the registries. */
   whenReady (): Promise<void>
   close (): Promise<void>
@@ -98,6 +102,14 @@ export class SharedStateRegistry implements StateRegistry {
   has (name: string): boolean {
     const key = this.prefix + name
     return this.table.get(key) !== null || this.otherHosts?.has(key) === true
+  }
+
+  whenShared (name: string): Promise<void> | undefined {
+    return this.otherHosts?.whenShared(this.prefix + name, 1 << this.index)
+  }
+
+  heldElsewhere (name: string): Promise<boolean> | undefined {
+    return this.otherHosts?.heldElsewhere(this.prefix + name)
   }
 
   getAll (): string[] {

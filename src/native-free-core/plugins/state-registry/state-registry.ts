@@ -27,6 +27,18 @@ export interface StateRegistry {
    * addresses workers without a name string per message.
    */
   workersWith? (name: string): number
+  /**
+   * Registries of hosts that share state through a service (Redis), where each host reads a copy
+   * that lags behind: resolves once `name`, as this node holds it now, is in the service, so that
+   * a node that reads the service after that finds it. Undefined where every node reads the same
+   * state (one process's workers share memory).
+   */
+  whenShared? (name: string): Promise<void> | undefined
+  /**
+   * The same registries: whether another host holds `name`, read from the service now rather
+   * than from this node's copy. Undefined where every node reads the same state.
+   */
+  heldElsewhere? (name: string): Promise<boolean> | undefined
 }
 
 /** Registries by topic name (e.g. `online-users`, `record-published`). */
