@@ -164,7 +164,8 @@ export class RedisStates implements OtherHosts {
   async whenShared (key: string, bit: number): Promise<void> {
     const wanted = ((this.local?.localMask(key) ?? 0) & bit) !== 0
     const deadline = Date.now() + SHARED_WAIT_MS
-    while (!this.closed) {
+    // Away, a command would wait in ioredis's queue for Redis to come back, past the deadline.
+    while (!this.closed && this.redis.status === 'ready') {
       try {
         const mask = Number(await this.redis.hget(hostStateKey(this.host), key) ?? 0)
         if (((mask & bit) !== 0) === wanted) return
