@@ -16,6 +16,10 @@
  * - `writer`: acknowledged setData to record `name`, `window` in flight, or
  *   `rate` per second on a fixed schedule (open loop; each write carries the
  *   time it was due, for the record subscribers' latency).
+ *
+ * Roles that subscribe or provide report `armed` only once the server has acknowledged every
+ * subscription: nothing is published into the void, and the warm-up is not spent subscribing
+ * (100,000 subscriptions take a server up to a second).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
@@ -74,12 +78,19 @@ async function run (job: LoadJob): Promise<LoadReport> {
     .then(() => { counting = true; bytes = -received() })
     .then(() => sleep(job.durationMs))
     .then(() => { counting = false; bytes += received() })
+  const fromParent = (): Promise<unknown> => new Promise((resolve) => parentPort?.once('message', resolve))
+  // Every job's warm-up and window begin together, when the main thread has heard `armed` from all.
+  const armed = (): Promise<unknown> => {
+    const begin = fromParent()
+    parentPort?.postMessage({ type: 'armed' })
+    return begin
+  }
   parentPort?.postMessage({ type: 'ready' })
-  await new Promise((resolve) => parentPort?.once('message', resolve))
+  await fromParent()
 
   if (job.role === 'record-subscribers') {
-    for (const client of protocolClients(clients, job.role)) {
-      client.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: [job.name], correlationId: 'r' })
+    // Armed once every subscription is acknowledged: the window measures deliveries, not subscribing.
+    await Promise.all(protocolClients(clients, job.role).map((client) => {
       client.onFrame = (frame) => {
         if (!counting) return
         for (const message of client.decode(frame)) {
@@ -88,11 +99,12 @@ async function run (job: LoadJob): Promise<LoadReport> {
           histogram.recordValue(Math.max(1, Math.round((now() - (JSON.parse(String(message.data)) as { t: number }).t) * 1000)))
         }
       }
-    }
-    parentPort?.postMessage({ type: 'armed' })
+      return client.request({ topic: TOPIC.RECORD, action: RECORD_ACTION.SUBSCRIBECREATEANDREAD, names: [job.name], correlationId: 'r' })
+    }))
+    await armed()
     await start()
   } else if (job.role === 'writer') {
-    parentPort?.postMessage({ type: 'armed' })
+    await armed()
     const measured = start()
     let running = true
     void measured.then(() => { running = false })
@@ -123,35 +135,34 @@ async function run (job: LoadJob): Promise<LoadReport> {
       write()
     })))
   } else if (job.role === 'subscribers' || job.role === 'provider') {
-    for (const client of clients) {
+    await Promise.all(clients.map((client, socket) => {
       if (job.role === 'subscribers') {
-        const index = clients.indexOf(client) + (job.topics === undefined ? 0 : job.count * Number(job.name.split('#')[1] ?? 0))
+        const index = socket + (job.topics === undefined ? 0 : job.count * Number(job.name.split('#')[1] ?? 0))
         const names = job.topics === undefined
           ? [job.name]
           : Array.from({ length: job.topics.size }, (_, i) => `${job.name.split('#')[0]}/${(index % job.topics!.groups) * job.topics!.size + i}`)
-        client.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names, correlationId: 's' })
         client.onMessage = (message) => {
           if (!counting || message.action !== EVENT_ACTION.EMIT || message.data === undefined) return
           count++
           histogram.recordValue(Math.max(1, Math.round((now() - Number(message.data)) * 1000)))
         }
-      } else {
-        if (client instanceof SocketIoClient) throw new Error('the provider role needs a deepstream protocol, not Socket.IO')
-        client.send({ topic: TOPIC.RPC, action: RPC_ACTION.PROVIDE, names: [job.name], correlationId: 'p' })
-        client.onMessage = (message) => {
-          if (message.action !== RPC_ACTION.REQUEST) return
-          client.send({ topic: TOPIC.RPC, action: RPC_ACTION.ACCEPT, name: job.name, correlationId: message.correlationId })
-          client.send({ topic: TOPIC.RPC, action: RPC_ACTION.RESPONSE, name: job.name, correlationId: message.correlationId, data: message.data })
-        }
+        return client.request({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names, correlationId: 's' })
       }
-    }
-    parentPort?.postMessage({ type: 'armed' })
+      if (client instanceof SocketIoClient) throw new Error('the provider role needs a deepstream protocol, not Socket.IO')
+      client.onMessage = (message) => {
+        if (message.action !== RPC_ACTION.REQUEST) return
+        client.send({ topic: TOPIC.RPC, action: RPC_ACTION.ACCEPT, name: job.name, correlationId: message.correlationId })
+        client.send({ topic: TOPIC.RPC, action: RPC_ACTION.RESPONSE, name: job.name, correlationId: message.correlationId, data: message.data })
+      }
+      return client.request({ topic: TOPIC.RPC, action: RPC_ACTION.PROVIDE, names: [job.name], correlationId: 'p' })
+    }))
+    // Armed once every subscription is acknowledged: the window measures deliveries, not subscribing.
+    await armed()
     await start()
   } else if (job.role === 'publisher') {
     const [publisher, echo] = [clients[0], await connect(job.port, protocol)]
-    echo.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [job.name], correlationId: 'e' })
-    await sleep(300)
-    parentPort?.postMessage({ type: 'armed' })
+    await echo.request({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [job.name], correlationId: 'e' })
+    await armed()
     const measured = start()
     let running = true
     void measured.then(() => { running = false })
@@ -182,7 +193,7 @@ async function run (job: LoadJob): Promise<LoadReport> {
     await measured
     await echo.close()
   } else {
-    parentPort?.postMessage({ type: 'armed' })
+    await armed()
     const measured = start()
     let running = true
     void measured.then(() => { running = false })

@@ -1,6 +1,7 @@
 /**
  * Runs load-worker jobs on threads of their own, together: every job logs
- * in, subscribers and providers arm first, then all start; each reports
+ * in and arms (subscribers and providers once the server has acknowledged
+ * their subscriptions), then all begin their warm-up at once; each reports
  * after its warm-up and measured window (see load-worker.ts).
  */
 import { readFileSync } from 'node:fs'
@@ -44,10 +45,12 @@ export async function runLoad (jobs: LoadJob[], pid: number | number[] = 0, onWi
     worker.on('message', listen)
   })))
   await stage('ready')
-  // Subscribers and providers first, so that nothing is published into the void.
+  // Subscribing jobs arm once their subscriptions are acknowledged; then all begin together, so
+  // that nothing is published into the void and every job's window is the same.
   const armed = stage('armed')
   for (const worker of workers) worker.postMessage('go')
   await armed
+  for (const worker of workers) worker.postMessage('begin')
   const done = Promise.all(workers.map((worker) => new Promise<LoadReport>((resolve, fail) => {
     worker.on('message', (message: { type: string, report?: LoadReport, error?: string }) => {
       if (message.type === 'done' && message.report !== undefined) resolve(message.report)

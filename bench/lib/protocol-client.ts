@@ -22,6 +22,8 @@ export class ProtocolClient {
   /** Bytes received in frames after login. */
   bytesReceived = 0
   private readonly outbox = new FrameQueue()
+  /** While set, every message goes here first (login, and requests awaiting their acknowledgement). */
+  private intercept: ((message: Message) => void) | null = null
 
   private constructor (private readonly ws: WebSocket, readonly protocol: WireProtocol) {}
 
@@ -30,23 +32,21 @@ export class ProtocolClient {
     const address = `ws://${host}:${port}${protocol === 'native' ? NATIVE_PATH : '/deepstream'}`
     const ws = new WebSocket(address, { perMessageDeflate: false })
     const client = new ProtocolClient(ws, protocol)
-    let step: ((message: Message) => void) | null = null
+    let loggedIn = false
     ws.on('message', (data: Buffer) => {
-      if (step === null) {
-        client.bytesReceived += data.byteLength
-        if (client.onFrame !== null) {
-          client.onFrame(data)
-          return
-        }
+      if (loggedIn) client.bytesReceived += data.byteLength
+      if (client.intercept === null && client.onFrame !== null) {
+        client.onFrame(data)
+        return
       }
       for (const message of client.decode(data)) {
-        if (step !== null) step(message)
+        if (client.intercept !== null) client.intercept(message)
         else client.onMessage(message)
       }
     })
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
     const expect = (match: (message: Message) => boolean, what: string): Promise<void> => new Promise((resolve, reject) => {
-      step = (message) => {
+      client.intercept = (message) => {
         if (match(message)) resolve()
         else reject(new Error(`${what}: unexpected ${JSON.stringify(message)}`))
       }
@@ -54,11 +54,37 @@ export class ProtocolClient {
     const accepted = expect((m) => m.topic === TOPIC.CONNECTION && m.action === CONNECTION_ACTION.ACCEPT, 'challenge')
     client.send({ topic: TOPIC.CONNECTION, action: CONNECTION_ACTION.CHALLENGE, url: address, protocolVersion: protocol === 'native' ? NATIVE_PROTOCOL_VERSION : undefined })
     await accepted
-    const loggedIn = expect((m) => m.topic === TOPIC.AUTH && m.action === AUTH_ACTION.AUTH_SUCCESSFUL, 'login')
+    const authenticated = expect((m) => m.topic === TOPIC.AUTH && m.action === AUTH_ACTION.AUTH_SUCCESSFUL, 'login')
     client.send({ topic: TOPIC.AUTH, action: AUTH_ACTION.REQUEST, data: JSON.stringify(auth) })
-    await loggedIn
-    step = null
+    await authenticated
+    client.intercept = null
+    loggedIn = true
     return client
+  }
+
+  /**
+   * Sends `message` (a subscription, a provide: anything the server acknowledges by its
+   * correlation id) and resolves on that acknowledgement; any other reply with its correlation id
+   * (a denial, an error) rejects. Messages that arrive meanwhile go to `onMessage`; frames are
+   * decoded for the wait, whatever `onFrame` says. One request at a time.
+   */
+  request (message: Message & { correlationId: string }, timeoutMs = 30_000): Promise<void> {
+    if (this.intercept !== null) return Promise.reject(new Error('a request is already waiting for its acknowledgement'))
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clearTimeout(timer)
+        this.intercept = null
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      const timer = setTimeout(() => done(new Error(`no acknowledgement of ${JSON.stringify(message)} within ${timeoutMs} ms`)), timeoutMs)
+      this.intercept = (reply) => {
+        if (reply.correlationId !== message.correlationId) this.onMessage(reply)
+        else if (reply.isAck === true) done()
+        else done(new Error(`${JSON.stringify(message)} refused: ${JSON.stringify(reply)}`))
+      }
+      this.send(message)
+    })
   }
 
   /** Every message of a frame. */

@@ -33,6 +33,14 @@ export class SocketIoClient {
     else throw new Error(`the Socket.IO bench client sends event subscriptions and emits only, not topic ${message.topic} action ${message.action}`)
   }
 
+  /** A subscription, resolved once the server has joined the rooms (its acknowledgement). */
+  async request (message: Message, timeoutMs = 30_000): Promise<void> {
+    if (message.topic !== TOPIC.EVENT || message.action !== EVENT_ACTION.SUBSCRIBE) {
+      throw new Error(`the Socket.IO bench client requests event subscriptions only, not topic ${message.topic} action ${message.action}`)
+    }
+    await this.socket.timeout(timeoutMs).emitWithAck('sub', message.names ?? [])
+  }
+
   close (): Promise<void> {
     this.socket.close()
     return Promise.resolve()
