@@ -71,6 +71,28 @@ describe('shared memory across two workers', () => {
     await Promise.all([w0.node.close(), w1.node.close()])
   })
 
+  it('reads a name\'s workers again once any worker changes the table, however often it was read before', async () => {
+    const shared = memory()
+    const w0 = worker(shared, 0)
+    const w1 = worker(shared, 1)
+    const r0 = w0.states.getStateRegistry('users')
+    const r1 = w1.states.getStateRegistry('users')
+    for (let i = 0; i < 3; i++) expect(r0.workersWith('ada')).toBe(0)
+    r1.add('ada')
+    expect(r0.workersWith('ada')).toBe(0b10)
+    expect(r0.has('ada')).toBe(true)
+    // A change to another registry's name moves the same table on.
+    w1.states.getStateRegistry('other').add('bob')
+    expect(r0.workersWith('ada')).toBe(0b10)
+    r1.remove('ada')
+    expect(r0.workersWith('ada')).toBe(0)
+    expect(r0.has('ada')).toBe(false)
+    r0.add('ada')
+    expect(r1.workersWith('ada')).toBe(0b01)
+    expect(r0.workersWith('ada')).toBe(0)
+    await Promise.all([w0.node.close(), w1.node.close()])
+  })
+
   it('sends a name\'s messages only to the workers that have subscribers of it', async () => {
     const shared = memory()
     const w0 = worker(shared, 0)

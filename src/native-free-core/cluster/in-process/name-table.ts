@@ -23,7 +23,7 @@
  * and retry meanwhile; their reads are bounds-checked, so a torn read only
  * costs a retry.
  */
-import { acquire, beginWrite, endWrite, readConsistent, release, releaseIfHeldBy } from './atomics.js'
+import { acquire, beginWrite, endWrite, load, readConsistent, release, releaseIfHeldBy } from './atomics.js'
 
 const HEADER_BYTES = 64
 const LOCK = 0
@@ -144,6 +144,14 @@ export class SharedNameTable {
     const { bytes, scratch } = this
     for (let i = 0; i < length; i++) if (bytes[start + i] !== scratch[i]) return false
     return true
+  }
+
+  /**
+   * A count that moves on whenever any entry changes (odd while a change is under way): a value
+   * read while it stood still may be used again until it moves.
+   */
+  changes (): number {
+    return load(this.ints, SEQ)
   }
 
   /** The entry for `name`, or null when it is absent or its value is 0. */

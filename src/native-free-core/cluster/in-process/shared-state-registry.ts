@@ -62,8 +62,14 @@ export interface OtherHosts {
   close (): Promise<void>
 }
 
+/** Names whose table values a registry keeps between changes of the table (see valueOf). */
+const VALUES_KEPT = 65536
+
 export class SharedStateRegistry implements StateRegistry {
   private readonly counts = new RefCounts()
+  /** Table values read since the table last changed, by name, and the change count they were read at. */
+  private readonly values = new Map<string, number>()
+  private valuesAt = -1
   private readonly known: Set<string>
   private readonly added: StateListener[] = []
   private readonly removed: StateListener[] = []
@@ -100,8 +106,27 @@ export class SharedStateRegistry implements StateRegistry {
   }
 
   has (name: string): boolean {
-    const key = this.prefix + name
-    return this.table.get(key) !== null || this.otherHosts?.has(key) === true
+    return this.valueOf(name) !== 0 || this.otherHosts?.has(this.prefix + name) === true
+  }
+
+  /**
+   * The table's value of `name` (its bitmask of workers; 0: absent). Publishing asks it for every
+   * message, and subscriptions change far less often than messages go out: a value is read from
+   * the table once per name until any entry of the table changes.
+   */
+  private valueOf (name: string): number {
+    const at = this.table.changes()
+    if (at !== this.valuesAt) {
+      this.values.clear()
+      this.valuesAt = at
+    }
+    let value = this.values.get(name)
+    if (value === undefined) {
+      value = this.table.get(this.prefix + name)?.value ?? 0
+      // Kept only if no change was under way or happened meanwhile.
+      if ((at & 1) === 0 && this.table.changes() === at && this.values.size < VALUES_KEPT) this.values.set(name, value)
+    }
+    return value
   }
 
   whenShared (name: string): Promise<void> | undefined {
@@ -121,7 +146,7 @@ export class SharedStateRegistry implements StateRegistry {
   }
 
   workersWith (name: string): number {
-    return (this.table.get(this.prefix + name)?.value ?? 0) & ~(1 << this.index)
+    return this.valueOf(name) & ~(1 << this.index)
   }
 
   nodesWith (name: string): readonly string[] {
