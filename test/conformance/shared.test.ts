@@ -137,6 +137,44 @@ describe('shared memory across two workers', () => {
     await Promise.all([w0.node.close(), w1.node.close()])
   })
 
+  it('passes a fence once the other worker has handled what was sent before it', async () => {
+    const shared = memory(3)
+    const w0 = worker(shared, 0)
+    const w1 = worker(shared, 1)
+    const w2 = worker(shared, 2)
+    const received: number[] = []
+    w1.node.subscribe('numbers', (message) => received.push(message.version ?? -1))
+    for (let i = 0; i < 300; i++) w0.node.sendDirect('test/1', 'numbers', { topic: 4, action: 2, name: 'n', version: i })
+    const seenAtFence: number[] = []
+    // One question per worker and iteration, shared by the fences asked for in it.
+    const fences = [w0.node.fence(0b110), w0.node.fence(0b010)]
+    await Promise.all(fences.map(async (fence) => { await fence; seenAtFence.push(received.length) }))
+    expect(seenAtFence).toEqual([300, 300])
+    // Nothing to wait for: no bit but its own, or only a dead worker's.
+    expect(w0.node.fence(0b001)).toBeNull()
+    WorkerTable.attach(shared.workers).setState(2, WORKER_STATE.DEAD)
+    expect(w0.node.fence(0b100)).toBeNull()
+    await Promise.all([w0.node.close(), w1.node.close(), w2.node.close()])
+  })
+
+  it('gives up on a fence whose worker does not answer, or dies before it does', async () => {
+    const shared = memory(3)
+    const w0 = worker(shared, 0)
+    // Workers 1 and 2 are marked serving, but nothing reads their rings.
+    const silent = w0.node.fence(0b010)
+    const dying = w0.node.fence(0b100)
+    expect(silent).not.toBeNull()
+    expect(dying).not.toBeNull()
+    await new Promise((resolve) => setImmediate(resolve)) // the questions are written
+    WorkerTable.attach(shared.workers).setState(2, WORKER_STATE.DEAD)
+    // The backstop, once a second, lets go of a dead worker's fences, and of any older than a
+    // second (this test's time limit is what fails when it does not).
+    await Promise.all([dying, silent])
+    const after = w0.node.fence(0b010)
+    await w0.node.close() // ... and closing lets go of the rest
+    await after
+  })
+
   it('leads with the lowest live worker and hears about workers starting and dying', async () => {
     const shared = memory(3)
     const { node } = worker(shared, 1)

@@ -14,6 +14,12 @@
  *   frame sent to it);
  * - a socket joins or leaves a topic only after the publishes waiting are handed to the adapter
  *   (`flushPublishes`), so a membership change applies to what is published after it.
+ *
+ * Across sockets there is no such order: uWS keeps a published frame in its topic tree until its
+ * loop drains the tree (before and after each poll), while a frame sent to a socket is written at
+ * once. What must reach one socket only after another socket was handed a publish (a write's
+ * acknowledgement, after the update to the record's other subscribers) waits for
+ * `afterPublishesWritten`.
  */
 import type { TopicHub, TransportTopics } from './transport.js'
 
@@ -34,6 +40,8 @@ interface Publish {
 let sockets: FlushableSocket[] = []
 let publishes: Publish[] = []
 let immediate = false
+/** Waiting for the publishes handed to the adapter this iteration to be written. */
+let awaitingWrite: Array<() => void> = []
 
 function schedule (): void {
   if (immediate) return
@@ -44,6 +52,27 @@ function schedule (): void {
 function atEndOfIteration (): void {
   immediate = false
   flushTurn()
+  if (awaitingWrite.length === 0) return
+  // uWS drains its topic tree before the next poll (its check handle runs before Node's
+  // immediates, so not after this one): by the next iteration's immediates, what was handed to it
+  // here is written. What the waits send then (an acknowledgement) leaves in that same iteration:
+  // the flush is the immediate after, and the waits' continuations run in between, as microtasks.
+  const waiting = awaitingWrite
+  awaitingWrite = []
+  setImmediate(() => { for (const resolve of waiting) resolve() })
+  immediate = true
+  setImmediate(atEndOfIteration)
+}
+
+/**
+ * Resolves once everything published so far has been written to its topics' members: in the next
+ * event-loop iteration, whose output it can still join.
+ */
+export function afterPublishesWritten (): Promise<void> {
+  return new Promise((resolve) => {
+    awaitingWrite.push(resolve)
+    schedule()
+  })
 }
 
 /** `socket` has queued frames: they go out with this iteration's. */

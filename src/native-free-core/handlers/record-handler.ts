@@ -47,6 +47,8 @@ interface QueuedWrite {
   readonly upsert: boolean
   permitted: boolean | null
   refused: WriteRefused | null
+  /** Once its update has been written to the record's other subscribers (asked for with the publish). */
+  delivered: Promise<void> | null
 }
 
 export class RecordHandler implements TopicHandler {
@@ -221,7 +223,7 @@ export class RecordHandler implements TopicHandler {
       sendInvalid(socket, message, 'record data must be an object or an array')
       return
     }
-    const write: QueuedWrite = { socket, message, value, isPatch, upsert, permitted: null, refused: null }
+    const write: QueuedWrite = { socket, message, value, isPatch, upsert, permitted: null, refused: null, delivered: null }
     try {
       if (upsert && this.store.isHotPath(name)) {
         await this.hotPathWrite(socket, message, name, value, isPatch)
@@ -230,7 +232,7 @@ export class RecordHandler implements TopicHandler {
       // Queued at once, before any await, so that a read this client sends next waits for it.
       await this.queues.batch(name, 'write', write, (writes) => this.store.exclusively(name, () => this.applyWrites(name, writes)))
       if (write.refused !== null) throw write.refused
-      if (write.permitted !== false) await this.acknowledge(socket, message, name)
+      if (write.permitted !== false) await this.acknowledge(socket, message, name, write.delivered)
     } catch (error) {
       if (write.permitted === false) return // denied, and told so; the batch's failure is not its own
       if (error instanceof WriteRefused) socket.send(error.reply)
@@ -241,11 +243,14 @@ export class RecordHandler implements TopicHandler {
   /**
    * WRITE_ACKNOWLEDGEMENT to a writer that asked for one, once the write is
    * durable (outside the record's queue, so later writes need not wait for
-   * the flush); success is silent otherwise.
+   * the flush) and its update has been written to the record's other
+   * subscribers (`delivered`: as deepstream, which sends the update before
+   * the ack); success is silent otherwise.
    */
-  private async acknowledge (socket: Socket, message: Message, name: string): Promise<void> {
+  private async acknowledge (socket: Socket, message: Message, name: string, delivered: Promise<void> | null): Promise<void> {
     if (message.isWriteAck !== true) return
     await this.store.durable(name)
+    if (delivered !== null) await delivered
     socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId: message.correlationId, isWriteAck: true })
   }
 
@@ -271,7 +276,7 @@ export class RecordHandler implements TopicHandler {
         ? { version: guess, data: null }
         : versionOnly ? await this.currentVersion(name) : await this.store.load(name)
       let state = current
-      const updates: Array<{ update: Message, sender: Socket }> = []
+      const updates: Array<{ update: Message, write: QueuedWrite }> = []
       for (const write of writes) {
         write.refused = null
         // Checked once per write, however often the batch is decided again.
@@ -283,7 +288,7 @@ export class RecordHandler implements TopicHandler {
         try {
           const decided = this.decideWrite(write.message, name, state, write.value, write.isPatch, write.upsert)
           state = { version: decided.version, data: decided.data }
-          updates.push({ update: decided.update, sender: write.socket })
+          updates.push({ update: decided.update, write })
         } catch (error) {
           if (!(error instanceof WriteRefused)) throw error
           write.refused = error
@@ -293,7 +298,11 @@ export class RecordHandler implements TopicHandler {
       if (state === current || state === null) return // every write was refused
       if (await this.store.writeIfVersion(name, current?.version ?? -1, state.version, state.data)) {
         this.known.set(name, state.version)
-        for (const { update, sender } of updates) this.subscriptions.publish(name, update, sender)
+        for (const { update, write } of updates) {
+          this.subscriptions.publish(name, update, write.socket)
+          // Asked now, so that the wait overlaps the flush the ack waits for anyway.
+          if (write.message.isWriteAck === true) write.delivered = this.whenDelivered(name, write.socket)
+        }
         return
       }
       this.known.forget(name)
@@ -376,7 +385,11 @@ export class RecordHandler implements TopicHandler {
     })
     if (!written) return
     this.subscriptions.publish(name, { topic: TOPIC.RECORD, action: RECORD_ACTION.UPDATE, name, version: 0, data: message.data, isWriteAck: false }, socket)
-    await this.acknowledge(socket, message, name)
+    await this.acknowledge(socket, message, name, message.isWriteAck === true ? this.whenDelivered(name, socket) : null)
+  }
+
+  private whenDelivered (name: string, sender: Socket): Promise<void> | null {
+    return this.subscriptions.whenDelivered?.(name, sender) ?? null
   }
 
   private async delete (socket: Socket, message: Message): Promise<void> {

@@ -17,6 +17,8 @@ import { WorkerTable } from './worker-table.js'
 import type { SharedMemory } from './shared-memory.js'
 import { ownerOf } from './shared-memory.js'
 import { decodeEnvelope, encodeEnvelope, SUPERVISOR } from '../envelope-codec.js'
+import { controlMessage, readControl } from '../control.js'
+import { afterPublishesWritten } from '../../connection/turn-output.js'
 import { frameClock } from '../../protocol/frame-clock.js'
 import { errorStack } from '../../errors.js'
 
@@ -46,6 +48,20 @@ const DRAIN_BATCH = 512
  * records that no signal announced: a bound, not a poll rate.
  */
 const WAIT_MS = 1000
+/** A fence's question and its answer; each carries the fence's number in a count control. */
+const FENCE = 'cluster/fence'
+const FENCE_PASSED = 'cluster/fence/passed'
+/** How long a fence waits for its worker's answer; the backstop gives up on it after that. */
+const FENCE_LIMIT_MS = 1000
+
+/** A fence to one worker (see `fence`). */
+interface Fence {
+  readonly id: number
+  readonly target: number
+  readonly passed: Promise<void>
+  pass: () => void
+  sentAt: number
+}
 
 export class WorkerClusterNode implements ClusterNode {
   readonly description: string
@@ -62,6 +78,12 @@ export class WorkerClusterNode implements ClusterNode {
   private readonly names: string[]
   /** Receivers written to this iteration and not yet signalled: one signal each at its end. */
   private readonly unsignalled = new Set<number>()
+  /** Fences asked for this iteration, by receiver: written at its end, after all it sent. */
+  private readonly gathering = new Map<number, Fence>()
+  /** Fences written and not yet answered, by number. */
+  private readonly unanswered = new Map<number, Fence>()
+  private nextFence = 1
+  private endOfIteration = false
 
   constructor (shared: SharedMemory, protected readonly index: number, protected readonly base: string, protected readonly logger: Logger, description?: string) {
     const owner = ownerOf(index)
@@ -70,6 +92,8 @@ export class WorkerClusterNode implements ClusterNode {
     this.serverName = workerName(base, index)
     this.names = this.rings.map((_ring, worker) => workerName(base, worker))
     this.description = description ?? `in-process cluster node, worker ${index} of ${this.rings.length}`
+    this.handlers.set(FENCE, (message, from) => this.passFence(message, from))
+    this.handlers.set(FENCE_PASSED, (message) => this.fencePassed(message))
   }
 
   async whenReady (): Promise<void> {
@@ -77,7 +101,10 @@ export class WorkerClusterNode implements ClusterNode {
     // The receive loop sleeps without a timeout: in Node a waitAsync with one posts a delayed task,
     // which costs a wake-up of this thread's loop and a timer per wait. One timer bounds them all.
     const ring = this.rings[this.index]
-    this.backstop = setInterval(() => { if (ring.pending) ring.wake() }, WAIT_MS)
+    this.backstop = setInterval(() => {
+      if (ring.pending) ring.wake()
+      if (this.unanswered.size > 0) this.giveUpOnFences()
+    }, WAIT_MS)
     this.backstop.unref()
   }
 
@@ -115,12 +142,15 @@ export class WorkerClusterNode implements ClusterNode {
   private deliver (targets: number[], channel: string, message: Message, frames?: EncodedFrames): void {
     if (targets.length === 0 || this.closed) return
     const bytes = encodeEnvelope(channel, this.index, message, frameClock.receivedAt, frames)
-    for (const target of targets) {
-      const queue = this.backlog.get(target)
-      if (queue !== undefined) queue.push(bytes.slice())
-      else if (this.rings[target].tryWrite(bytes, false)) this.signalLater(target)
-      else this.holdBack(target, bytes.slice())
-    }
+    for (const target of targets) this.write(target, bytes)
+  }
+
+  /** Writes an envelope to a receiver's ring, or behind its backlog; `bytes` may be reused after. */
+  private write (target: number, bytes: Uint8Array): void {
+    const queue = this.backlog.get(target)
+    if (queue !== undefined) queue.push(bytes.slice())
+    else if (this.rings[target].tryWrite(bytes, false)) this.signalLater(target)
+    else this.holdBack(target, bytes.slice())
   }
 
   /**
@@ -129,13 +159,95 @@ export class WorkerClusterNode implements ClusterNode {
    * receiver's wake-up is a futex call, worth one per iteration rather than one per message.
    */
   private signalLater (target: number): void {
-    if (this.unsignalled.size === 0) setImmediate(() => this.signalAll())
     this.unsignalled.add(target)
+    this.atEndOfIteration()
   }
 
-  private signalAll (): void {
+  private atEndOfIteration (): void {
+    if (this.endOfIteration) return
+    this.endOfIteration = true
+    setImmediate(() => this.endIteration())
+  }
+
+  private endIteration (): void {
+    this.endOfIteration = false
+    if (this.gathering.size > 0) this.writeFences()
     for (const target of this.unsignalled) this.rings[target].signalConsumer()
     this.unsignalled.clear()
+  }
+
+  /**
+   * A fence is a question sent behind everything this worker sent a receiver: the receiver's ring
+   * is read in order, so by the time it reads the question it has handled the messages before
+   * it; it answers once its publishes are written (turn-output.ts). The fences asked for in one
+   * iteration share one question per receiver, written at the iteration's end.
+   */
+  fence (mask: number): Promise<void> | null {
+    let waits: Array<Promise<void>> | null = null
+    for (let target = 0; target < this.rings.length; target++) {
+      if ((mask & (1 << target)) === 0 || target === this.index || this.closed || !this.workers.isAlive(target)) continue
+      let fence = this.gathering.get(target)
+      if (fence === undefined) {
+        let pass!: () => void
+        const passed = new Promise<void>((resolve) => { pass = resolve })
+        fence = { id: this.nextFence++, target, passed, pass, sentAt: 0 }
+        this.gathering.set(target, fence)
+        this.atEndOfIteration()
+      }
+      (waits ??= []).push(fence.passed)
+    }
+    if (waits === null) return null
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined)
+  }
+
+  private writeFences (): void {
+    const now = performance.now()
+    for (const fence of this.gathering.values()) {
+      if (this.closed || !this.workers.isAlive(fence.target)) {
+        fence.pass()
+        continue
+      }
+      fence.sentAt = now
+      this.unanswered.set(fence.id, fence)
+      this.write(fence.target, encodeEnvelope(FENCE, this.index, controlMessage({ kind: 'count', value: fence.id }), 0))
+    }
+    this.gathering.clear()
+  }
+
+  /** Another worker's fence: answered once what this worker published so far is written. */
+  private passFence (message: Message, from: string): void {
+    const control = readControl(message)
+    const sender = workerIndexOf(from)
+    if (control?.kind !== 'count' || sender < 0 || sender >= this.rings.length) return
+    void afterPublishesWritten().then(() => {
+      if (!this.workers.isAlive(sender)) return
+      this.deliver([sender], FENCE_PASSED, controlMessage(control))
+      // Signalled now, not at the end of the iteration: a write's acknowledgement waits for it.
+      if (this.unsignalled.delete(sender)) this.rings[sender].signalConsumer()
+    })
+  }
+
+  private fencePassed (message: Message): void {
+    const control = readControl(message)
+    if (control?.kind !== 'count') return
+    const fence = this.unanswered.get(control.value)
+    if (fence === undefined) return
+    this.unanswered.delete(control.value)
+    fence.pass()
+  }
+
+  /** Lets go of the fences of workers that died or have not answered in time (from the backstop). */
+  private giveUpOnFences (): void {
+    const now = performance.now()
+    const late = new Set<number>()
+    for (const fence of this.unanswered.values()) {
+      const alive = this.workers.isAlive(fence.target)
+      if (alive && now - fence.sentAt < FENCE_LIMIT_MS) continue
+      if (alive) late.add(fence.target)
+      this.unanswered.delete(fence.id)
+      fence.pass()
+    }
+    for (const target of late) this.logger.warn('CLUSTER_FENCE_LATE', `worker ${target} has not confirmed within ${FENCE_LIMIT_MS} ms that it delivered record updates; acknowledging the writes anyway`)
   }
 
   /** Starts a queue for a full receiver and pumps it until it is empty or the receiver is gone. */
@@ -180,6 +292,9 @@ export class WorkerClusterNode implements ClusterNode {
   async close (): Promise<void> {
     this.closed = true
     if (this.backstop !== null) clearInterval(this.backstop)
+    for (const fence of [...this.gathering.values(), ...this.unanswered.values()]) fence.pass()
+    this.gathering.clear()
+    this.unanswered.clear()
     // Wake the receive loop so it sees `closed` at once.
     this.rings[this.index].wake()
     await this.receiving

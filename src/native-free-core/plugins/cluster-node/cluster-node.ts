@@ -43,6 +43,15 @@ export interface ClusterNode extends Plugin {
    */
   deliverPending? (): void
   /**
+   * The in-process node: resolves once the worker threads whose bits are set in `mask` (this one
+   * and gone ones left out) have handled what this worker sent them so far, and their sockets have
+   * been written what that published (a write is acknowledged after its update reached the
+   * record's subscribers on every worker). Null when no such worker is left. A worker that has not
+   * answered within about a second is given up on, so a stuck or dying worker delays, never
+   * blocks.
+   */
+  fence? (mask: number): Promise<void> | null
+  /**
    * Cluster nodes that span hosts (the Redis node): this node has local subscribers of `name` on
    * the subscription channel `channel` (`watching`), or no longer has any. While it watches, what
    * other hosts publish about `name` on `channel` reaches this node's handler of `channel`.

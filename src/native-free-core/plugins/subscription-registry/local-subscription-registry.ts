@@ -6,7 +6,7 @@ import type { Monitoring } from '../monitoring/monitoring.js'
 import type { Socket } from '../../connection/socket.js'
 import { CODEC_COUNT, type Codec, type Message } from '../../protocol/message.js'
 import type { TopicHub, TransportTopics } from '../../connection/transport.js'
-import { flushPublishes, queuePublish } from '../../connection/turn-output.js'
+import { afterPublishesWritten, flushPublishes, queuePublish } from '../../connection/turn-output.js'
 import { SimplePlugin } from '../plugin.js'
 
 const EMPTY: ReadonlySet<Socket> = new Set()
@@ -136,6 +136,16 @@ export class LocalSubscriptionRegistry implements SubscriptionRegistry {
     } finally {
       this.frames.fill(undefined)
     }
+  }
+
+  whenDelivered (name: string, sender: Socket | null): Promise<void> | null {
+    // Other workers: a fence behind the updates sent them. This worker: what this iteration
+    // publishes and queues is written by the next (turn-output.ts).
+    const others = this.cluster.fence !== undefined && this.state.workersWith !== undefined ? this.cluster.fence(this.state.workersWith(name)) : null
+    const subscribers = this.byName.get(name)
+    if (subscribers === undefined || subscribers.all.size === (sender !== null && subscribers.all.has(sender) ? 1 : 0)) return others
+    const here = afterPublishesWritten()
+    return others === null ? here : Promise.all([here, others]).then(() => undefined)
   }
 
   /** To the other nodes holding `name`: by worker bitmask in process, by name otherwise, to all when unknown. */

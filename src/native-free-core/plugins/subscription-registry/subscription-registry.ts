@@ -45,6 +45,14 @@ export interface SubscriptionRegistry {
    * Returns the local deliveries.
    */
   publish (name: string, message: Message, sender: Socket | null): number
+  /**
+   * Resolves once what was published about `name` so far has been written to its subscribers
+   * other than `sender`, on this node and on the other worker threads of its process; null when
+   * there is nothing to wait for. A write's acknowledgement waits for it, so that the writer never
+   * hears of its write before the record's other subscribers are sent its update. Optional: a
+   * registry without it acknowledges at once.
+   */
+  whenDelivered? (name: string, sender: Socket | null): Promise<void> | null
   setListener (listener: SubscriptionListener): void
 }
 
