@@ -209,7 +209,7 @@ export class WorkerClusterNode implements ClusterNode {
       }
       fence.sentAt = now
       this.unanswered.set(fence.id, fence)
-      this.write(fence.target, encodeEnvelope(FENCE, this.index, controlMessage({ kind: 'count', value: fence.id }), 0))
+      this.deliver([fence.target], FENCE, controlMessage({ kind: 'count', value: fence.id }))
     }
     this.gathering.clear()
   }
