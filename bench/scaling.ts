@@ -1,155 +1,116 @@
 /**
- * Worker scaling: the same load against a server with 1 worker and with N
- * (all cores), in one run, printed as a ratio.
+ * What a second worker costs and buys: the workloads of `npm run bench` against riptide with 1
+ * worker and with N (all cores by default), in one run.
  *
  *   npm run bench:scaling [-- --seconds 5 --workers 2]
  *
- * 1. Event fan-out: 200 subscriber sockets on one event name, 2 publishers,
- *    each keeping 32 events in flight (an event leaves flight when the
- *    publisher's own sentinel subscriber has it). Counts deliveries/s over
- *    all subscribers.
- * 2. Acknowledged record writes (LMDB, durable): 8 sockets x 32 setData in
- *    flight over 1,000 records each.
+ * Beside each rate it prints the server's CPU per message, split into user and system time, and
+ * its context switches per message: every voluntary switch is a thread going to sleep because it
+ * ran out of work, and the wake-up that follows costs system time in the thread that wakes it.
+ * A worker that is not kept busy pays those per message instead of per batch of messages.
  *
- * Each server runs in its own process through the CLI; the load generator is
- * this one thread, and it shares the machine's cores with the server.
+ * Each server runs through the CLI in its own process and serves the workloads one after another
+ * (warming up as `npm run bench` does); the load generator runs in this process and shares the
+ * machine's cores with the server.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { spawnServer, stopServer } from './lib/child-server.js'
-import { ProtocolClient } from './lib/protocol-client.js'
-import { closedLoop } from './lib/closed-loop.js'
-import { EVENT_ACTION, RECORD_ACTION, TOPIC } from '../src/native-free-core/protocol/constants.js'
-import { encodeProtobuf } from '../src/native-free-core/protocol/protobuf-codec.js'
-import { cpuSeconds } from './lib/load.js'
+import { startRiptide, type Target } from './lib/targets.js'
+import { processCounters, runLoad, type ProcessCounters } from './lib/load.js'
+import { ACKED_WRITES, FAN_OUT_1000, fanOut100, jobsFor, measuredReports, RECORD_UPDATES, RPC, type Workload } from './lib/workloads.js'
+import { cannon, CASES } from './http.js'
 import { saveResults } from './lib/report.js'
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     workers: { type: 'string', default: String(availableParallelism()) },
-    subscribers: { type: 'string', default: '200' },
   },
 })
 const SECONDS = Number(args.seconds)
 const MANY = Number(args.workers)
-const SUBSCRIBERS = Number(args.subscribers)
-const PUBLISHERS = 2
-const WINDOW = 32
-const WARM_UP_MS = 1000
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+interface Figures { perSecond: number, userMicros: number, systemMicros: number, switches: number }
 
-/** Runs `tick` until told to stop; counts only inside the measured window. */
-function window (): { counting: () => boolean, done: Promise<void> } {
-  let counting = false
-  const done = (async () => {
-    await sleep(WARM_UP_MS)
-    counting = true
-    await sleep(SECONDS * 1000)
-    counting = false
-  })()
-  return { counting: () => counting, done }
-}
+/** A measure: runs its load against `target` and returns how many messages it counted, with the server's counters over exactly that window. */
+type Measure = (target: Target) => Promise<{ count: number, counters: ProcessCounters }>
 
-async function fanOut (port: number): Promise<number> {
-  let delivered = 0
-  const measure = window()
-  // Subscribers: raw clients that count frames without decoding them.
-  const subscribers = await Promise.all(Array.from({ length: SUBSCRIBERS }, async () => {
-    const client = await ProtocolClient.login(port)
-    client.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: ['fan'], correlationId: 's' })
-    client.onFrame = () => { if (measure.counting()) delivered++ }
-    return client
-  }))
-  const publishers = await Promise.all(Array.from({ length: PUBLISHERS }, async (_, index) => {
-    const publisher = await ProtocolClient.login(port)
-    const sentinel = await ProtocolClient.login(port)
-    sentinel.send({ topic: TOPIC.EVENT, action: EVENT_ACTION.SUBSCRIBE, names: [`fan-${index}`], correlationId: 's' })
-    return { publisher, sentinel, name: `fan-${index}` }
-  }))
-  await sleep(300)
-  let running = true
-  await Promise.all(publishers.map(async ({ publisher, sentinel, name }) => {
-    // The event goes to "fan" (every subscriber) and a marker to this publisher's sentinel.
-    const event = encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name: 'fan', data: '"tick"' })
-    const marker = encodeProtobuf({ topic: TOPIC.EVENT, action: EVENT_ACTION.EMIT, name, data: '"m"' })
-    let inFlight = 0
-    await new Promise<void>((resolve) => {
-      const pump = (): void => {
-        while (running && inFlight < WINDOW) {
-          inFlight++
-          publisher.sendFrame(event)
-          publisher.sendFrame(marker)
-        }
-        if (!running && inFlight === 0) resolve()
-      }
-      sentinel.onFrame = () => { inFlight--; pump() }
-      pump()
-    })
-  }).concat([measure.done.then(() => { running = false })]))
-  await Promise.all([...subscribers, ...publishers.flatMap((p) => [p.publisher, p.sentinel])].map((client) => client.close()))
-  return delivered / SECONDS
-}
-
-async function recordWrites (port: number): Promise<number> {
-  const clients = await Promise.all(Array.from({ length: 8 }, () => ProtocolClient.login(port)))
-  const data = JSON.stringify({ title: 'scaling', body: 'x'.repeat(160) })
-  const { perSecond } = await closedLoop(clients, { depth: 32, warmupMs: WARM_UP_MS, seconds: SECONDS }, (socket, sequence) => ({
-    topic: TOPIC.RECORD, action: RECORD_ACTION.CREATEANDUPDATE, name: `scaling/${socket}/${sequence % 1000}`, version: -1, data, isWriteAck: true, correlationId: String(sequence),
-  }), (message) => message.action === RECORD_ACTION.WRITE_ACKNOWLEDGEMENT)
-  await Promise.all(clients.map((client) => client.close()))
-  return perSecond
-}
-
-interface Phase { perSecond: number, serverCores: number, generatorCores: number }
-
-/** Runs a load phase and reports its rate with the cores the server and this generator kept busy. */
-async function phase (serverPid: number, run: () => Promise<number>): Promise<Phase> {
-  const serverBefore = cpuSeconds(serverPid)
-  const generatorBefore = process.cpuUsage()
-  const started = performance.now()
-  const perSecond = await run()
-  const elapsed = (performance.now() - started) / 1000
-  const generator = process.cpuUsage(generatorBefore)
+function figures (count: number, counters: ProcessCounters): Figures {
   return {
-    perSecond,
-    serverCores: (cpuSeconds(serverPid) - serverBefore) / elapsed,
-    generatorCores: (generator.user + generator.system) / 1e6 / elapsed,
+    perSecond: count / SECONDS,
+    userMicros: (counters.user * 1e6) / count,
+    systemMicros: (counters.system * 1e6) / count,
+    switches: counters.switches / count,
   }
 }
 
-async function measure (workers: number, work: string): Promise<{ deliveries: Phase, writes: Phase }> {
-  const dir = join(work, `w${workers}`)
-  mkdirSync(dir)
-  const config = join(dir, 'config.yml')
-  writeFileSync(config, `logLevel: INFO\ncache: { type: lmdb, options: { path: ${JSON.stringify(join(dir, 'data'))} } }\nstorage: { type: none }\n`)
-  const server = await spawnServer(config, ['--workers', String(workers)])
+function difference (after: ProcessCounters, before: ProcessCounters): ProcessCounters {
+  return { user: after.user - before.user, system: after.system - before.system, switches: after.switches - before.switches }
+}
+
+function loadMeasure (workload: Workload): Measure {
+  return async (target) => {
+    let before: ProcessCounters | null = null
+    let counters: ProcessCounters | null = null
+    const run = await runLoad(jobsFor(workload, `scaling-${Date.now()}`, target.port, SECONDS), 0, async (edge) => {
+      if (edge === 'start') before = processCounters(target.pid)
+      else counters = difference(processCounters(target.pid), before as unknown as ProcessCounters)
+    })
+    const count = measuredReports(workload, run.reports).reduce((sum, report) => sum + report.count, 0)
+    return { count, counters: counters as unknown as ProcessCounters }
+  }
+}
+
+function httpMeasure (one: typeof CASES[number]): Measure {
+  return async (target) => {
+    await cannon(target.port, one, 1) // warm-up
+    const before = processCounters(target.pid)
+    const result = await cannon(target.port, one, SECONDS)
+    return { count: result.requests.total, counters: difference(processCounters(target.pid), before) }
+  }
+}
+
+const MEASURES: Array<[string, Measure]> = [
+  ['event fan-out to 100, deliveries', loadMeasure(fanOut100())],
+  ['event fan-out to 1,000, deliveries', loadMeasure(FAN_OUT_1000)],
+  ['acknowledged record writes, writes', loadMeasure(ACKED_WRITES)],
+  ['record updates to 100 subscribers, deliveries', loadMeasure(RECORD_UPDATES)],
+  ['RPC, round trips', loadMeasure(RPC)],
+  ['HTTP JIF event emit, requests', httpMeasure(CASES[1])],
+  ['HTTP JIF write of one record, requests', httpMeasure(CASES[2])],
+]
+
+async function measureAll (workers: number, work: string): Promise<Figures[]> {
+  const target = await startRiptide(work, workers)
   try {
-    const pid = server.process.pid ?? 0
-    const deliveries = await phase(pid, () => fanOut(server.port))
-    const writes = await phase(pid, () => recordWrites(server.port))
-    return { deliveries, writes }
+    const all: Figures[] = []
+    for (const [label, measure] of MEASURES) {
+      process.stderr.write(`${target.name}: ${label}\n`)
+      const { count, counters } = await measure(target)
+      all.push(figures(count, counters))
+    }
+    return all
   } finally {
-    await stopServer(server)
+    await target.stop()
   }
 }
 
 async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'riptide-bench-scaling-'))
   try {
-    console.log(`scaling bench: 1 worker against ${MANY}, ${availableParallelism()} cores, ${SECONDS} s per measure`)
-    const one = await measure(1, work)
-    const many = await measure(MANY, work)
-    const row = (label: string, a: Phase, b: Phase): string =>
-      `| ${label} | ${Math.round(a.perSecond).toLocaleString('en')} | ${Math.round(b.perSecond).toLocaleString('en')} | ${(b.perSecond / a.perSecond).toFixed(2)} | ${a.serverCores.toFixed(2)} / ${b.serverCores.toFixed(2)} | ${a.generatorCores.toFixed(2)} / ${b.generatorCores.toFixed(2)} |`
-    console.log(`\n| measure | 1 worker | ${MANY} workers | ${MANY} / 1 | server cores busy (1 / ${MANY}) | generator cores busy (1 / ${MANY}) |`)
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-    console.log(row(`event deliveries/s (${SUBSCRIBERS} subscribers)`, one.deliveries, many.deliveries))
-    console.log(row('acknowledged record writes/s (lmdb)', one.writes, many.writes))
-    saveResults('scaling', { cores: availableParallelism(), seconds: SECONDS, subscribers: SUBSCRIBERS, one, many: { workers: MANY, ...many } })
+    const one = await measureAll(1, work)
+    const many = await measureAll(MANY, work)
+    console.log(`\nriptide, 1 worker against ${MANY}, ${availableParallelism()} cores, ${SECONDS} s per measure. µs: the server's CPU per message (user + system, all threads). Switches: the server's context switches per message.\n`)
+    console.log(`| measure, per second | 1 worker | ${MANY} workers | ${MANY} / 1 | µs, 1 worker | µs, ${MANY} workers | switches, 1 / ${MANY} |`)
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    MEASURES.forEach(([label], i) => {
+      const [a, b] = [one[i], many[i]]
+      const micros = (f: Figures): string => `${(f.userMicros + f.systemMicros).toFixed(1)} (${f.userMicros.toFixed(1)} + ${f.systemMicros.toFixed(1)})`
+      console.log(`| ${label} | ${Math.round(a.perSecond).toLocaleString('en')} | ${Math.round(b.perSecond).toLocaleString('en')} | ${(b.perSecond / a.perSecond).toFixed(2)} | ${micros(a)} | ${micros(b)} | ${a.switches.toFixed(3)} / ${b.switches.toFixed(3)} |`)
+    })
+    saveResults('scaling', { cores: availableParallelism(), seconds: SECONDS, workers: MANY, measures: MEASURES.map(([label], i) => ({ label, one: one[i], many: many[i] })) })
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

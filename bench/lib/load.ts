@@ -4,7 +4,7 @@
  * their subscriptions), then all begin their warm-up at once; each reports
  * after its warm-up and measured window (see load-worker.ts).
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import * as hdr from 'hdr-histogram-js'
 import { latencyHistogram, type Histogram } from './histogram.js'
@@ -27,6 +27,27 @@ export function cpuSeconds (pid: number): number {
   } catch {
     return 0
   }
+}
+
+/** A process's CPU seconds, user and system, and its threads' context switches. */
+export interface ProcessCounters { user: number, system: number, switches: number }
+
+/**
+ * Read from /proc: CPU time of every thread the process has had, and the context switches, voluntary
+ * (a thread went to sleep) and involuntary (it was preempted), of the threads it has now.
+ */
+export function processCounters (pid: number): ProcessCounters {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  let switches = 0
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8')
+      for (const match of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) switches += Number(match[1])
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, switches }
 }
 
 /**
