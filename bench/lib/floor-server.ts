@@ -48,6 +48,7 @@ function onMessage (ws: Socket, frame: ArrayBuffer): void {
     app.publish(`r/${name}`, encodeProtobuf({ topic, action: RECORD_ACTION.UPDATE, name, version: record.version, data: record.data }), true)
     if (message.isWriteAck === true) send(ws, { topic, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId, isWriteAck: true })
   } else if (topic === TOPIC.RECORD && action === RECORD_ACTION.SUBSCRIBECREATEANDREAD) {
+    send(ws, { topic, action, correlationId, isAck: true })
     for (const each of message.names ?? []) {
       ws.subscribe(`r/${each}`)
       const record = records.get(each) ?? { version: 0, data: '{}' }
