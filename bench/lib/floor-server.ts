@@ -4,6 +4,9 @@
  * monitoring. It logs every socket in, relays an emit as it came to the name's uWS topic (uWS
  * writes it to every subscriber in C++), relays an RPC request to the one provider and its replies
  * back by correlation id, and keeps records in a Map, publishing each update and acknowledging it.
+ * Publishes, and the acknowledgements that follow them, wait for the end of the event-loop
+ * iteration: inside a message callback uWS writes a published frame to each member at once, where
+ * frames published together go out as one write per member (riptide does the same).
  * What a server spends per message beyond this is what its features cost; a goal that asks for
  * less CPU per message than this is out of reach of any server built this way on this machine.
  *
@@ -16,7 +19,7 @@ import { decodeProtobuf, encodeProtobuf } from '../../src/native-free-core/proto
 import type { Message } from '../../src/native-free-core/protocol/message.js'
 
 const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof UWS
-type Socket = UWS.WebSocket<Record<string, never>>
+type Socket = UWS.WebSocket<{ closed?: boolean }>
 
 const app = uws.App()
 let provider: Socket | null = null
@@ -25,14 +28,31 @@ const records = new Map<string, { version: number, data: string }>()
 
 function send (ws: Socket, message: Message): void { ws.send(encodeProtobuf(message), true) }
 
+/** This iteration's publishes and the acknowledgements behind them, in order. */
+let later: Array<() => void> = []
+
+function atEndOfIteration (): void {
+  const waiting = later
+  later = []
+  for (const run of waiting) run()
+}
+
+function soon (run: () => void): void {
+  if (later.length === 0) setImmediate(atEndOfIteration)
+  later.push(run)
+}
+
 function onMessage (ws: Socket, frame: ArrayBuffer): void {
   const message = decodeProtobuf(new Uint8Array(frame))
   const { topic, action, name = '', correlationId = '' } = message
   if (topic === TOPIC.EVENT && action === EVENT_ACTION.EMIT) {
     // uWS's ws.publish (all subscribers but the sender) needs the sender to be a subscriber of some topic.
     const channel = `e/${name}`
-    if (ws.isSubscribed(channel)) ws.publish(channel, frame, true)
-    else app.publish(channel, frame, true)
+    const copy = frame.slice(0) // uWS reuses `frame` once this callback returns
+    soon(() => {
+      if (ws.getUserData().closed !== true && ws.isSubscribed(channel)) ws.publish(channel, copy, true)
+      else app.publish(channel, copy, true)
+    })
   } else if (topic === TOPIC.RPC && action === RPC_ACTION.REQUEST) {
     requesters.set(correlationId, ws)
     provider?.send(frame, true)
@@ -45,8 +65,11 @@ function onMessage (ws: Socket, frame: ArrayBuffer): void {
     record.version++
     record.data = String(message.data)
     records.set(name, record)
-    app.publish(`r/${name}`, encodeProtobuf({ topic, action: RECORD_ACTION.UPDATE, name, version: record.version, data: record.data }), true)
-    if (message.isWriteAck === true) send(ws, { topic, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId, isWriteAck: true })
+    const update = encodeProtobuf({ topic, action: RECORD_ACTION.UPDATE, name, version: record.version, data: record.data })
+    soon(() => {
+      app.publish(`r/${name}`, update, true)
+      if (message.isWriteAck === true && ws.getUserData().closed !== true) send(ws, { topic, action: RECORD_ACTION.WRITE_ACKNOWLEDGEMENT, name, correlationId, isWriteAck: true })
+    })
   } else if (topic === TOPIC.RECORD && action === RECORD_ACTION.SUBSCRIBECREATEANDREAD) {
     send(ws, { topic, action, correlationId, isAck: true })
     for (const each of message.names ?? []) {
@@ -67,12 +90,15 @@ function onMessage (ws: Socket, frame: ArrayBuffer): void {
   }
 }
 
-app.ws<Record<string, never>>('/deepstream', {
+app.ws<{ closed?: boolean }>('/deepstream', {
   compression: uws.DISABLED,
   maxPayloadLength: 1 << 20,
   idleTimeout: 0,
   message: (ws, frame) => onMessage(ws, frame),
-  close: (ws) => { if (ws === provider) provider = null },
+  close: (ws) => {
+    ws.getUserData().closed = true
+    if (ws === provider) provider = null
+  },
 })
 app.listen('127.0.0.1', 0, (listenSocket) => {
   if (listenSocket === false) throw new Error('floor server: cannot listen')
