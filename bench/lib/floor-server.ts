@@ -12,13 +12,14 @@
  *
  *   node dist/bench/lib/floor-server.js    (prints `listening <port>`)
  */
-import { createRequire } from 'node:module'
 import type * as UWS from 'uWebSockets.js'
+import { loadNativeUws } from '../../src/native-adapters/http/uws-native.js'
 import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import { decodeProtobuf, encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
 import type { Message } from '../../src/native-free-core/protocol/message.js'
 
-const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof UWS
+// A floor on uWS's JS fallback (Node lines without its binary) would measure nothing: refuse, saying why.
+const uws = loadNativeUws()
 type Socket = UWS.WebSocket<{ closed?: boolean }>
 
 const app = uws.App()
