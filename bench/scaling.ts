@@ -52,14 +52,11 @@ function difference (after: ProcessCounters, before: ProcessCounters): ProcessCo
 
 function loadMeasure (workload: Workload): Measure {
   return async (target) => {
-    let before: ProcessCounters | null = null
-    let counters: ProcessCounters | null = null
-    const run = await runLoad(jobsFor(workload, `scaling-${Date.now()}`, target.port, SECONDS), 0, async (edge) => {
-      if (edge === 'start') before = processCounters(target.pid)
-      else counters = difference(processCounters(target.pid), before as unknown as ProcessCounters)
-    })
+    // Read as the measured window starts and as it ends.
+    const edges: ProcessCounters[] = []
+    const run = await runLoad(jobsFor(workload, `scaling-${Date.now()}`, target.port, SECONDS), 0, async () => { edges.push(processCounters(target.pid)) })
     const count = measuredReports(workload, run.reports).reduce((sum, report) => sum + report.count, 0)
-    return { count, counters: counters as unknown as ProcessCounters }
+    return { count, counters: difference(edges[1], edges[0]) }
   }
 }
 

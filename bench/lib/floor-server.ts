@@ -16,6 +16,7 @@ import type * as UWS from 'uWebSockets.js'
 import { loadNativeUws } from '../../src/native-adapters/http/uws-native.js'
 import { AUTH_ACTION, CONNECTION_ACTION, EVENT_ACTION, RECORD_ACTION, RPC_ACTION, TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import { decodeProtobuf, encodeProtobuf } from '../../src/native-free-core/protocol/protobuf-codec.js'
+import { copyBytes } from '../../src/native-free-core/protocol/binary-data.js'
 import type { Message } from '../../src/native-free-core/protocol/message.js'
 
 // A floor on uWS's JS fallback (Node lines without its binary) would measure nothing: refuse, saying why.
@@ -49,7 +50,7 @@ function onMessage (ws: Socket, frame: ArrayBuffer): void {
   if (topic === TOPIC.EVENT && action === EVENT_ACTION.EMIT) {
     // uWS's ws.publish (all subscribers but the sender) needs the sender to be a subscriber of some topic.
     const channel = `e/${name}`
-    const copy = frame.slice(0) // uWS reuses `frame` once this callback returns
+    const copy = copyBytes(new Uint8Array(frame)) // uWS reuses `frame` once this callback returns
     soon(() => {
       if (ws.getUserData().closed !== true && ws.isSubscribed(channel)) ws.publish(channel, copy, true)
       else app.publish(channel, copy, true)

@@ -18,12 +18,18 @@ export interface LoadRun {
   generatorCpuSeconds: number
 }
 
+/** User and system CPU seconds a process has used so far, over all the threads it has had (Linux /proc). */
+function cpuTimes (pid: number): { user: number, system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  // utime and stime are fields 14 and 15 of stat: 11 and 12 after the command name.
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
+}
+
 /** User + system CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
 export function cpuSeconds (pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    // utime and stime are fields 14 and 15 of stat: 11 and 12 after the command name.
-    return (Number(fields[11]) + Number(fields[12])) / 100
+    const { user, system } = cpuTimes(pid)
+    return user + system
   } catch {
     return 0
   }
@@ -37,7 +43,6 @@ export interface ProcessCounters { user: number, system: number, switches: numbe
  * (a thread went to sleep) and involuntary (it was preempted), of the threads it has now.
  */
 export function processCounters (pid: number): ProcessCounters {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
   let switches = 0
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -47,7 +52,7 @@ export function processCounters (pid: number): ProcessCounters {
       // The thread ended meanwhile.
     }
   }
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, switches }
+  return { ...cpuTimes(pid), switches }
 }
 
 /**
