@@ -22,6 +22,11 @@ import { TOPIC } from '../../src/native-free-core/protocol/constants.js'
 import type { Message } from '../../src/index.js'
 import { eventually } from '../helpers.js'
 import { protobufCodec } from '../../src/native-free-core/protocol/protobuf-codec.js'
+import { PresenceHandler } from '../../src/native-free-core/handlers/presence-handler.js'
+import { Sessions } from '../../src/native-free-core/connection/sessions.js'
+import type { CoreServices } from '../../src/native-free-core/handlers/services.js'
+import type { Socket } from '../../src/native-free-core/connection/socket.js'
+import { PRESENCE_ACTION } from '../../src/native-free-core/protocol/constants.js'
 import { lockRegistrySuite, stateRegistrySuite, subscriptionRegistrySuite } from '../../src/conformance/index.js'
 
 const logger = new PinoLogger({ level: 'off' })
@@ -68,6 +73,78 @@ describe('shared memory across two workers', () => {
     r1.remove('ada')
     await eventually(() => expect(seen).toEqual(['+ada', '-ada']))
     expect(r0.getAll()).toEqual([])
+    await Promise.all([w0.node.close(), w1.node.close()])
+  })
+
+  it('settles a change another worker made before its notice arrives, and the notice then fires nothing', async () => {
+    const shared = memory()
+    const w0 = worker(shared, 0)
+    const w1 = worker(shared, 1)
+    const seen: string[] = []
+    const r0 = w0.states.getStateRegistry('users')
+    const r1 = w1.states.getStateRegistry('users')
+    r1.onAdd((name) => seen.push(`+${name}`))
+    r1.onRemove((name) => seen.push(`-${name}`))
+    r0.add('bob')
+    r0.add('eve')
+    // The notices are messages: worker 1 reads the table before it hears of them.
+    expect(r1.has('bob')).toBe(true)
+    expect(seen).toEqual([])
+    r1.settle('bob')
+    expect(seen).toEqual(['+bob'])
+    r0.remove('bob')
+    r1.settle()
+    expect(seen).toEqual(['+bob', '-bob', '+eve'])
+    // Notices from one worker arrive in order: once this one is in, the earlier ones were read and fired nothing more.
+    r0.add('ann')
+    await eventually(() => expect(seen).toEqual(['+bob', '-bob', '+eve', '+ann']))
+    await Promise.all([w0.node.close(), w1.node.close()])
+  })
+
+  it('answers a presence query and subscription with what it has told earlier subscribers: no leave older than the answer', async () => {
+    const shared = memory()
+    const workers = [worker(shared, 0), worker(shared, 1)].map((w) => {
+      const sessions = new Sessions()
+      const subscriptions = new LocalSubscriptionRegistryFactory({ state: w.states, cluster: w.node, monitoring: new NoopMonitoring() })
+      // The three services presence reaches; the rest of CoreServices is not needed here.
+      const services = { states: w.states, subscriptions, sessions } as unknown as CoreServices
+      return { ...w, sessions, presence: new PresenceHandler(services) }
+    })
+    const [w0, w1] = workers as [typeof workers[0], typeof workers[0]]
+    const received: Message[] = []
+    let id = 0
+    const socket = (user: string, inbox: Message[] | null): Socket => ({
+      id: ++id,
+      codec: protobufCodec,
+      endpoint: 'test',
+      user: { id: user, data: {} },
+      isClosed: false,
+      send: (message: Message) => inbox?.push(message),
+      sendFrame: (frame: Uint8Array | string) => inbox?.push(protobufCodec.decode(frame)),
+      close: () => {},
+    }) as unknown as Socket
+    const ada = socket('ada', received)
+    const presenceOf = (message: Message): string => `${message.action}:${message.name ?? message.data ?? ''}`
+    // A watcher on worker 1 sees bob join: worker 1 has heard of it, not only read it in the table.
+    const watched: Message[] = []
+    w1.presence.handle(socket('eve', watched), { topic: TOPIC.PRESENCE, action: PRESENCE_ACTION.SUBSCRIBE, names: ['bob'], correlationId: 'w' })
+    const bob = socket('bob', null)
+    w0.sessions.add(bob)
+    await eventually(() => expect(watched.map(presenceOf)).toEqual([`${PRESENCE_ACTION.SUBSCRIBE}:`, `${PRESENCE_ACTION.PRESENCE_JOIN}:bob`]))
+    // Worker 0's logout is in the table at once; its notice reaches worker 1 only after this tick.
+    w0.sessions.remove(bob)
+    w1.presence.handle(ada, { topic: TOPIC.PRESENCE, action: PRESENCE_ACTION.QUERY, names: ['bob'], correlationId: 'q' })
+    w1.presence.handle(ada, { topic: TOPIC.PRESENCE, action: PRESENCE_ACTION.SUBSCRIBE, names: ['bob'], correlationId: 's' })
+    w0.sessions.add(socket('bob', null))
+    await eventually(() => expect(received.map(presenceOf)).toEqual([
+      `${PRESENCE_ACTION.QUERY_RESPONSE}:${JSON.stringify({ bob: false })}`,
+      `${PRESENCE_ACTION.SUBSCRIBE}:`,
+      `${PRESENCE_ACTION.PRESENCE_JOIN}:bob`,
+    ]))
+    // The earlier subscriber gets the whole story, the leave fired as ada's query settled it.
+    expect(watched.map(presenceOf).slice(1)).toEqual([
+      `${PRESENCE_ACTION.PRESENCE_JOIN}:bob`, `${PRESENCE_ACTION.PRESENCE_LEAVE}:bob`, `${PRESENCE_ACTION.PRESENCE_JOIN}:bob`,
+    ])
     await Promise.all([w0.node.close(), w1.node.close()])
   })
 

@@ -33,11 +33,26 @@ export class PresenceHandler implements TopicHandler {
     this.subscriptions.sendToLocalSubscribers(ALL, { topic: TOPIC.PRESENCE, action: allAction, name: user }, null)
   }
 
+  /**
+   * Another worker's login or logout is in the shared table before this worker hears of it. A
+   * subscription or a query first fires what this worker owes for its names, so a subscriber never
+   * gets a change from before it subscribed, nor one older than a query's answer.
+   */
+  private settle (names: readonly string[] | undefined): void {
+    if (this.online.settle === undefined) return
+    if (names === undefined) this.online.settle()
+    else for (const user of names) this.online.settle(user)
+  }
+
   handle (socket: Socket, message: Message): void {
     switch (message.action) {
-      case PRESENCE_ACTION.SUBSCRIBE: subscribeBulk(this.subscriptions, socket, message); return
+      case PRESENCE_ACTION.SUBSCRIBE:
+        this.settle(message.names ?? [])
+        subscribeBulk(this.subscriptions, socket, message)
+        return
       case PRESENCE_ACTION.UNSUBSCRIBE: unsubscribeBulk(this.subscriptions, socket, message); return
       case PRESENCE_ACTION.SUBSCRIBE_ALL:
+        this.settle(undefined)
         this.subscriptions.subscribe(ALL, socket)
         socket.send({ topic: TOPIC.PRESENCE, action: message.action, correlationId: message.correlationId, isAck: true })
         return
@@ -47,11 +62,13 @@ export class PresenceHandler implements TopicHandler {
         return
       case PRESENCE_ACTION.QUERY_ALL: {
         const self = socket.user?.id
+        this.settle(undefined)
         socket.send({ topic: TOPIC.PRESENCE, action: PRESENCE_ACTION.QUERY_ALL_RESPONSE, names: this.online.getAll().filter((u) => u !== self) })
         return
       }
       case PRESENCE_ACTION.QUERY: {
         const result: Record<string, boolean> = {}
+        this.settle(message.names ?? [])
         for (const user of message.names ?? []) result[user] = this.online.has(user)
         socket.send({ topic: TOPIC.PRESENCE, action: PRESENCE_ACTION.QUERY_RESPONSE, correlationId: message.correlationId, data: JSON.stringify(result) })
         return

@@ -162,6 +162,15 @@ export class SharedStateRegistry implements StateRegistry {
     this.cluster.send(STATE_CHANNEL, stateNotice(this.topic, name))
   }
 
+  settle (name?: string): void {
+    if (name !== undefined) {
+      this.reconcile(name)
+      return
+    }
+    for (const gone of [...this.known]) this.reconcile(gone)
+    for (const present of this.getAll()) this.reconcile(present)
+  }
+
   /** Fires onAdd or onRemove if the table now disagrees with what this worker believed. */
   reconcile (name: string): void {
     const present = this.has(name)

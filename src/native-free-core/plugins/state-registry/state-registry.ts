@@ -39,6 +39,13 @@ export interface StateRegistry {
    * than from this node's copy. Undefined where every node reads the same state.
    */
   heldElsewhere? (name: string): Promise<boolean> | undefined
+  /**
+   * Registries whose has() can read a change before onAdd / onRemove fire for it (workers told of
+   * another worker's change by message): fires now the events this node still owes for `name`, or
+   * for every name when none is given, so that an answer read from has() and the events that
+   * follow it agree. Undefined where events fire as the change is made.
+   */
+  settle? (name?: string): void
 }
 
 /** Registries by topic name (e.g. `online-users`, `record-published`). */
