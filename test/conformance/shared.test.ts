@@ -26,7 +26,8 @@ import { PresenceHandler } from '../../src/native-free-core/handlers/presence-ha
 import { Sessions } from '../../src/native-free-core/connection/sessions.js'
 import type { CoreServices } from '../../src/native-free-core/handlers/services.js'
 import type { Socket } from '../../src/native-free-core/connection/socket.js'
-import { PRESENCE_ACTION } from '../../src/native-free-core/protocol/constants.js'
+import { PRESENCE_ACTION, RECORD_ACTION } from '../../src/native-free-core/protocol/constants.js'
+import { ListenRegistry } from '../../src/native-free-core/handlers/listen-registry.js'
 import { lockRegistrySuite, stateRegistrySuite, subscriptionRegistrySuite } from '../../src/conformance/index.js'
 
 const logger = new PinoLogger({ level: 'off' })
@@ -145,6 +146,27 @@ describe('shared memory across two workers', () => {
     expect(watched.map(presenceOf).slice(1)).toEqual([
       `${PRESENCE_ACTION.PRESENCE_JOIN}:bob`, `${PRESENCE_ACTION.PRESENCE_LEAVE}:bob`, `${PRESENCE_ACTION.PRESENCE_JOIN}:bob`,
     ])
+    await Promise.all([w0.node.close(), w1.node.close()])
+  })
+
+  it('tells record subscribers of a provider another worker dropped and took back, if one subscribed in between', async () => {
+    const shared = memory()
+    const w0 = worker(shared, 0)
+    const w1 = worker(shared, 1)
+    const subscriptions = new LocalSubscriptionRegistryFactory({ state: w1.states, cluster: w1.node, monitoring: new NoopMonitoring() })
+    // What a listen registry reaches; no timer runs with rematchInterval 0.
+    const services = { states: w1.states, config: { listen: { rematchInterval: 0 } } } as unknown as CoreServices
+    const told: string[] = []
+    const listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, subscriptions.getSubscriptionRegistry('record'), (name, has) => told.push(`${name}:${has}`))
+    const published = w0.states.getStateRegistry(`published/${TOPIC.RECORD}`)
+    published.add('weather')
+    await eventually(() => expect(told).toEqual(['weather:true']))
+    // Worker 0's provider goes and comes back; a socket subscribes on worker 1 in between, before the notices arrive.
+    published.remove('weather')
+    listeners.settle('weather')
+    expect(listeners.hasProvider('weather')).toBe(false)
+    published.add('weather')
+    await eventually(() => expect(told).toEqual(['weather:true', 'weather:false', 'weather:true']))
     await Promise.all([w0.node.close(), w1.node.close()])
   })
 

@@ -58,6 +58,13 @@ export class ListenRegistry {
 
   hasProvider (name: string): boolean { return this.active.has(name) || this.published.has(name) }
 
+  /**
+   * Tells subscribers now of a provider another worker added or dropped whose notice is still on
+   * its way here (hasProvider already reads it): a socket that subscribes after this is told of
+   * later changes only, and never misses one that its subscription's answer did not include.
+   */
+  settle (name: string): void { this.published.settle?.(name) }
+
   handle (socket: Socket, message: Message): void {
     const { actions } = this
     switch (message.action) {

@@ -123,6 +123,7 @@ export class RecordHandler implements TopicHandler {
       // checked here, create first, since only here is it known whether the record exists.
       if (message.action !== RECORD_ACTION.SUBSCRIBEANDREAD && !(await this.authorize(socket, message, RECORD_ACTION.READ, name))) return
       if (socket.isClosed || !withinLimit(this.subscriptions, socket, message, name)) return
+      this.listeners.settle(name)
       if (!this.subscriptions.subscribe(name, socket)) {
         // Already subscribed: deepstream says so (naming a plain SUBSCRIBE) and still answers the read.
         socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.MULTIPLE_SUBSCRIPTIONS, originalAction: RECORD_ACTION.SUBSCRIBE, name })
@@ -147,7 +148,9 @@ export class RecordHandler implements TopicHandler {
       const { versions, missing } = await this.store.headBulk(names)
       socket.send({ topic: TOPIC.RECORD, action: RECORD_ACTION.HEAD_RESPONSE_BULK, versions })
       for (const name of names) {
-        if (withinLimit(this.subscriptions, socket, message, name)) this.subscriptions.subscribe(name, socket)
+        if (!withinLimit(this.subscriptions, socket, message, name)) continue
+        this.listeners.settle(name)
+        this.subscriptions.subscribe(name, socket)
       }
       sendBulkAck(socket, message)
       for (const name of missing) {
