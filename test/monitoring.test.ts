@@ -87,14 +87,16 @@ describe('http monitoring across workers', () => {
       const client = await connect(workerPort(server, 0))
       const stop = setInterval(() => client.event.emit('live', 1), 10)
       try {
+        // The page samples from the moment it loads, so its first points may all predate the client's
+        // login: wait for a sample that saw the emits, not only for the points.
         await eventually(async () => {
           const points = await page.locator('#throughput').getAttribute('data-points')
           expect(Number(points)).toBeGreaterThanOrEqual(5)
+          expect(Number(await page.locator('#in').textContent())).toBeGreaterThan(0)
         }, 10_000)
       } finally {
         clearInterval(stop)
       }
-      expect(Number(await page.locator('#in').textContent())).toBeGreaterThan(0)
       // The canvas holds drawn pixels, not just a blank surface.
       const inked = await page.evaluate(() => {
         const canvas = document.getElementById('throughput') as HTMLCanvasElement
