@@ -52,15 +52,21 @@ subscriptionRegistrySuite('shared memory', () => {
   return new LocalSubscriptionRegistryFactory({ state: states, cluster: node, monitoring: new NoopMonitoring() })
 })
 
+/** The adds (`+name`) and removes (`-name`) a registry fires, as they fire. */
+function watch (registry: { onAdd (l: (name: string) => void): void, onRemove (l: (name: string) => void): void }): string[] {
+  const seen: string[] = []
+  registry.onAdd((name) => seen.push(`+${name}`))
+  registry.onRemove((name) => seen.push(`-${name}`))
+  return seen
+}
+
 describe('shared memory across two workers', () => {
   it('shows a name to every worker, signals each worker once, and names the workers that hold it', async () => {
     const shared = memory()
     const w0 = worker(shared, 0)
     const w1 = worker(shared, 1)
-    const seen: string[] = []
     const r1 = w1.states.getStateRegistry('users')
-    r1.onAdd((name) => seen.push(`+${name}`))
-    r1.onRemove((name) => seen.push(`-${name}`))
+    const seen = watch(r1)
     const r0 = w0.states.getStateRegistry('users')
     r0.add('ada')
     expect(r1.has('ada')).toBe(true)
@@ -81,11 +87,9 @@ describe('shared memory across two workers', () => {
     const shared = memory()
     const w0 = worker(shared, 0)
     const w1 = worker(shared, 1)
-    const seen: string[] = []
     const r0 = w0.states.getStateRegistry('users')
     const r1 = w1.states.getStateRegistry('users')
-    r1.onAdd((name) => seen.push(`+${name}`))
-    r1.onRemove((name) => seen.push(`-${name}`))
+    const seen = watch(r1)
     r0.add('bob')
     r0.add('eve')
     // The notices are messages: worker 1 reads the table before it hears of them.
