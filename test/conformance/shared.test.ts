@@ -39,18 +39,24 @@ function memory (workers = 2, ringBytes = 1 << 16): SharedMemory {
   return shared
 }
 
-function worker (shared: SharedMemory, index: number): { node: WorkerClusterNode, states: SharedStateRegistryFactory } {
+interface TestWorker { node: WorkerClusterNode, states: SharedStateRegistryFactory, subscriptions: LocalSubscriptionRegistryFactory }
+
+function worker (shared: SharedMemory, index: number): TestWorker {
   const node = new WorkerClusterNode(shared, index, 'test', logger)
   void node.whenReady()
-  return { node, states: new SharedStateRegistryFactory(shared, index, node, 'test') }
+  const states = new SharedStateRegistryFactory(shared, index, node, 'test')
+  return { node, states, subscriptions: new LocalSubscriptionRegistryFactory({ state: states, cluster: node, monitoring: new NoopMonitoring() }) }
+}
+
+/** Workers 0 and 1 on one fresh SharedMemory. */
+function twoWorkers (): [TestWorker, TestWorker] {
+  const shared = memory()
+  return [worker(shared, 0), worker(shared, 1)]
 }
 
 stateRegistrySuite('shared memory', () => worker(memory(1), 0).states)
 lockRegistrySuite('shared memory', () => new SharedLockRegistry(memory(1), 0, 50))
-subscriptionRegistrySuite('shared memory', () => {
-  const { node, states } = worker(memory(1), 0)
-  return new LocalSubscriptionRegistryFactory({ state: states, cluster: node, monitoring: new NoopMonitoring() })
-})
+subscriptionRegistrySuite('shared memory', () => worker(memory(1), 0).subscriptions)
 
 /** The adds (`+name`) and removes (`-name`) a registry fires, as they fire. */
 function watch (registry: { onAdd (l: (name: string) => void): void, onRemove (l: (name: string) => void): void }): string[] {
@@ -62,9 +68,7 @@ function watch (registry: { onAdd (l: (name: string) => void): void, onRemove (l
 
 describe('shared memory across two workers', () => {
   it('shows a name to every worker, signals each worker once, and names the workers that hold it', async () => {
-    const shared = memory()
-    const w0 = worker(shared, 0)
-    const w1 = worker(shared, 1)
+    const [w0, w1] = twoWorkers()
     const r1 = w1.states.getStateRegistry('users')
     const seen = watch(r1)
     const r0 = w0.states.getStateRegistry('users')
@@ -84,9 +88,7 @@ describe('shared memory across two workers', () => {
   })
 
   it('settles a change another worker made before its notice arrives, and the notice then fires nothing', async () => {
-    const shared = memory()
-    const w0 = worker(shared, 0)
-    const w1 = worker(shared, 1)
+    const [w0, w1] = twoWorkers()
     const r0 = w0.states.getStateRegistry('users')
     const r1 = w1.states.getStateRegistry('users')
     const seen = watch(r1)
@@ -107,15 +109,12 @@ describe('shared memory across two workers', () => {
   })
 
   it('answers a presence query and subscription with what it has told earlier subscribers: no leave older than the answer', async () => {
-    const shared = memory()
-    const workers = [worker(shared, 0), worker(shared, 1)].map((w) => {
+    const [w0, w1] = twoWorkers().map((w) => {
       const sessions = new Sessions()
-      const subscriptions = new LocalSubscriptionRegistryFactory({ state: w.states, cluster: w.node, monitoring: new NoopMonitoring() })
       // The three services presence reaches; the rest of CoreServices is not needed here.
-      const services = { states: w.states, subscriptions, sessions } as unknown as CoreServices
+      const services = { states: w.states, subscriptions: w.subscriptions, sessions } as unknown as CoreServices
       return { ...w, sessions, presence: new PresenceHandler(services) }
     })
-    const [w0, w1] = workers as [typeof workers[0], typeof workers[0]]
     const received: Message[] = []
     let id = 0
     const socket = (user: string, inbox: Message[] | null): Socket => ({
@@ -154,14 +153,11 @@ describe('shared memory across two workers', () => {
   })
 
   it('tells record subscribers of a provider another worker dropped and took back, if one subscribed in between', async () => {
-    const shared = memory()
-    const w0 = worker(shared, 0)
-    const w1 = worker(shared, 1)
-    const subscriptions = new LocalSubscriptionRegistryFactory({ state: w1.states, cluster: w1.node, monitoring: new NoopMonitoring() })
+    const [w0, w1] = twoWorkers()
     // What a listen registry reaches; no timer runs with rematchInterval 0.
     const services = { states: w1.states, config: { listen: { rematchInterval: 0 } } } as unknown as CoreServices
     const told: string[] = []
-    const listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, subscriptions.getSubscriptionRegistry('record'), (name, has) => told.push(`${name}:${has}`))
+    const listeners = new ListenRegistry(TOPIC.RECORD, RECORD_ACTION, services, w1.subscriptions.getSubscriptionRegistry('record'), (name, has) => told.push(`${name}:${has}`))
     const published = w0.states.getStateRegistry(`published/${TOPIC.RECORD}`)
     published.add('weather')
     await eventually(() => expect(told).toEqual(['weather:true']))
@@ -175,9 +171,7 @@ describe('shared memory across two workers', () => {
   })
 
   it('reads a name\'s workers again once any worker changes the table, however often it was read before', async () => {
-    const shared = memory()
-    const w0 = worker(shared, 0)
-    const w1 = worker(shared, 1)
+    const [w0, w1] = twoWorkers()
     const r0 = w0.states.getStateRegistry('users')
     const r1 = w1.states.getStateRegistry('users')
     for (let i = 0; i < 3; i++) expect(r0.workersWith('ada')).toBe(0)
@@ -197,13 +191,9 @@ describe('shared memory across two workers', () => {
   })
 
   it('sends a name\'s messages only to the workers that have subscribers of it', async () => {
-    const shared = memory()
-    const w0 = worker(shared, 0)
-    const w1 = worker(shared, 1)
-    const make = (w: typeof w0): ReturnType<LocalSubscriptionRegistryFactory['getSubscriptionRegistry']> =>
-      new LocalSubscriptionRegistryFactory({ state: w.states, cluster: w.node, monitoring: new NoopMonitoring() }).getSubscriptionRegistry('event')
-    const s0 = make(w0)
-    const s1 = make(w1)
+    const [w0, w1] = twoWorkers()
+    const s0 = w0.subscriptions.getSubscriptionRegistry('event')
+    const s1 = w1.subscriptions.getSubscriptionRegistry('event')
     const crossed: string[] = []
     w1.node.subscribe('subscriptions/event', (message) => crossed.push(message.name ?? ''))
     const socket = { id: 1, codec: protobufCodec, endpoint: 'test', user: null, isClosed: false, send: () => {}, sendFrame: () => {}, close: () => {} }
